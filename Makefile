@@ -1,0 +1,47 @@
+# Two commands for a fresh machine: `make run` (embedded, SQLite) and `make test` (PostgreSQL + Redis).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := run.py
+
+.PHONY: run init test lint format install translations extract-messages bench clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+translations: install
+	$(BIN)/pybabel compile -q -d translations
+
+init: install translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask app init
+
+run: init
+	$(BIN)/python run.py
+
+test: install translations
+	scripts/services.sh
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+extract-messages: install
+	scripts/i18n.sh
+
+bench: install translations
+	scripts/services.sh
+	$(BIN)/python -m bench.audit_list
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

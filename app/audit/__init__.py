@@ -1,0 +1,32 @@
+"""Audit: automatic, append-only trail of every change, login and recorded view or download."""
+
+from flask_appbuilder import AppBuilder
+from flask_babel import lazy_gettext as _l
+
+from app.audit import listeners  # noqa: F401  (registers the session listeners)
+
+
+def register(appbuilder: AppBuilder) -> None:
+    """Add the audit screens and APIs."""
+    from app.audit.api import AuditLogApi, MyActivityApi
+    from app.audit.views import AuditLogModelView, MyActivityView
+
+    appbuilder.add_view(
+        AuditLogModelView,
+        "Audit Log",
+        label=_l("Audit Log"),
+        icon="fa-history",
+        category="Security",
+        category_label=_l("Security"),
+    )
+    appbuilder.add_view(
+        MyActivityView,
+        "My Activity",
+        label=_l("My Activity"),
+        icon="fa-user-clock",
+        category="Account",
+        category_label=_l("Account"),
+        category_icon="fa-user",
+    )
+    appbuilder.add_api(AuditLogApi)
+    appbuilder.add_api(MyActivityApi)

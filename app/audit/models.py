@@ -1,0 +1,42 @@
+"""The append-only audit log (PRD 3.13)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_appbuilder import Model
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.models import BigId, IdMixin, JsonType, TimestampMixin
+from app.lookups.models import Lookup, lookup_fk
+from app.security.models import LmsUser
+
+
+class AuditLog(IdMixin, TimestampMixin, Model):
+    """One action on one entity: who, what, from which values to which, from where."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_entity", "entity_type", "entity_id"),
+        Index("ix_audit_log_actor_created", "actor_id", "created_at"),
+        Index("ix_audit_log_created_at", "created_at"),
+    )
+
+    actor_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    actor_label: Mapped[str] = mapped_column(String(150), nullable=False)
+    action_id: Mapped[int] = lookup_fk("audit_actions", nullable=False)
+    entity_type: Mapped[str] = mapped_column(String(64), nullable=False)
+    entity_id: Mapped[int | None] = mapped_column(BigId)
+    old_values: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    new_values: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    description: Mapped[str | None] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    request_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    actor: Mapped[LmsUser | None] = relationship(foreign_keys=[actor_id])
+    action: Mapped[Lookup] = relationship(foreign_keys=[action_id], lazy="joined")
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.action_id} {self.entity_type}#{self.entity_id}"

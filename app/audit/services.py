@@ -1,0 +1,58 @@
+"""Audit rules: explicit records (views, downloads, logins) and reading an entity's history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from app.audit.context import Actor, user_actor
+from app.audit.listeners import build_row, jsonable
+from app.audit.models import AuditLog
+from app.extensions import db
+
+
+def record(
+    action: str,
+    entity_type: str,
+    entity_id: int | None = None,
+    *,
+    description: str | None = None,
+    old_values: dict[str, Any] | None = None,
+    new_values: dict[str, Any] | None = None,
+    user: Any = None,
+    commit: bool = False,
+) -> None:
+    """Write one audit row for an action the ORM cannot see (viewed, downloaded, logged_in...)."""
+    connection = db.session.connection()
+    actor: Actor | None = user_actor(user) if user is not None else None
+    row = build_row(
+        connection,
+        action,
+        entity_type,
+        entity_id,
+        jsonable(old_values) if old_values is not None else None,
+        jsonable(new_values) if new_values is not None else None,
+        description,
+        actor,
+    )
+    connection.execute(insert(AuditLog.__table__), [row])
+    if commit:
+        db.session.commit()
+
+
+def history(entity_type: str, entity_id: int) -> list[AuditLog]:
+    """Every audit row of one entity, oldest first."""
+    stmt = (
+        select(AuditLog)
+        .where(AuditLog.entity_type == entity_type, AuditLog.entity_id == entity_id)
+        .order_by(AuditLog.created_at, AuditLog.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def diff_rows(entry: AuditLog) -> list[tuple[str, Any, Any]]:
+    """(field, before, after) for one audit row, fields sorted."""
+    old = entry.old_values or {}
+    new = entry.new_values or {}
+    return [(key, old.get(key), new.get(key)) for key in sorted(set(old) | set(new))]

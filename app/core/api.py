@@ -1,0 +1,39 @@
+"""Base REST API every module inherits: read/write permissions, soft delete, safe errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_appbuilder.api import ModelRestApi
+from flask_babel import gettext
+
+from app.core.permissions import READ_WRITE_PERMISSIONS
+from app.core.views import SYSTEM_COLUMNS
+
+
+class BaseModelRestApi(ModelRestApi):
+    """ModelRestApi at /api/v1/<table name>, sharing read/write permissions with its view."""
+
+    method_permission_name = READ_WRITE_PERMISSIONS
+    add_exclude_columns = SYSTEM_COLUMNS
+    edit_exclude_columns = SYSTEM_COLUMNS
+    page_size = 25
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        datamodel = cls.__dict__.get("datamodel")
+        if datamodel is not None and "resource_name" not in cls.__dict__:
+            cls.resource_name = datamodel.obj.__tablename__
+
+    def response(self, code: int, **kwargs: Any) -> Response:
+        """Every error carries `message` and `errors` (DESIGN "URLs and API conventions")."""
+        if code >= 400:
+            message = kwargs.get("message", "")
+            if isinstance(message, dict):
+                kwargs["errors"] = message
+                kwargs["message"] = gettext("The data is not valid.")
+            elif isinstance(message, str) and message.startswith("Database exception occurred"):
+                kwargs["message"] = message.split(": ", 1)[-1]
+            kwargs.setdefault("errors", {})
+        return super().response(code, **kwargs)

@@ -1,0 +1,122 @@
+"""CLI: `flask app init` (permissions, lookups, roles, admin, demo), `flask seed ...`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.audit.context import audit_disabled, system_actor
+from app.extensions import appbuilder
+
+app_cli = AppGroup("app", help="Set up and maintain the platform.")
+seed_cli = AppGroup("seed", help="Load seed data (idempotent).")
+
+
+def _seed_lookups() -> dict[str, int]:
+    from pathlib import Path
+
+    from app.lookups.services import SEED_DIR, seed_lookups
+
+    # The audit actions must exist before any audited write can be logged.
+    with audit_disabled():
+        seed_lookups(Path(SEED_DIR), only=("audit_actions",))
+    return seed_lookups(Path(SEED_DIR))
+
+
+def ensure_admin(password: str | None = None) -> tuple[bool, str | None]:
+    """Create the `admin` user once; returns (created, generated password or None)."""
+    from app.security.passwords import password_problem
+
+    sm = appbuilder.sm
+    if sm.find_user(username="admin") is not None:
+        return False, None
+    generated = None
+    if not password:
+        password = generated = secrets.token_urlsafe(16)
+    problem = password_problem(password)
+    if problem:
+        raise click.ClickException(f"ADMIN_PASSWORD refused: {problem}")
+    sm.add_user(
+        username="admin",
+        first_name="Admin",
+        last_name="User",
+        email=os.environ.get("ADMIN_EMAIL", "admin@example.com"),
+        role=sm.find_role("Admin"),
+        password=password,
+    )
+    return True, generated
+
+
+def initialize(with_demo: bool = True) -> dict[str, object]:
+    """Everything `flask app init` does, callable from tests."""
+    from app.security.roles import ensure_roles, sync_roles
+
+    ensure_roles()  # FAB grants Admin each new permission as it creates it
+    appbuilder.add_permissions(update_perms=True)
+    lookups = _seed_lookups()
+    roles = sync_roles()
+    demo: dict[str, object] = {}
+    if with_demo:
+        from seed.demo import seed_demo
+
+        demo = seed_demo()
+    return {"lookups": lookups, "roles": roles, "demo": demo}
+
+
+@app_cli.command("init")
+@click.option("--no-demo", is_flag=True, help="Skip the demo data.")
+def init_command(no_demo: bool) -> None:
+    """Sync permissions and roles, seed lookups and demo data, create the admin user."""
+    with system_actor("init"):
+        result = initialize(with_demo=not no_demo)
+        created, generated = ensure_admin(os.environ.get("ADMIN_PASSWORD"))
+    click.echo(f"Lookups: {result['lookups']}")
+    click.echo(f"Roles: {', '.join(result['roles'])}")
+    demo = result["demo"]
+    if isinstance(demo, dict) and demo.get("passwords"):
+        click.echo("Demo users created (shown once):")
+        for username, password in demo["passwords"].items():
+            click.echo(f"  {username} / {password}")
+    if created:
+        click.echo("Admin user 'admin' created.")
+        if generated:
+            click.echo(f"  Generated admin password (shown once): {generated}")
+
+
+@app_cli.command("sync-roles")
+def sync_roles_command() -> None:
+    """Apply the role matrix in app/security/roles.py."""
+    from app.security.roles import ensure_roles, sync_roles
+
+    with system_actor("sync-roles"):
+        ensure_roles()
+        appbuilder.add_permissions(update_perms=True)
+        click.echo(", ".join(sync_roles()))
+
+
+@seed_cli.command("lookups")
+def seed_lookups_command() -> None:
+    """Upsert every lookup type and value from seed/lookups/*.yaml."""
+    with system_actor("seed-lookups"):
+        click.echo(_seed_lookups())
+
+
+@seed_cli.command("demo")
+def seed_demo_command() -> None:
+    """Load the bilingual demo content."""
+    from seed.demo import seed_demo
+
+    with system_actor("seed-demo"):
+        result = seed_demo()
+    for username, password in result.get("passwords", {}).items():
+        click.echo(f"  {username} / {password}")
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the command groups to the app."""
+    app.cli.add_command(app_cli)
+    app.cli.add_command(seed_cli)

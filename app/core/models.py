@@ -1,0 +1,90 @@
+"""Column conventions every table of ours shares: BIGINT identity id, uuid, timestamps, soft delete."""
+
+from __future__ import annotations
+
+import uuid as uuid_module
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from flask_appbuilder import Model
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Identity, Integer, Uuid, false, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+# Deterministic constraint names keep migrations stable across databases.
+Model.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BIGINT identity on PostgreSQL; SQLite only auto-increments an INTEGER primary key.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+# JSONB on PostgreSQL (indexable, compared by value), JSON elsewhere.
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class IdMixin:
+    """BIGINT identity primary key and a generated, unique public uuid."""
+
+    id: Mapped[int] = mapped_column(BigId, Identity(), primary_key=True)
+    uuid: Mapped[uuid_module.UUID] = mapped_column(
+        Uuid, default=uuid_module.uuid4, unique=True, nullable=False
+    )
+
+
+class TimestampMixin:
+    """created_at / updated_at as TIMESTAMPTZ, kept by the ORM."""
+
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, server_default=func.now(), nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True),
+        default=utcnow,
+        onupdate=utcnow,
+        server_default=func.now(),
+        nullable=False,
+    )
+
+
+class SoftDeleteMixin:
+    """is_deleted + deleted_at; hidden from every ORM query unless asked (see core.softdelete)."""
+
+    is_deleted: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False, index=True
+    )
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditedMixin:
+    """Marks a model whose inserts, updates, soft deletes and restores are audited."""
+
+    __audited__: ClassVar[bool] = True
+    # Columns never written to the audit log (secrets); their change is recorded as "***".
+    __audit_redacted__: ClassVar[frozenset[str]] = frozenset()
+    __audit_ignored__: ClassVar[frozenset[str]] = frozenset({"updated_at"})
+
+
+class BaseModel(IdMixin, TimestampMixin, SoftDeleteMixin, AuditedMixin, Model):
+    """Base of every major entity: id, uuid, timestamps, soft delete and audit."""
+
+    __abstract__ = True
+
+    def to_audit_label(self) -> str:
+        """A short human label used in audit descriptions and the Trash."""
+        return str(self)
+
+    def __str__(self) -> str:
+        for attr in ("name", "title", "code", "username"):
+            value: Any = getattr(self, attr, None)
+            if value:
+                return str(value)
+        return f"{type(self).__name__} #{self.id}"

@@ -1,0 +1,68 @@
+"""Global soft delete: deleted rows are hidden from every ORM query unless it asks for them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from app.core.models import SoftDeleteMixin, utcnow
+
+INCLUDE_DELETED = "include_deleted"
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _hide_soft_deleted(state: ORMExecuteState) -> None:
+    """Add `is_deleted = false` to every SELECT, relationship loads included."""
+    if (
+        state.is_select
+        and not state.is_column_load
+        and not state.execution_options.get(INCLUDE_DELETED, False)
+    ):
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                SoftDeleteMixin,
+                lambda cls: cls.is_deleted.is_(False),
+                include_aliases=True,
+            )
+        )
+
+
+def soft_delete(item: SoftDeleteMixin) -> None:
+    """Mark one row deleted (the caller commits); the audit listener records it."""
+    if not item.is_deleted:
+        item.is_deleted = True
+        item.deleted_at = utcnow()
+
+
+def restore(item: SoftDeleteMixin) -> None:
+    """Bring a soft-deleted row back (the caller commits)."""
+    if item.is_deleted:
+        item.is_deleted = False
+        item.deleted_at = None
+
+
+def soft_delete_all(items: Iterable[Any]) -> int:
+    """Soft delete many rows through the ORM so each is audited; returns how many changed."""
+    changed = 0
+    for item in items:
+        if item is not None and not item.is_deleted:
+            soft_delete(item)
+            changed += 1
+    return changed
+
+
+def soft_deletable_models() -> list[type]:
+    """Every mapped class with soft delete, sorted by table name."""
+    from flask_appbuilder import Model
+
+    return sorted(
+        (
+            mapper.class_
+            for mapper in Model.registry.mappers
+            if issubclass(mapper.class_, SoftDeleteMixin) and not mapper.inherits
+        ),
+        key=lambda cls: cls.__tablename__,
+    )

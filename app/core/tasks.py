@@ -1,0 +1,66 @@
+"""Background tasks: one `enqueue` (RQ when REDIS_URL is set, inline otherwise) and the worker."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from contextlib import nullcontext
+from functools import lru_cache
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from redis import Redis
+from rq import Queue
+
+from app.audit.context import system_actor
+
+log = logging.getLogger(__name__)
+
+
+def redis_connection(app: Flask | None = None) -> Redis | None:
+    """The Redis connection for queues, or None in the embedded (inline) mode."""
+    app = app or current_app
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return None
+    redis = app.extensions.get("lms_redis")
+    if redis is None:
+        redis = app.extensions["lms_redis"] = Redis.from_url(url)
+    return redis
+
+
+def get_queue(name: str = "default") -> Queue | None:
+    """An RQ queue, or None without Redis."""
+    connection = redis_connection()
+    return Queue(name, connection=connection) if connection is not None else None
+
+
+def run_task(func_path: str, *ids: Any) -> Any:
+    """Worker entry point: run a task in an app context, audited as `system:<task>`."""
+    module_name, _, func_name = func_path.rpartition(".")
+    func = getattr(importlib.import_module(module_name), func_name)
+    context = nullcontext() if has_app_context() else _worker_app().app_context()
+    with context, system_actor(func_name):
+        return func(*ids)
+
+
+@lru_cache(maxsize=1)
+def _worker_app() -> Flask:
+    """One app per worker process, configured from the environment (APP_CONFIG)."""
+    from app import create_app
+
+    return create_app()
+
+
+def enqueue(task: Callable[..., Any], *ids: Any, queue: str = "default", **options: Any) -> Any:
+    """Run `task(*ids)` in a worker (RQ), or now, inline, when REDIS_URL is unset.
+
+    Tasks take ids, not objects, so that they are safe to retry and to run twice.
+    """
+    path = f"{task.__module__}.{task.__qualname__}"
+    rq_queue = get_queue(queue)
+    if rq_queue is None:
+        with system_actor(task.__name__):
+            return task(*ids)
+    return rq_queue.enqueue(run_task, path, *ids, **options)

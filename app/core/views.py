@@ -1,0 +1,373 @@
+"""Base back-office classes every module inherits, the admin index and the Trash."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+
+from flask import Response, abort, flash, redirect, request, stream_with_context
+from flask_appbuilder import BaseView, IndexView, ModelView, expose, has_access
+from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.const import PERMISSION_PREFIX
+from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterEqualFunction
+from flask_appbuilder.urltools import get_filter_args, get_order_args
+from flask_babel import LazyString, format_datetime, gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import DateTime, func, select
+from sqlalchemy import inspect as sa_inspect
+from wtforms import TextAreaField
+
+from app.core.models import SoftDeleteMixin
+from app.core.permissions import READ_WRITE_PERMISSIONS
+from app.core.softdelete import restore, soft_deletable_models
+from app.core.translations import set_translation
+
+SYSTEM_COLUMNS = ["id", "uuid", "created_at", "updated_at", "is_deleted", "deleted_at"]
+LANGUAGE_LABELS = {"en": _l("English"), "ar": _l("Arabic")}
+CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def format_user_datetime(value: Any) -> str:
+    """A datetime in the user's locale and timezone (naive values are UTC)."""
+    return format_datetime(value, "medium") if value else ""
+
+
+def csv_safe(value: Any) -> str:
+    """A cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(CSV_FORMULA_PREFIXES) else text
+
+
+def _translation_label(label: Any, language: str) -> LazyString:
+    return LazyString(
+        lambda: gettext(
+            "%(field)s (%(language)s)", field=str(label), language=str(LANGUAGE_LABELS[language])
+        )
+    )
+
+
+def lookup_relations(model: type) -> dict[str, str]:
+    """Relationship name -> lookup type code, for every FK declared with `lookup_fk`."""
+    relations: dict[str, str] = {}
+    for rel in sa_inspect(model).relationships:
+        for column in rel.local_columns:
+            code = column.info.get("lookup_type")
+            if code:
+                relations[rel.key] = code
+    return relations
+
+
+def lookup_choice_filters(type_code: str) -> list[list[Any]]:
+    """FAB filters offering only the active values of one lookup type."""
+    from app.lookups.services import lookup_type_id
+
+    return [
+        ["type_id", FilterEqualFunction, partial(lookup_type_id, type_code)],
+        ["is_active", FilterEqual, True],
+    ]
+
+
+class BaseModelView(ModelView):
+    """A ModelView with soft delete, row-safe bulk actions, CSV export, translations, lookups."""
+
+    list_template = "lms/model/list.html"
+    show_template = "lms/model/show.html"
+    method_permission_name = READ_WRITE_PERMISSIONS
+    page_size = 25
+    add_exclude_columns = SYSTEM_COLUMNS
+    edit_exclude_columns = SYSTEM_COLUMNS
+    csv_max_rows = 100_000
+    # FAB's legacy file download route is replaced by the media library's signed URLs.
+    exclude_route_methods = {"download"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        model = self.datamodel.obj
+        self.translatable_fields: tuple[str, ...] = getattr(model, "__translatable__", ())
+        self._setup_translation_fields()
+        self._setup_lookup_fields(model)
+        self._setup_datetime_formatters(model)
+        super().__init__(**kwargs)
+        from app.audit.listeners import entity_type_of
+
+        self.extra_args = {**(self.extra_args or {}), "audit_entity_type": entity_type_of(model)}
+        routed = self._route_permissions()
+        if not issubclass(model, SoftDeleteMixin) or "can_write" not in routed:
+            # A read-only screen must not gain a write permission through the delete action.
+            self.actions.pop("soft_delete_selected", None)
+            kept = routed | {self.get_action_permission_name(name) for name in self.actions}
+            self.base_permissions = [p for p in self.base_permissions if p in kept]
+
+    def _route_permissions(self) -> set[str]:
+        """Permissions required by the routes this view actually registers."""
+        found = set()
+        for name in dir(self):
+            if self.include_route_methods is not None and name not in self.include_route_methods:
+                continue
+            if name in self.exclude_route_methods:
+                continue
+            method = getattr(self, name, None)
+            if hasattr(method, "_permission_name") and hasattr(method, "_urls"):
+                found.add(
+                    PERMISSION_PREFIX
+                    + self.method_permission_name.get(name, method._permission_name)
+                )
+        return found
+
+    # ---- set-up -------------------------------------------------------------------------
+    def _setup_translation_fields(self) -> None:
+        extra = dict(self.add_form_extra_fields or {})
+        edit_extra = dict(self.edit_form_extra_fields or {})
+        labels = dict(self.label_columns or {})
+        names: list[str] = []
+        for field in self.translatable_fields:
+            for language in ("en", "ar"):
+                name = f"{field}_{language}"
+                names.append(name)
+                direction = {"dir": "rtl", "lang": "ar"} if language == "ar" else {"lang": "en"}
+                form_field = TextAreaField(
+                    _translation_label(
+                        labels.get(field, field.replace("_", " ").title()), language
+                    ),
+                    widget=BS3TextAreaFieldWidget(),
+                    render_kw=direction,
+                )
+                extra[name] = edit_extra[name] = form_field
+        self.add_form_extra_fields = extra
+        self.edit_form_extra_fields = edit_extra
+        for attr in ("add_columns", "edit_columns"):
+            columns = getattr(self, attr, None)
+            if columns is not None:
+                setattr(self, attr, list(columns) + [n for n in names if n not in columns])
+
+    def _setup_lookup_fields(self, model: type) -> None:
+        relations = lookup_relations(model)
+        if not relations:
+            return
+        for attr in (
+            "add_form_query_rel_fields",
+            "edit_form_query_rel_fields",
+            "search_form_query_rel_fields",
+        ):
+            current = dict(getattr(self, attr, None) or {})
+            for rel, code in relations.items():
+                current.setdefault(rel, lookup_choice_filters(code))
+            setattr(self, attr, current)
+
+    def _setup_datetime_formatters(self, model: type) -> None:
+        formatters = dict(self.formatters_columns or {})
+        for column in sa_inspect(model).columns:
+            if isinstance(column.type, DateTime):
+                formatters.setdefault(column.key, format_user_datetime)
+        self.formatters_columns = formatters
+
+    # ---- translations -------------------------------------------------------------------
+    def _apply_translations(self, item: Any) -> None:
+        if not self.translatable_fields:
+            return
+        data = item.translations or {}
+        for field in self.translatable_fields:
+            for language in ("en", "ar"):
+                name = f"{field}_{language}"
+                if name in item.__dict__:
+                    data = set_translation(data, field, language, item.__dict__.pop(name))
+        item.translations = data
+
+    def pre_add(self, item: Any) -> None:
+        """Merge the per-language form fields into `translations`."""
+        self._apply_translations(item)
+
+    def pre_update(self, item: Any) -> None:
+        """Merge the per-language form fields into `translations`."""
+        self._apply_translations(item)
+
+    def prefill_form(self, form: Any, pk: Any) -> None:
+        """Show the stored translations in the per-language fields."""
+        if not self.translatable_fields:
+            return
+        item = self.datamodel.get(pk, self._base_filters)
+        data = (item.translations if item is not None else None) or {}
+        for field in self.translatable_fields:
+            for language in ("en", "ar"):
+                form_field = getattr(form, f"{field}_{language}", None)
+                if form_field is not None:
+                    form_field.data = (data.get(language) or {}).get(field, "")
+
+    # ---- row-level safety for actions -----------------------------------------------------
+    def _get_scoped(self, pk: Any) -> Any:
+        return self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
+
+    def _may_run_action(self, name: str) -> bool:
+        if name not in self.actions:
+            return False
+        permission = self.get_action_permission_name(name)
+        if not permission.startswith(PERMISSION_PREFIX):
+            permission = PERMISSION_PREFIX + permission
+        return permission in self.base_permissions and self.appbuilder.sm.has_access(
+            permission, self.class_permission_name
+        )
+
+    @expose("/action/<string:name>/<pk>", methods=["POST"])
+    def action(self, name: str, pk: Any) -> Any:
+        """Run an action on one row, loaded through the view's base filters."""
+        if not self._may_run_action(name):
+            abort(403)
+        item = self._get_scoped(pk)
+        if item is None:
+            abort(404)
+        return self.actions[name].func(item)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self) -> Any:
+        """Run an action on the selected rows; rows outside the base filters are ignored."""
+        name = request.form.get("action", "")
+        if not self._may_run_action(name):
+            abort(403)
+        items = [self._get_scoped(pk) for pk in request.form.getlist("rowid")]
+        return self.actions[name].func([item for item in items if item is not None])
+
+    @fab_action(
+        "soft_delete_selected",
+        _l("Delete"),
+        _l("Delete all the selected records? Admins can restore them from the Trash."),
+        "fa-trash",
+        single=False,
+    )
+    def soft_delete_selected(self, items: Any) -> Any:
+        """Soft delete the selected rows."""
+        items = items if isinstance(items, list) else [items]
+        self.datamodel.delete_all(items)
+        flash(gettext("%(count)d record(s) deleted.", count=len(items)), "success")
+        return redirect(self.get_redirect())
+
+    # ---- CSV export of the current filtered list ---------------------------------------
+    @expose("/export/csv")
+    @has_access
+    def export_csv(self) -> Response:
+        """Stream the current filtered, ordered list as CSV (formula cells neutralised)."""
+        get_filter_args(self._filters)
+        order_column, order_direction = get_order_args().get(
+            self.__class__.__name__, self.base_order or ("", "")
+        )
+        joined = self._filters.get_joined_filters(self._base_filters)
+        _count, items = self.datamodel.query(
+            joined, order_column, order_direction, page=0, page_size=self.csv_max_rows
+        )
+        columns = list(self.list_columns)
+        header = [str(self.label_columns.get(c, c)) for c in columns]
+        rows = self.datamodel.get_values(items, columns)
+        formatters = self.formatters_columns
+
+        def generate() -> Iterator[str]:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow(
+                    [
+                        csv_safe(formatters[c](row[c]) if c in formatters else row[c])
+                        for c in columns
+                    ]
+                )
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate(0)
+            yield buffer.getvalue()
+
+        filename = f"{self.datamodel.obj.__tablename__}.csv"
+        return Response(
+            stream_with_context(generate()),
+            mimetype="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+
+class AdminIndexView(IndexView):
+    """The back office home, moved to /admin/ so that / belongs to the portal."""
+
+    route_base = "/admin"
+    index_template = "lms/admin_index.html"
+
+
+class TrashView(BaseView):
+    """Admins list soft-deleted rows of every model and restore them."""
+
+    route_base = "/admin/trash"
+    default_view = "index"
+    class_permission_name = "Trash"
+    method_permission_name = {"index": "read", "model": "read", "restore": "write"}
+    page_size = 50
+
+    def _model(self, table: str) -> type:
+        for model in soft_deletable_models():
+            if model.__tablename__ == table:
+                return model
+        abort(404)
+
+    def _session(self) -> Any:
+        return self.appbuilder.session
+
+    @expose("/")
+    @has_access
+    def index(self) -> Any:
+        """Counts of deleted rows per model."""
+        counts = []
+        for model in soft_deletable_models():
+            total = (
+                self._session()
+                .execute(
+                    select(func.count())
+                    .select_from(model)
+                    .where(model.is_deleted.is_(True))
+                    .execution_options(include_deleted=True)
+                )
+                .scalar_one()
+            )
+            counts.append((model.__tablename__, total))
+        return self.render_template("lms/trash/index.html", counts=counts)
+
+    @expose("/<table>/")
+    @has_access
+    def model(self, table: str) -> Any:
+        """The deleted rows of one model, newest deletion first."""
+        model = self._model(table)
+        page = max(request.args.get("page", 0, type=int), 0)
+        stmt = (
+            select(model)
+            .where(model.is_deleted.is_(True))
+            .order_by(model.deleted_at.desc(), model.id.desc())
+            .limit(self.page_size)
+            .offset(page * self.page_size)
+            .execution_options(include_deleted=True)
+        )
+        items = list(self._session().scalars(stmt))
+        return self.render_template(
+            "lms/trash/model.html",
+            table=table,
+            items=items,
+            page=page,
+            page_size=self.page_size,
+            format_datetime=format_user_datetime,
+        )
+
+    @expose("/<table>/restore", methods=["POST"])
+    @has_access
+    def restore(self, table: str) -> Any:
+        """Restore the selected rows (audited as `restored`)."""
+        model = self._model(table)
+        ids = [int(pk) for pk in request.form.getlist("rowid") if pk.isdigit()]
+        if not ids:
+            flash(gettext("Select at least one record to restore."), "warning")
+            return redirect(request.url.rsplit("/restore", 1)[0] + "/")
+        stmt = select(model).where(model.id.in_(ids)).execution_options(include_deleted=True)
+        restored = 0
+        for item in self._session().scalars(stmt):
+            if item.is_deleted:
+                restore(item)
+                restored += 1
+        self._session().commit()
+        flash(gettext("%(count)d record(s) restored.", count=restored), "success")
+        return redirect(request.url.rsplit("/restore", 1)[0] + "/")

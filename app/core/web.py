@@ -1,0 +1,76 @@
+"""Per-request plumbing: request id, security headers, CSP nonce, SQL statement counter."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+
+from flask import Flask, Response, g, request
+from flask_babel import get_locale
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def csp_nonce() -> str:
+    """One nonce per request, used by FAB's templates (`baselib.get_nonce`) and ours."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def _content_security_policy(nonce: str) -> str:
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self' ws: wss:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _count_statement(*_args: object) -> None:
+    try:
+        g.query_count = g.get("query_count", 0) + 1
+    except RuntimeError:  # outside an app context (migrations, CLI bootstrap)
+        pass
+
+
+def init_web(app: Flask) -> None:
+    """Install the before/after request hooks and the Jinja helpers."""
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.globals["get_locale"] = get_locale
+
+    @app.before_request
+    def _start_request() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
+        g.query_count = 0
+
+    @app.after_request
+    def _finish_request(response: Response) -> Response:
+        headers = response.headers
+        headers["X-Request-ID"] = g.get("request_id", "")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        headers.setdefault("Content-Security-Policy", _content_security_policy(csp_nonce()))
+        if request.is_secure:
+            headers.setdefault(
+                "Strict-Transport-Security",
+                f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains",
+            )
+        if app.config.get("QUERY_COUNT_HEADER"):
+            headers["X-Query-Count"] = str(g.get("query_count", 0))
+        return response

@@ -1,0 +1,168 @@
+"""Lookup rules: cached id by code, seeding from YAML (upsert by code)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import current_app, has_app_context
+from sqlalchemy import Connection, select
+
+from app.core.errors import Invalid, NotFound
+from app.extensions import db
+from app.lookups.models import Lookup, LookupType
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "seed" / "lookups"
+
+_cache: dict[tuple[str, str], tuple[int | None, float]] = {}
+_cache_lock = threading.Lock()
+
+
+def clear_lookup_cache() -> None:
+    """Forget every cached lookup id (called after a commit that changed lookups)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _ttl() -> int:
+    return current_app.config.get("LOOKUP_CACHE_SECONDS", 300) if has_app_context() else 300
+
+
+def lookup_id(type_code: str, code: str, connection: Connection | None = None) -> int | None:
+    """The id of an active, non-deleted lookup value by type and code, cached per process."""
+    key = (type_code, code)
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    lookup, ltype = Lookup.__table__, LookupType.__table__
+    stmt = (
+        select(lookup.c.id)
+        .join(ltype, ltype.c.id == lookup.c.type_id)
+        .where(
+            ltype.c.code == type_code,
+            lookup.c.code == code,
+            lookup.c.is_deleted.is_(False),
+            ltype.c.is_deleted.is_(False),
+        )
+    )
+    conn = connection if connection is not None else db.session.connection()
+    value = conn.execute(stmt).scalar()
+    if value is not None:  # a missing value is not cached: it may be seeded any moment
+        with _cache_lock:
+            _cache[key] = (value, now + _ttl())
+    return value
+
+
+def require_lookup_id(type_code: str, code: str) -> int:
+    """Like lookup_id, but a missing value is an error."""
+    value = lookup_id(type_code, code)
+    if value is None:
+        raise NotFound(f"Unknown lookup {type_code}.{code}")
+    return value
+
+
+def lookup_type_id(type_code: str) -> int | None:
+    """The id of a lookup type by code."""
+    return db.session.execute(select(LookupType.id).where(LookupType.code == type_code)).scalar()
+
+
+def values_of(type_code: str, *, active_only: bool = True) -> list[Lookup]:
+    """The values of one type in display order."""
+    stmt = (
+        select(Lookup)
+        .join(Lookup.type)
+        .where(LookupType.code == type_code)
+        .order_by(Lookup.sort_order, Lookup.id)
+    )
+    if active_only:
+        stmt = stmt.where(Lookup.is_active.is_(True))
+    return list(db.session.scalars(stmt))
+
+
+def _load_seed_files(directory: Path) -> list[dict[str, Any]]:
+    types: list[dict[str, Any]] = []
+    for path in sorted(directory.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        if not isinstance(data, list):
+            raise Invalid(f"{path.name}: expected a list of lookup types")
+        types.extend(data)
+    return types
+
+
+def _description(item: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for lang in ("en", "ar"):
+        text = item.get(f"description_{lang}")
+        if text:
+            out[lang] = {"description": text}
+    return out
+
+
+def seed_lookups(directory: Path = SEED_DIR, only: tuple[str, ...] | None = None) -> dict[str, int]:
+    """Upsert every lookup type and value from the YAML files by code; returns counts."""
+    specs = [s for s in _load_seed_files(directory) if only is None or s["code"] in only]
+    existing_types = {
+        t.code: t
+        for t in db.session.scalars(select(LookupType).execution_options(include_deleted=True))
+    }
+    counts = {"types_created": 0, "values_created": 0, "updated": 0}
+    for spec in specs:
+        ltype = existing_types.get(spec["code"])
+        if ltype is None:
+            ltype = LookupType(code=spec["code"])
+            db.session.add(ltype)
+            existing_types[spec["code"]] = ltype
+            counts["types_created"] += 1
+        _assign(ltype, spec, counts, ("name_en", "name_ar"))
+        ltype.translations = _description(spec) or ltype.translations or {}
+        db.session.flush()
+    # Parents of types and values point at codes; resolve after everything exists.
+    for spec in specs:
+        ltype = existing_types[spec["code"]]
+        if spec.get("parent") and spec["parent"] in existing_types:
+            ltype.parent_id = existing_types[spec["parent"]].id
+        _seed_values(ltype, spec.get("values") or [], counts)
+    db.session.commit()
+    clear_lookup_cache()
+    return counts
+
+
+def _assign(obj: Any, spec: dict[str, Any], counts: dict[str, int], fields: tuple) -> None:
+    changed = False
+    for field in fields:
+        if field in spec and getattr(obj, field) != spec[field]:
+            setattr(obj, field, spec[field])
+            changed = True
+    if "metadata" in spec and obj.meta != (spec["metadata"] or {}):
+        obj.meta = spec["metadata"] or {}
+        changed = True
+    if changed and obj.id is not None:
+        counts["updated"] += 1
+
+
+def _seed_values(ltype: LookupType, specs: list[dict[str, Any]], counts: dict[str, int]) -> None:
+    existing = {
+        v.code: v
+        for v in db.session.scalars(
+            select(Lookup).where(Lookup.type_id == ltype.id).execution_options(include_deleted=True)
+        )
+    }
+    for spec in specs:
+        value = existing.get(spec["code"])
+        if value is None:
+            value = Lookup(code=spec["code"], type_id=ltype.id)
+            db.session.add(value)
+            existing[spec["code"]] = value
+            counts["values_created"] += 1
+        _assign(value, spec, counts, ("name_en", "name_ar", "sort_order", "timezone"))
+        translations = _description(spec)
+        if translations and value.translations != translations:
+            value.translations = translations
+    db.session.flush()
+    for spec in specs:
+        if spec.get("parent"):
+            existing[spec["code"]].parent_id = existing[spec["parent"]].id

@@ -1,0 +1,9 @@
+"""The ordered list of modules: registration order is menu order."""
+
+MODULES: list[str] = [
+    "app.lookups",
+    "app.audit",
+    "app.security",
+    "app.core",
+    "app.portal",
+]

@@ -1,0 +1,12 @@
+"""The learner portal and public site at `/` (routes only; modules' services do the work)."""
+
+from flask_appbuilder import AppBuilder
+
+
+def register(appbuilder: AppBuilder) -> None:
+    """Mount the portal blueprint."""
+    from flask import current_app
+
+    from app.portal.views import portal
+
+    current_app.register_blueprint(portal)

@@ -1,0 +1,79 @@
+"""FAB's security users API with soft delete and suspend / ban / restore / reset actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, g, request
+from flask_appbuilder.api import expose, safe
+from flask_appbuilder.security.decorators import permission_name, protect
+from flask_appbuilder.security.sqla.apis.user.api import UserApi
+
+from app.core.errors import AppError
+from app.core.interface import SQLAInterface
+from app.security import services
+from app.security.models import LmsUser
+
+
+class LmsUserApi(UserApi):
+    """`/api/v1/security/users/`: deletes are soft, and admins can moderate accounts."""
+
+    datamodel = SQLAInterface(LmsUser)
+    allow_browser_login = False  # JWT only: the API is exempt from CSRF
+    list_columns = [*UserApi.list_columns, "uuid", "status.code", "locale", "timezone"]
+    show_columns = list_columns
+
+    def _act(self, pk: int, func: Any) -> Response:
+        user = self.datamodel.get(pk, self._base_filters)
+        if user is None:
+            return self.response_404()
+        try:
+            result = func(user)
+        except AppError as exc:
+            return self.response(exc.status_code, message=exc.message, errors=exc.errors)
+        body: dict[str, Any] = {"id": user.id, "status": user.status_code}
+        if isinstance(result, str):
+            body["password"] = result
+        return self.response(200, **body)
+
+    @expose("/<int:pk>/suspend", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("suspend")
+    def suspend(self, pk: int) -> Response:
+        """Suspend a user: sessions and tokens stop working at once."""
+        return self._act(pk, lambda u: services.suspend_user(u, g.user.id))
+
+    @expose("/<int:pk>/ban", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("suspend")
+    def ban(self, pk: int) -> Response:
+        """Ban a user."""
+        return self._act(pk, lambda u: services.ban_user(u, g.user.id))
+
+    @expose("/<int:pk>/restore", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("suspend")
+    def restore(self, pk: int) -> Response:
+        """Restore a suspended, banned or deleted user."""
+        user = (
+            self.datamodel.session.query(LmsUser)
+            .execution_options(include_deleted=True)
+            .filter(LmsUser.id == pk)
+            .one_or_none()
+        )
+        if user is None:
+            return self.response_404()
+        services.restore_user(user)
+        return self.response(200, id=user.id, status=user.status_code)
+
+    @expose("/<int:pk>/reset_password", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("resetpasswords")
+    def reset_password(self, pk: int) -> Response:
+        """Set the given password, or generate a one-time one and return it once."""
+        body = request.get_json(silent=True) or {}
+        return self._act(pk, lambda u: services.reset_password(u, body.get("password")))

@@ -1,0 +1,66 @@
+"""The platform user: FAB's `ab_user` extended with uuid, soft delete, status and profile."""
+
+from __future__ import annotations
+
+import uuid as uuid_module
+from datetime import datetime
+
+from flask_appbuilder.security.sqla.models import User as FabUser
+from sqlalchemy import BigInteger, Boolean, Connection, DateTime, String, Text, Uuid, event, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.models import AuditedMixin, SoftDeleteMixin
+from app.lookups.models import Lookup, lookup_fk
+
+
+class LmsUser(SoftDeleteMixin, AuditedMixin, FabUser):
+    """A person with an account; blocked from signing in unless active and not deleted."""
+
+    __tablename__ = "ab_user"
+    __table_args__ = {"extend_existing": True}
+    __audit_entity__ = "user"
+    __audit_redacted__ = frozenset({"password"})
+    __audit_ignored__ = frozenset(
+        {"last_login", "login_count", "fail_login_count", "changed_on", "changed_by_fk"}
+    )
+
+    uuid: Mapped[uuid_module.UUID] = mapped_column(
+        Uuid, default=uuid_module.uuid4, unique=True, nullable=False
+    )
+    status_id: Mapped[int | None] = lookup_fk("user_status")
+    locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    bio: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    # The media library (a later module) owns the file; this is its media.id.
+    avatar_media_id: Mapped[int | None] = mapped_column(BigInteger)
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    status: Mapped[Lookup | None] = relationship(foreign_keys=[status_id], lazy="joined")
+
+    @property
+    def status_code(self) -> str | None:
+        """The status lookup code (`active`, `suspended`, ...)."""
+        return self.status.code if self.status is not None else None
+
+    @property
+    def is_active(self) -> bool:
+        """Only active, non-deleted users may sign in or keep a session or token."""
+        if not self.active or self.is_deleted:
+            return False
+        return self.status_code in (None, "active")
+
+    def __str__(self) -> str:
+        return self.username
+
+
+@event.listens_for(LmsUser, "before_insert")
+def _default_status(_mapper: object, connection: Connection, user: LmsUser) -> None:
+    """New accounts start active (self-registration, admin creation, API)."""
+    if user.status_id is None:
+        from app.lookups.services import lookup_id
+
+        user.status_id = lookup_id("user_status", "active", connection=connection)

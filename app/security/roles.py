@@ -1,0 +1,143 @@
+"""The PRD section 5 permission matrix, as data, and its idempotent sync (`flask app init`).
+
+Every view or API registers a permission resource (FAB's `class_permission_name`). Each resource
+must appear in MATRIX, mapping the non-admin roles to the permissions they hold on it. Admin holds
+every permission on every resource. Menu entries follow: a role sees a menu item when it holds a
+permission on the view behind it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import appbuilder, db
+
+ADMIN = "Admin"
+INSTRUCTOR = "Instructor"
+RECRUITER = "Recruiter"
+STUDENT = "Student"
+ROLES = (ADMIN, INSTRUCTOR, RECRUITER, STUDENT)
+NON_ADMIN_ROLES = (INSTRUCTOR, RECRUITER, STUDENT)
+
+READ = frozenset({"can_read"})
+READ_WRITE = frozenset({"can_read", "can_write"})
+ADMIN_ONLY: dict[str, frozenset[str]] = {}
+
+
+def everyone(permissions: frozenset[str]) -> dict[str, frozenset[str]]:
+    """The same permissions for every non-admin role."""
+    return {role: permissions for role in NON_ADMIN_ROLES}
+
+
+OWN_PROFILE = frozenset({"can_this_form_get", "can_this_form_post"})
+
+MATRIX: dict[str, dict[str, frozenset[str]]] = {
+    # Own account: profile, own password, own activity (every signed-in role)
+    "LmsUserInfoEditView": everyone(OWN_PROFILE),
+    "ResetMyPasswordView": everyone(OWN_PROFILE),
+    "LmsUserDBModelView": everyone(frozenset({"can_userinfo", "resetmypassword", "userinfoedit"})),
+    "MyActivity": everyone(READ),
+    # API documentation and the menu API
+    "OpenApi": everyone(frozenset({"can_get"})),
+    "SwaggerView": everyone(frozenset({"can_show"})),
+    "MenuApi": everyone(frozenset({"can_get"})),
+    # User management, roles, permissions: admins only
+    "ResetPasswordView": ADMIN_ONLY,
+    "RoleModelView": ADMIN_ONLY,
+    "UserGroupModelView": ADMIN_ONLY,
+    "UserStatsChartView": ADMIN_ONLY,
+    "RegisterUserModelView": ADMIN_ONLY,
+    "PermissionModelView": ADMIN_ONLY,
+    "ViewMenuModelView": ADMIN_ONLY,
+    "PermissionViewModelView": ADMIN_ONLY,
+    "User": ADMIN_ONLY,
+    "Role": ADMIN_ONLY,
+    "Group": ADMIN_ONLY,
+    "Permission": ADMIN_ONLY,
+    "ViewMenu": ADMIN_ONLY,
+    "PermissionViewMenu": ADMIN_ONLY,
+    # System settings, full audit log, trash
+    "LookupType": ADMIN_ONLY,
+    "Lookup": ADMIN_ONLY,
+    "AuditLog": ADMIN_ONLY,
+    "Trash": ADMIN_ONLY,
+}
+
+
+def grants_for(role: str, resource: str) -> frozenset[str]:
+    """What a role holds on a resource according to the matrix (Admin: everything)."""
+    if resource not in MATRIX:
+        raise KeyError(f"Resource '{resource}' has no entry in app/security/roles.py MATRIX")
+    if role == ADMIN:
+        return frozenset({"*"})
+    return MATRIX[resource].get(role, frozenset())
+
+
+def _menu_permissions(role_views: set[str]) -> list[tuple[str, str]]:
+    """menu_access on every menu item whose view the role can use, and on its category."""
+    names: list[tuple[str, str]] = []
+    for category in appbuilder.menu.get_list():
+        visible_children = [
+            child.name
+            for child in category.childs
+            if child.baseview is not None and child.baseview.class_permission_name in role_views
+        ]
+        if visible_children:
+            names.append(("menu_access", category.name))
+            names.extend(("menu_access", name) for name in visible_children)
+        elif (
+            category.baseview is not None and category.baseview.class_permission_name in role_views
+        ):
+            names.append(("menu_access", category.name))
+    return names
+
+
+def ensure_roles() -> dict[str, Any]:
+    """The four roles, created when missing."""
+    sm = appbuilder.sm
+    return {name: sm.find_role(name) or sm.add_role(name) for name in ROLES}
+
+
+def sync_roles() -> list[str]:
+    """Create the four roles and set their permissions exactly as the matrix says."""
+    sm = appbuilder.sm
+    resources = {
+        view.class_permission_name
+        for view in appbuilder.baseviews
+        if view.base_permissions or getattr(view, "class_permission_name", None) in MATRIX
+    }
+    missing = sorted(r for r in resources if r not in MATRIX and _has_permissions(r))
+    if missing:
+        raise KeyError(f"No role-matrix entry for: {', '.join(missing)}")
+    roles = ensure_roles()
+    roles[ADMIN].permissions = list(db.session.scalars(select(sm.permissionview_model)))
+    for role_name in NON_ADMIN_ROLES:
+        wanted: list[tuple[str, str]] = []
+        role_views = set()
+        for resource, grants in MATRIX.items():
+            for permission in sorted(grants.get(role_name, ())):
+                wanted.append((permission, resource))
+                role_views.add(resource)
+        wanted.extend(_menu_permissions(role_views))
+        permission_views = [sm.find_permission_view_menu(p, v) for p, v in wanted]
+        roles[role_name].permissions = [pv for pv in permission_views if pv is not None]
+    db.session.commit()
+    return list(ROLES)
+
+
+def _has_permissions(resource: str) -> bool:
+    return any(
+        view.base_permissions
+        for view in appbuilder.baseviews
+        if view.class_permission_name == resource
+    )
+
+
+def role_permissions(role_name: str) -> set[tuple[str, str]]:
+    """(permission, resource) pairs the role holds in the database."""
+    role: Any = appbuilder.sm.find_role(role_name)
+    if role is None:
+        return set()
+    return {(pv.permission.name, pv.view_menu.name) for pv in role.permissions}

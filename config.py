@@ -1,0 +1,165 @@
+"""Configuration from the environment: development, testing and production classes."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from flask_appbuilder.const import AUTH_DB
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """Read a boolean environment variable ("1", "true", "yes", "on")."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    """Read a comma-separated environment variable."""
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    APP_NAME = os.environ.get("APP_NAME", "Ta'allam LMS")
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    STORAGE_URL = os.environ.get("STORAGE_URL", f"osfs://{INSTANCE_DIR / 'media'}")
+
+    # Mail
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS")
+    MAIL_USE_SSL = env_bool("MAIL_USE_SSL")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "no-reply@localhost")
+
+    # Flask-AppBuilder
+    AUTH_TYPE = AUTH_DB
+    AUTH_USER_REGISTRATION = True
+    AUTH_USER_REGISTRATION_ROLE = "Student"
+    AUTH_ROLE_ADMIN = "Admin"
+    AUTH_ROLE_PUBLIC = "Public"
+    FAB_SECURITY_MANAGER_CLASS = "app.security.manager.LmsSecurityManager"
+    FAB_INDEX_VIEW = "app.core.views.AdminIndexView"
+    FAB_BASE_TEMPLATE = "lms/baselayout.html"
+    FAB_CREATE_DB = False  # the schema comes from migrations only
+    FAB_UPDATE_PERMS = False  # permissions and roles are synced by `flask app init`
+    FAB_ADD_SECURITY_API = True
+    FAB_API_SWAGGER_UI = True
+    FAB_API_SHOW_STACKTRACE = False
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    FAB_SAFE_REDIRECT_HOSTS = env_list("SAFE_REDIRECT_HOSTS", "127.0.0.1,localhost")
+    PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "12"))
+    RECAPTCHA_USE = False
+    AUTH_USER_REGISTRATION_RECAPTCHA = False  # no remote captcha service is reachable offline
+
+    # Languages: the user's saved locale, then the session (/lang/<code>), then Accept-Language.
+    LANGUAGES = {
+        "en": {"flag": "gb", "name": "English"},
+        "ar": {"flag": "sa", "name": "العربية"},
+    }
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+
+    # Sessions, cookies and CSRF
+    WTF_CSRF_ENABLED = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", "12")))
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=int(os.environ.get("JWT_MINUTES", "30")))
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000"))
+
+    # Rate limits (Flask-Limiter, owned by FAB's security manager)
+    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")
+
+    # Tasks and real time
+    RQ_QUEUES = ["default", "low"]
+    SOCKETIO_MESSAGE_QUEUE = REDIS_URL
+    SOCKETIO_CORS_ALLOWED_ORIGINS = env_list("SOCKETIO_CORS_ALLOWED_ORIGINS")
+
+    # Measuring: the X-Query-Count header
+    QUERY_COUNT_HEADER = True
+
+    LOOKUP_CACHE_SECONDS = int(os.environ.get("LOOKUP_CACHE_SECONDS", "300"))
+
+
+class DevelopmentConfig(Config):
+    """`make run`: SQLite in instance/, inline tasks, local storage."""
+
+    SECRET_KEY = Config.SECRET_KEY  # filled from instance/secret_key by create_app when unset
+    SQLALCHEMY_DATABASE_URI = Config.SQLALCHEMY_DATABASE_URI or (
+        f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}"
+    )
+
+
+class TestingConfig(Config):
+    """pytest: PostgreSQL and Redis on localhost."""
+
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "TEST_DATABASE_URL", "postgresql+psycopg2://postgres:postgres@127.0.0.1:5432/lms_test"
+    )
+    REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    RATELIMIT_STORAGE_URI = REDIS_URL
+    SOCKETIO_MESSAGE_QUEUE = None  # socketio.test_client refuses a message queue
+    WTF_CSRF_ENABLED = False
+    LOGIN_RATE_LIMIT = "1000 per minute"
+    API_RATE_LIMIT = "10000 per minute"
+    PASSWORD_MIN_LENGTH = 12
+
+
+class ProductionConfig(Config):
+    """Production: every secret from the environment."""
+
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PREFERRED_URL_SCHEME = "https"
+    QUERY_COUNT_HEADER = False
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start without a secret key and a database URL."""
+        missing = [
+            name
+            for name, value in (
+                ("SECRET_KEY", os.environ.get("SECRET_KEY")),
+                ("DATABASE_URL", os.environ.get("DATABASE_URL")),
+            )
+            if not value
+        ]
+        if missing:
+            raise RuntimeError(
+                "Production configuration needs these environment variables: " + ", ".join(missing)
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,51 @@
+"""Bilingual demo content: one user per role (idempotent; passwords shown once on creation)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from app.extensions import appbuilder, db
+from app.lookups.services import lookup_id
+
+DEMO_USERS = [
+    # username, first, last, email, role, locale, timezone
+    ("instructor", "Layla", "Haddad", "instructor@example.com", "Instructor", "ar", "Asia/Riyadh"),
+    (
+        "instructor2",
+        "James",
+        "Carter",
+        "instructor2@example.com",
+        "Instructor",
+        "en",
+        "Europe/London",
+    ),
+    ("recruiter", "Omar", "Farouk", "recruiter@example.com", "Recruiter", "ar", "Africa/Cairo"),
+    ("student", "Sara", "Mansour", "student@example.com", "Student", "ar", "Asia/Dubai"),
+    ("student2", "Emily", "Brooks", "student2@example.com", "Student", "en", "UTC"),
+]
+
+
+def seed_demo() -> dict[str, Any]:
+    """Create the demo users that do not exist yet; returns their new passwords."""
+    sm = appbuilder.sm
+    passwords: dict[str, str] = {}
+    active = lookup_id("user_status", "active")
+    for username, first, last, email, role, locale, tz in DEMO_USERS:
+        if sm.find_user(username=username) is not None:
+            continue
+        password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
+        user = sm.add_user(
+            username=username,
+            first_name=first,
+            last_name=last,
+            email=email,
+            role=sm.find_role(role),
+            password=password,
+        )
+        if user:
+            user.locale, user.timezone, user.status_id = locale, tz, active
+            db.session.commit()
+            passwords[username] = password
+    return {"passwords": passwords}
