@@ -111,16 +111,14 @@ class DevelopmentConfig(Config):
     """`make run`: SQLite in instance/, inline tasks, local storage."""
 
     SECRET_KEY = Config.SECRET_KEY  # filled from instance/secret_key by create_app when unset
-    SQLALCHEMY_DATABASE_URI = Config.SQLALCHEMY_DATABASE_URI or (
-        f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}"
-    )
+    SQLALCHEMY_DATABASE_URI = Config.SQLALCHEMY_DATABASE_URI or (f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}")
 
 
 class TestingConfig(Config):
     """pytest: PostgreSQL and Redis on localhost."""
 
     TESTING = True
-    SECRET_KEY = "testing-secret-key-not-for-production"
+    SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105 - tests only
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "TEST_DATABASE_URL", "postgresql+psycopg2://postgres:postgres@127.0.0.1:5432/lms_test"
     )

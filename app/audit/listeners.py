@@ -216,9 +216,7 @@ def _audit_bulk_statement(state: ORMExecuteState) -> Any:
             old = {k: _value(cls, k, v) for k, v in old_row.items()}
             rows.append(build_row(connection, "deleted", entity_type_of(cls), key, old, None))
             continue
-        changed = [
-            k for k in new_row if new_row[k] != old_row[k] and k not in cls.__audit_ignored__
-        ]
+        changed = [k for k in new_row if new_row[k] != old_row[k] and k not in cls.__audit_ignored__]
         if not changed:
             continue
         old = {k: _value(cls, k, old_row[k]) for k in changed}

@@ -44,9 +44,7 @@ def csv_safe(value: Any) -> str:
 
 def _translation_label(label: Any, language: str) -> LazyString:
     return LazyString(
-        lambda: gettext(
-            "%(field)s (%(language)s)", field=str(label), language=str(LANGUAGE_LABELS[language])
-        )
+        lambda: gettext("%(field)s (%(language)s)", field=str(label), language=str(LANGUAGE_LABELS[language]))
     )
 
 
@@ -111,10 +109,7 @@ class BaseModelView(ModelView):
                 continue
             method = getattr(self, name, None)
             if hasattr(method, "_permission_name") and hasattr(method, "_urls"):
-                found.add(
-                    PERMISSION_PREFIX
-                    + self.method_permission_name.get(name, method._permission_name)
-                )
+                found.add(PERMISSION_PREFIX + self.method_permission_name.get(name, method._permission_name))
         return found
 
     # ---- set-up -------------------------------------------------------------------------
@@ -129,9 +124,7 @@ class BaseModelView(ModelView):
                 names.append(name)
                 direction = {"dir": "rtl", "lang": "ar"} if language == "ar" else {"lang": "en"}
                 form_field = TextAreaField(
-                    _translation_label(
-                        labels.get(field, field.replace("_", " ").title()), language
-                    ),
+                    _translation_label(labels.get(field, field.replace("_", " ").title()), language),
                     widget=BS3TextAreaFieldWidget(),
                     render_kw=direction,
                 )
@@ -267,10 +260,7 @@ class BaseModelView(ModelView):
             writer.writerow(header)
             for row in rows:
                 writer.writerow(
-                    [
-                        csv_safe(formatters[c](row[c]) if c in formatters else row[c])
-                        for c in columns
-                    ]
+                    [csv_safe(formatters[c](row[c]) if c in formatters else row[c]) for c in columns]
                 )
                 yield buffer.getvalue()
                 buffer.seek(0)

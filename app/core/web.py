@@ -6,7 +6,7 @@ import re
 import secrets
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, has_app_context, request
 from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -40,10 +40,8 @@ def _content_security_policy(nonce: str) -> str:
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _count_statement(*_args: object) -> None:
-    try:
+    if has_app_context():  # not during migrations or CLI bootstrap
         g.query_count = g.get("query_count", 0) + 1
-    except RuntimeError:  # outside an app context (migrations, CLI bootstrap)
-        pass
 
 
 def init_web(app: Flask) -> None:

@@ -33,13 +33,9 @@ class LookupType(BaseModel):
     translations: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, nullable=False)
     sort_order: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     display_order: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
-    is_active: Mapped[bool] = mapped_column(
-        Boolean, default=True, server_default=true(), nullable=False
-    )
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), nullable=False)
 
-    parent: Mapped[LookupType | None] = relationship(
-        remote_side="LookupType.id", back_populates="children"
-    )
+    parent: Mapped[LookupType | None] = relationship(remote_side="LookupType.id", back_populates="children")
     children: Mapped[list[LookupType]] = relationship(back_populates="parent")
     values: Mapped[list[Lookup]] = relationship(back_populates="type", order_by="Lookup.sort_order")
 
@@ -55,9 +51,7 @@ class Lookup(BaseModel):
     __tablename__ = "lookup"
     __table_args__ = (UniqueConstraint("type_id", "code", name="uq_lookup_type_id_code"),)
 
-    type_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("lookup_type.id"), nullable=False, index=True
-    )
+    type_id: Mapped[int] = mapped_column(BigId, ForeignKey("lookup_type.id"), nullable=False, index=True)
     code: Mapped[str] = mapped_column(String(64), nullable=False)
     name_en: Mapped[str] = mapped_column(String(128), nullable=False)
     name_ar: Mapped[str] = mapped_column(String(128), nullable=False)
@@ -68,9 +62,7 @@ class Lookup(BaseModel):
     translations: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, nullable=False)
     sort_order: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     display_order: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
-    is_active: Mapped[bool] = mapped_column(
-        Boolean, default=True, server_default=true(), nullable=False
-    )
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), nullable=False)
     timezone: Mapped[str | None] = mapped_column(String(64))
 
     type: Mapped[LookupType] = relationship(back_populates="values", lazy="joined")

@@ -106,8 +106,7 @@ def seed_lookups(directory: Path = SEED_DIR, only: tuple[str, ...] | None = None
     """Upsert every lookup type and value from the YAML files by code; returns counts."""
     specs = [s for s in _load_seed_files(directory) if only is None or s["code"] in only]
     existing_types = {
-        t.code: t
-        for t in db.session.scalars(select(LookupType).execution_options(include_deleted=True))
+        t.code: t for t in db.session.scalars(select(LookupType).execution_options(include_deleted=True))
     }
     counts = {"types_created": 0, "values_created": 0, "updated": 0}
     for spec in specs:

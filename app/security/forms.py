@@ -35,6 +35,4 @@ class ProfileForm(DynamicForm):
         validators=[Optional(), Length(max=32), Regexp(r"^\+?[0-9 ()-]{6,32}$")],
         widget=BS3TextFieldWidget(),
     )
-    bio = TextAreaField(
-        _l("Bio"), validators=[Optional(), Length(max=2000)], widget=BS3TextAreaFieldWidget()
-    )
+    bio = TextAreaField(_l("Bio"), validators=[Optional(), Length(max=2000)], widget=BS3TextAreaFieldWidget())

@@ -42,8 +42,6 @@ def apply_rate_limits(app: Flask, appbuilder: AppBuilder) -> None:
     )
     for view in appbuilder.baseviews:
         if isinstance(view, SecurityApi):
-            limiter.limit(login_rate_limit, methods=["POST"], key_func=get_remote_address)(
-                view.blueprint
-            )
+            limiter.limit(login_rate_limit, methods=["POST"], key_func=get_remote_address)(view.blueprint)
         elif (getattr(view, "route_base", "") or "").startswith("/api/"):
             limiter.limit(api_rate_limit, key_func=api_rate_key)(view.blueprint)

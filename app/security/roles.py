@@ -87,9 +87,7 @@ def _menu_permissions(role_views: set[str]) -> list[tuple[str, str]]:
         if visible_children:
             names.append(("menu_access", category.name))
             names.extend(("menu_access", name) for name in visible_children)
-        elif (
-            category.baseview is not None and category.baseview.class_permission_name in role_views
-        ):
+        elif category.baseview is not None and category.baseview.class_permission_name in role_views:
             names.append(("menu_access", category.name))
     return names
 
@@ -129,9 +127,7 @@ def sync_roles() -> list[str]:
 
 def _has_permissions(resource: str) -> bool:
     return any(
-        view.base_permissions
-        for view in appbuilder.baseviews
-        if view.class_permission_name == resource
+        view.base_permissions for view in appbuilder.baseviews if view.class_permission_name == resource
     )
 
 

@@ -119,9 +119,7 @@ class LmsUserDBModelView(UserDBModelView):
     @fab_action("ban_users", _l("Ban"), _l("Ban the selected users?"), "fa-user-slash")
     def ban_users(self, items: Any) -> Any:
         """Ban the selected users."""
-        return self._run(
-            items, lambda u: services.ban_user(u, g.user.id), "%(count)d user(s) banned."
-        )
+        return self._run(items, lambda u: services.ban_user(u, g.user.id), "%(count)d user(s) banned.")
 
     @fab_action("restore_users", _l("Restore"), _l("Restore the selected users?"), "fa-undo")
     def restore_users(self, items: Any) -> Any:
@@ -140,9 +138,7 @@ class LmsUserDBModelView(UserDBModelView):
         for user in items:
             password = services.reset_password(user)
             flash(
-                gettext(
-                    "New password for %(user)s: %(password)s", user=user.username, password=password
-                ),
+                gettext("New password for %(user)s: %(password)s", user=user.username, password=password),
                 "warning",
             )
         return redirect(self.get_redirect())

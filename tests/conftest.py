@@ -1,0 +1,133 @@
+"""One app per session on a fresh, migrated PostgreSQL database; one rolled-back transaction per test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import flask_migrate
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.core.cli import initialize
+from app.extensions import db
+from config import TestingConfig
+from tests.factories import PASSWORD, make_user
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the test database (connecting to the maintenance database)."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def app() -> Iterator[Flask]:
+    """The app on a database built by the migrations (not create_all) and initialized."""
+    recreate_database(TestingConfig.SQLALCHEMY_DATABASE_URI)
+    application = create_app("testing")
+    with application.app_context():
+        flask_migrate.upgrade()
+        initialize(with_demo=False)
+        db.session.remove()
+    # Sessions join the per-test transaction through a savepoint, so commits stay undoable.
+    db.session.session_factory.kw["join_transaction_mode"] = "create_savepoint"
+    yield application
+
+
+@pytest.fixture(autouse=True)
+def _transaction(app: Flask) -> Iterator[None]:
+    """Run each test inside one outer transaction, rolled back at the end."""
+    engines = db._app_engines[app]
+    engine = engines[None]
+    connection = engine.connect()
+    transaction = connection.begin()
+    connection.name = engine.name  # FAB asks `session.get_bind().name`, an Engine attribute
+    engines[None] = connection  # every session of this test binds to this connection
+    Redis.from_url(app.config["REDIS_URL"]).flushdb()  # rate-limit counters
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.remove()
+        engines[None] = engine
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An app context for tests that use services and the ORM directly (not with the client)."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """An anonymous browser."""
+    return app.test_client()
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
+    """Sign in through FAB's login form."""
+    return client.post("/login/", data={"username": username, "password": password})
+
+
+def jwt_headers(client: FlaskClient, username: str, password: str = PASSWORD) -> dict[str, str]:
+    """Bearer headers from `POST /api/v1/security/login`."""
+    response = client.post(
+        "/api/v1/security/login",
+        json={"username": username, "password": password, "provider": "db"},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return {"Authorization": f"Bearer {response.json['access_token']}"}
+
+
+@pytest.fixture
+def user_factory(app: Flask) -> Callable[..., Any]:
+    """Create a user (committed in the test transaction); returns (id, username)."""
+
+    def _make(role: str = "Student", **kwargs: Any) -> tuple[int, str]:
+        with app.app_context():
+            user = make_user(role, **kwargs)
+            result = (user.id, user.username)
+            db.session.remove()
+        return result
+
+    return _make
+
+
+@pytest.fixture
+def login_as(app: Flask, user_factory: Callable[..., Any]) -> Callable[[str], FlaskClient]:
+    """A browser signed in (session cookie) as a new user of the given role."""
+
+    def _login(role: str) -> FlaskClient:
+        _, username = user_factory(role)
+        browser = app.test_client()
+        response = login(browser, username)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        browser.user_id = _  # type: ignore[attr-defined]
+        return browser
+
+    return _login
+
+
+@pytest.fixture
+def api_as(app: Flask, user_factory: Callable[..., Any]) -> Callable[[str], dict[str, str]]:
+    """JWT headers for a new user of the given role."""
+
+    def _headers(role: str) -> dict[str, str]:
+        _, username = user_factory(role)
+        return jwt_headers(app.test_client(), username)
+
+    return _headers
