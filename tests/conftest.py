@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -30,11 +31,28 @@ def recreate_database(url: str) -> None:
     admin.dispose()
 
 
+# One database and one rate-limit key space per test run, so that runs never disturb each other.
+RUN_ID = f"{os.getpid()}"
+DATABASE_URL = make_url(TestingConfig.SQLALCHEMY_DATABASE_URI)
+DATABASE_URL = DATABASE_URL.set(database=f"{DATABASE_URL.database}_{RUN_ID}")
+
+
+def drop_database(url: Any) -> None:
+    """Drop a test database."""
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def app() -> Iterator[Flask]:
     """The app on a database built by the migrations (not create_all) and initialized."""
-    recreate_database(TestingConfig.SQLALCHEMY_DATABASE_URI)
-    application = create_app("testing")
+    url = DATABASE_URL.render_as_string(hide_password=False)
+    recreate_database(url)
+    application = create_app(
+        "testing", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_KEY_PREFIX=f"test{RUN_ID}"
+    )
     with application.app_context():
         flask_migrate.upgrade()
         initialize(with_demo=False)
@@ -42,6 +60,9 @@ def app() -> Iterator[Flask]:
     # Sessions join the per-test transaction through a savepoint, so commits stay undoable.
     db.session.session_factory.kw["join_transaction_mode"] = "create_savepoint"
     yield application
+    with application.app_context():
+        db.engine.dispose()
+    drop_database(DATABASE_URL)
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +74,9 @@ def _transaction(app: Flask) -> Iterator[None]:
     transaction = connection.begin()
     connection.name = engine.name  # FAB asks `session.get_bind().name`, an Engine attribute
     engines[None] = connection  # every session of this test binds to this connection
-    Redis.from_url(app.config["REDIS_URL"]).flushdb()  # rate-limit counters
+    redis = Redis.from_url(app.config["REDIS_URL"])
+    for key in redis.scan_iter(f"*test{RUN_ID}*"):  # this run's rate-limit counters
+        redis.delete(key)
     try:
         yield
     finally:
