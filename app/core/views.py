@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
-from flask import Response, abort, flash, redirect, request, stream_with_context
+from flask import Response, abort, flash, redirect, request
 from flask_appbuilder import BaseView, IndexView, ModelView, expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.const import PERMISSION_PREFIX
@@ -69,6 +69,57 @@ def lookup_choice_filters(type_code: str) -> list[list[Any]]:
     ]
 
 
+def _get_scoped(view: ModelView, pk: Any) -> Any:
+    return view.datamodel.get(view._deserialize_pk_if_composite(pk), view._base_filters)
+
+
+def _may_run_action(view: ModelView, name: str) -> bool:
+    if name not in view.actions:
+        return False
+    permission = view.get_action_permission_name(name)
+    if not permission.startswith(PERMISSION_PREFIX):
+        permission = PERMISSION_PREFIX + permission
+    return permission in view.base_permissions and view.appbuilder.sm.has_access(
+        permission, view.class_permission_name
+    )
+
+
+@expose("/action/<string:name>/<pk>", methods=["POST"])
+def _scoped_action(self: ModelView, name: str, pk: Any) -> Any:
+    """Run an action on one row, loaded through the view's base filters."""
+    if not _may_run_action(self, name):
+        abort(403)
+    if not self.actions[name].single:
+        abort(400)
+    item = self._get_scoped(pk)
+    if item is None:
+        abort(404)
+    return self.actions[name].func(item)
+
+
+@expose("/action_post", methods=["POST"])
+def _scoped_action_post(self: ModelView) -> Any:
+    """Run an action on the selected rows; rows outside the base filters are ignored."""
+    name = request.form.get("action", "")
+    if not _may_run_action(self, name):
+        abort(403)
+    if not self.actions[name].multiple:
+        abort(400)
+    items = [self._get_scoped(pk) for pk in request.form.getlist("rowid")]
+    return self.actions[name].func([item for item in items if item is not None])
+
+
+# FAB's own action/action_post ignore base_filters (a user could act on rows they cannot see)
+# and fail with a 500 on an unknown action name. Every ModelView, FAB's security screens
+# included, gets these row-scoped versions instead.
+ModelView._get_scoped = _get_scoped
+# FAB's legacy /download/<filename> serves UPLOAD_FOLDER and fails with a 500 on names it did not
+# generate; files are served by the media library's signed URLs instead.
+ModelView.exclude_route_methods = frozenset({"download"})
+ModelView.action = _scoped_action
+ModelView.action_post = _scoped_action_post
+
+
 class BaseModelView(ModelView):
     """A ModelView with soft delete, row-safe bulk actions, CSV export, translations, lookups."""
 
@@ -79,8 +130,6 @@ class BaseModelView(ModelView):
     add_exclude_columns = SYSTEM_COLUMNS
     edit_exclude_columns = SYSTEM_COLUMNS
     csv_max_rows = 100_000
-    # FAB's legacy file download route is replaced by the media library's signed URLs.
-    exclude_route_methods = {"download"}
 
     def __init__(self, **kwargs: Any) -> None:
         model = self.datamodel.obj
@@ -189,39 +238,6 @@ class BaseModelView(ModelView):
                 if form_field is not None:
                     form_field.data = (data.get(language) or {}).get(field, "")
 
-    # ---- row-level safety for actions -----------------------------------------------------
-    def _get_scoped(self, pk: Any) -> Any:
-        return self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
-
-    def _may_run_action(self, name: str) -> bool:
-        if name not in self.actions:
-            return False
-        permission = self.get_action_permission_name(name)
-        if not permission.startswith(PERMISSION_PREFIX):
-            permission = PERMISSION_PREFIX + permission
-        return permission in self.base_permissions and self.appbuilder.sm.has_access(
-            permission, self.class_permission_name
-        )
-
-    @expose("/action/<string:name>/<pk>", methods=["POST"])
-    def action(self, name: str, pk: Any) -> Any:
-        """Run an action on one row, loaded through the view's base filters."""
-        if not self._may_run_action(name):
-            abort(403)
-        item = self._get_scoped(pk)
-        if item is None:
-            abort(404)
-        return self.actions[name].func(item)
-
-    @expose("/action_post", methods=["POST"])
-    def action_post(self) -> Any:
-        """Run an action on the selected rows; rows outside the base filters are ignored."""
-        name = request.form.get("action", "")
-        if not self._may_run_action(name):
-            abort(403)
-        items = [self._get_scoped(pk) for pk in request.form.getlist("rowid")]
-        return self.actions[name].func([item for item in items if item is not None])
-
     @fab_action(
         "soft_delete_selected",
         _l("Delete"),
@@ -251,25 +267,25 @@ class BaseModelView(ModelView):
         )
         columns = list(self.list_columns)
         header = [str(self.label_columns.get(c, c)) for c in columns]
-        rows = self.datamodel.get_values(items, columns)
         formatters = self.formatters_columns
+        # Values are read now, while the session is open; only the CSV text is streamed.
+        rows = [
+            [csv_safe(formatters[c](row[c]) if c in formatters else row[c]) for c in columns]
+            for row in self.datamodel.get_values(items, columns)
+        ]
 
         def generate() -> Iterator[str]:
             buffer = io.StringIO()
             writer = csv.writer(buffer)
-            writer.writerow(header)
-            for row in rows:
-                writer.writerow(
-                    [csv_safe(formatters[c](row[c]) if c in formatters else row[c]) for c in columns]
-                )
+            for row in [header, *rows]:
+                writer.writerow(row)
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate(0)
-            yield buffer.getvalue()
 
         filename = f"{self.datamodel.obj.__tablename__}.csv"
         return Response(
-            stream_with_context(generate()),
+            generate(),
             mimetype="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )

@@ -23,6 +23,16 @@ class LmsUserApi(UserApi):
     list_columns = [*UserApi.list_columns, "uuid", "status.code", "locale", "timezone"]
     show_columns = list_columns
 
+    @expose("/<pk>", methods=["PUT"])
+    @protect()
+    @safe
+    @permission_name("put")
+    def put(self, pk: Any) -> Response:
+        """FAB's user update, with a 404 for a missing user instead of a crash."""
+        if self.datamodel.get(pk, self._base_filters) is None:
+            return self.response_404()
+        return super().put.__wrapped__(self, pk)
+
     def _act(self, pk: int, func: Any) -> Response:
         user = self.datamodel.get(pk, self._base_filters)
         if user is None:

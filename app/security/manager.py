@@ -10,7 +10,7 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 
 from app.security.api import LmsUserApi
 from app.security.models import LmsUser
-from app.security.views import LmsUserDBModelView, LmsUserInfoEditView
+from app.security.views import LmsRegisterUserDBView, LmsUserDBModelView, LmsUserInfoEditView
 
 # FAB's UserApi.post instantiates its own User class; make it build ours (uuid, status, ...).
 fab_user_api.User = LmsUser
@@ -22,6 +22,9 @@ class LmsSecurityManager(SecurityManager):
     user_model = LmsUser
     userdbmodelview = LmsUserDBModelView
     userinfoeditview = LmsUserInfoEditView
+    registeruserdbview = LmsRegisterUserDBView
+    # FAB's user statistics chart crashes on unexpected URLs; analytics belong to a later module.
+    userstatschartview = None
     user_api = LmsUserApi
 
     def auth_user_db(self, username: str, password: str) -> Any:

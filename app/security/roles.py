@@ -47,7 +47,6 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "ResetPasswordView": ADMIN_ONLY,
     "RoleModelView": ADMIN_ONLY,
     "UserGroupModelView": ADMIN_ONLY,
-    "UserStatsChartView": ADMIN_ONLY,
     "RegisterUserModelView": ADMIN_ONLY,
     "PermissionModelView": ADMIN_ONLY,
     "ViewMenuModelView": ADMIN_ONLY,

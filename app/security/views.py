@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, session
+from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.security.registerviews import RegisterUserDBView
 from flask_appbuilder.security.views import UserDBModelView, UserInfoEditView
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from app.core.errors import AppError
 from app.core.views import BaseModelView, format_user_datetime
 from app.security import services
-from app.security.forms import ProfileForm
+from app.security.forms import ProfileForm, RegistrationForm
 
 USER_LIST_COLUMNS = [
     "username",
@@ -90,10 +92,17 @@ class LmsUserDBModelView(UserDBModelView):
         BaseModelView._setup_lookup_fields(self, self.datamodel.obj)
         super().__init__(**kwargs)
 
-    _get_scoped = BaseModelView._get_scoped
-    _may_run_action = BaseModelView._may_run_action
-    action = BaseModelView.action
-    action_post = BaseModelView.action_post
+    def _get_scoped(self, pk: Any) -> Any:
+        """The row for an action; `restore_users` also reaches soft-deleted accounts."""
+        item = super()._get_scoped(pk)
+        restoring = request.form.get("action") == "restore_users" or (
+            (request.view_args or {}).get("name") == "restore_users"
+        )
+        if item is None and restoring and str(pk).isdigit():
+            model = self.datamodel.obj
+            stmt = select(model).where(model.id == int(pk)).execution_options(include_deleted=True)
+            item = self.datamodel.session.scalars(stmt).one_or_none()
+        return item
 
     def _run(self, items: Any, func: Any, done: str) -> Any:
         items = items if isinstance(items, list) else [items]
@@ -154,3 +163,33 @@ class LmsUserInfoEditView(UserInfoEditView):
         """Save the profile and apply the language at once."""
         super().form_post(form)
         session["locale"] = form.locale.data
+
+
+class LmsRegisterUserDBView(RegisterUserDBView):
+    """Self-registration creates an active Student account at once."""
+
+    form = RegistrationForm
+    redirect_url = "/login/"
+
+    def form_get(self, form: Any) -> None:
+        """Nothing to prefill."""
+
+    def form_post(self, form: Any) -> Any:
+        """Create the account with the registration role, or say why not."""
+        sm = self.appbuilder.sm
+        if sm.find_user(username=form.username.data) or sm.find_user(email=form.email.data):
+            flash(gettext("This user name or email is already registered."), "danger")
+            return redirect(url_for(".this_form_get"))
+        user = sm.add_user(
+            username=form.username.data,
+            first_name=form.first_name.data,
+            last_name=form.last_name.data,
+            email=form.email.data,
+            role=sm.find_role(current_app.config["AUTH_USER_REGISTRATION_ROLE"]),
+            password=form.password.data,
+        )
+        if not user:
+            flash(gettext("Registration failed. Please try again."), "danger")
+            return redirect(url_for(".this_form_get"))
+        flash(gettext("Your account is ready. Please sign in."), "success")
+        return redirect(self.redirect_url)
