@@ -125,6 +125,7 @@ class TestingConfig(Config):
     REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     RATELIMIT_STORAGE_URI = REDIS_URL
     SOCKETIO_MESSAGE_QUEUE = None  # socketio.test_client refuses a message queue
+    PROXY_FIX_X_FOR = 1  # tests play a reverse proxy with X-Forwarded-For
     WTF_CSRF_ENABLED = False
     LOGIN_RATE_LIMIT = "1000 per minute"
     API_RATE_LIMIT = "10000 per minute"

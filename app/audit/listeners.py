@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import event, insert, inspect, select
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 
 from app.audit.context import current_actor, is_audit_disabled, request_info
 from app.audit.models import AuditLog
@@ -125,6 +125,14 @@ def build_row(
     }
 
 
+@event.listens_for(Mapper, "mapper_configured")
+def _keep_old_values(mapper: Mapper, cls: type) -> None:
+    """Load a column's old value when it is set while expired, so updates log "before" too."""
+    if is_audited(cls):
+        for prop in mapper.column_attrs:
+            mapper.class_manager[prop.key].impl.active_history = True
+
+
 @event.listens_for(Session, "after_flush")
 def _audit_flush(session: Session, _flush_context: Any) -> None:
     """Turn the flushed inserts, updates, soft deletes and restores into audit rows."""
@@ -140,7 +148,8 @@ def _audit_flush(session: Session, _flush_context: Any) -> None:
                     connection,
                     "created",
                     entity_type_of(obj),
-                    state.identity[0] if state.identity else None,
+                    # New rows get their identity key only after the flush; read the id itself.
+                    state.mapper.primary_key_from_instance(obj)[0],
                     None,
                     _snapshot(obj),
                     _describe(state.dict),

@@ -17,7 +17,7 @@ from flask_appbuilder.models.sqla.filters import FilterEqual, FilterEqualFunctio
 from flask_appbuilder.urltools import get_filter_args, get_order_args
 from flask_babel import LazyString, format_datetime, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, func, select
+from sqlalchemy import Boolean, DateTime, func, select
 from sqlalchemy import inspect as sa_inspect
 from wtforms import TextAreaField
 
@@ -34,6 +34,13 @@ CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def format_user_datetime(value: Any) -> str:
     """A datetime in the user's locale and timezone (naive values are UTC)."""
     return format_datetime(value, "medium") if value else ""
+
+
+def format_yes_no(value: Any) -> str:
+    """A boolean as a translated Yes / No."""
+    if value is None:
+        return ""
+    return gettext("Yes") if value else gettext("No")
 
 
 def csv_safe(value: Any) -> str:
@@ -136,7 +143,7 @@ class BaseModelView(ModelView):
         self.translatable_fields: tuple[str, ...] = getattr(model, "__translatable__", ())
         self._setup_translation_fields()
         self._setup_lookup_fields(model)
-        self._setup_datetime_formatters(model)
+        self._setup_formatters(model)
         super().__init__(**kwargs)
         from app.audit.listeners import entity_type_of
 
@@ -199,11 +206,14 @@ class BaseModelView(ModelView):
                 current.setdefault(rel, lookup_choice_filters(code))
             setattr(self, attr, current)
 
-    def _setup_datetime_formatters(self, model: type) -> None:
+    def _setup_formatters(self, model: type) -> None:
         formatters = dict(self.formatters_columns or {})
-        for column in sa_inspect(model).columns:
-            if isinstance(column.type, DateTime):
-                formatters.setdefault(column.key, format_user_datetime)
+        for prop in sa_inspect(model).column_attrs:
+            column_type = prop.columns[0].type
+            if isinstance(column_type, DateTime):
+                formatters.setdefault(prop.key, format_user_datetime)
+            elif isinstance(column_type, Boolean):
+                formatters.setdefault(prop.key, format_yes_no)
         self.formatters_columns = formatters
 
     # ---- translations -------------------------------------------------------------------

@@ -1,0 +1,206 @@
+"""Audit: one row per change in the same transaction, logins recorded, append-only, searchable."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError
+
+from app.audit.context import system_actor
+from app.audit.models import AuditLog
+from app.audit.services import history, record
+from app.core.softdelete import restore, soft_delete
+from app.extensions import db
+from app.lookups.models import Lookup
+from tests.conftest import login
+from tests.factories import make_lookup, make_lookup_type
+
+
+def _rows(entity_type, entity_id):
+    return [(row.action.code, row.old_values, row.new_values) for row in history(entity_type, entity_id)]
+
+
+def test_insert_update_soft_delete_and_restore_are_each_audited(app):
+    with app.app_context():
+        value = make_lookup(name_en="Before")
+        value.name_en = "After"
+        db.session.commit()
+        soft_delete(value)
+        db.session.commit()
+        restore(value)
+        db.session.commit()
+        rows = _rows("lookup", value.id)
+    assert [r[0] for r in rows] == ["created", "updated", "deleted", "restored"]
+    created, updated, deleted, restored = rows
+    assert created[1] is None and created[2]["name_en"] == "Before"
+    assert updated[1] == {"name_en": "Before"} and updated[2] == {"name_en": "After"}
+    assert deleted[1]["is_deleted"] is False and deleted[2]["is_deleted"] is True
+    assert restored[2]["is_deleted"] is False
+
+
+def test_audit_row_is_in_the_same_transaction(app):
+    with app.app_context():
+        ltype = make_lookup_type()
+        value = Lookup(type_id=ltype.id, code="rolled_back", name_en="x", name_ar="س")
+        db.session.add(value)
+        db.session.flush()
+        pending_id = value.id
+        inside = db.session.scalar(
+            select(AuditLog.id).where(AuditLog.entity_type == "lookup", AuditLog.entity_id == pending_id)
+        )
+        assert inside is not None  # written by the flush, inside the transaction
+        db.session.rollback()
+        left = db.session.scalar(
+            select(AuditLog.id).where(AuditLog.entity_type == "lookup", AuditLog.entity_id == pending_id)
+        )
+    assert left is None
+
+
+def test_system_actor_and_explicit_records(app):
+    with app.app_context():
+        with system_actor("cleanup"):
+            value = make_lookup()
+            record("viewed", "lookup", value.id, description="opened", commit=True)
+        rows = history("lookup", value.id)
+    assert [(r.action.code, r.actor_label, r.actor_id) for r in rows] == [
+        ("created", "system:cleanup", None),
+        ("viewed", "system:cleanup", None),
+    ]
+    assert rows[1].description == "opened"
+
+
+def test_bulk_update_statements_are_audited_per_row(app):
+    with app.app_context():
+        ltype = make_lookup_type()
+        first, second = make_lookup(ltype), make_lookup(ltype)
+        db.session.execute(update(Lookup).where(Lookup.type_id == ltype.id).values(sort_order=42))
+        db.session.commit()
+        for value in (first, second):
+            last = history("lookup", value.id)[-1]
+            assert last.action.code == "updated"
+            assert last.old_values == {"sort_order": 0} and last.new_values == {"sort_order": 42}
+
+
+def test_request_context_is_recorded_actor_ip_agent_request_id(app, user_factory):
+    admin_id, username = user_factory("Admin")
+    browser = app.test_client()
+    login(browser, username)
+    with app.app_context():
+        value = make_lookup()
+        type_id, value_id = value.type_id, value.id
+    response = browser.post(
+        f"/lookupmodelview/edit/{value_id}",
+        data={
+            "type": str(type_id),
+            "code": "edited",
+            "name_en": "Edited",
+            "name_ar": "معدل",
+            "sort_order": "5",
+            "display_order": "0",
+            "is_active": "y",
+        },
+        headers={
+            "User-Agent": "AuditTest/1.0",
+            "X-Request-ID": "req-12345",
+            "X-Forwarded-For": "203.0.113.9",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        last = db.session.scalars(
+            select(AuditLog).where(AuditLog.entity_type == "lookup").order_by(AuditLog.id.desc())
+        ).first()
+        assert last.action.code == "updated"
+        assert (last.actor_id, last.actor_label) == (admin_id, username)
+        assert last.user_agent == "AuditTest/1.0"
+        assert last.request_id == "req-12345"
+        assert last.ip == "203.0.113.9"  # behind a proxy (PROXY_FIX_X_FOR=1 in tests)
+        assert last.new_values["code"] == "edited"
+
+
+def test_logins_logouts_and_failures_are_recorded(app, user_factory):
+    user_id, username = user_factory("Student")
+    browser = app.test_client()
+    login(browser, username, "wrong-password-123")
+    login(browser, username)
+    browser.get("/logout/")
+    browser.post("/api/v1/security/login", json={"username": "nobody", "password": "x" * 12, "provider": "db"})
+    with app.app_context():
+        actions = [
+            (r.action.code, r.actor_id)
+            for r in db.session.scalars(
+                select(AuditLog).where(AuditLog.entity_type == "user").order_by(AuditLog.id)
+            )
+            if r.entity_id == user_id or r.description == "username=nobody"
+        ]
+    assert ("login_failed", None) in actions
+    assert ("logged_in", user_id) in actions
+    assert ("logged_out", user_id) in actions
+    assert actions[-1] == ("login_failed", None)  # unknown user, still recorded
+
+
+def test_passwords_never_reach_the_log(app):
+    with app.app_context():
+        from tests.factories import make_user
+
+        user = make_user("Student")
+        created = history("user", user.id)[0]
+        assert created.new_values["password"] == "***"
+
+
+def test_log_is_append_only_in_ui_api_and_database(app, login_as, api_as, client):
+    with app.app_context():
+        entry_id = history("lookup", make_lookup().id)[0].id
+    admin = login_as("Admin")
+    assert admin.get(f"/auditlogmodelview/edit/{entry_id}").status_code == 404
+    assert admin.post(f"/auditlogmodelview/delete/{entry_id}").status_code in (404, 405)
+    assert admin.get("/auditlogmodelview/add").status_code == 404
+    headers = api_as("Admin")
+    assert client.put(f"/api/v1/audit_log/{entry_id}", json={}, headers=headers).status_code == 405
+    assert client.delete(f"/api/v1/audit_log/{entry_id}", headers=headers).status_code == 405
+    assert client.post("/api/v1/audit_log/", json={}, headers=headers).status_code == 405
+    with app.app_context(), pytest.raises(DBAPIError, match="append-only"):
+        db.session.execute(text("UPDATE audit_log SET description = 'x' WHERE id = :id"), {"id": entry_id})
+
+
+def test_admin_screen_searches_and_shows_history_diff(app, login_as):
+    with app.app_context():
+        value = make_lookup(name_en="Old name")
+        value.name_en = "New name"
+        db.session.commit()
+        value_id = value.id
+    admin = login_as("Admin")
+    page = admin.get(f"/auditlogmodelview/list/?_flt_0_entity_type=lookup&_flt_0_entity_id={value_id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert html.count("<tr") >= 3  # header + created + updated
+    diff = admin.get(f"/auditlogmodelview/history/lookup/{value_id}").get_data(as_text=True)
+    assert "Old name" in diff and "New name" in diff and "name_en" in diff
+    csv = admin.get(f"/auditlogmodelview/export/csv?_flt_0_entity_id={value_id}").get_data(as_text=True)
+    assert len(csv.strip().splitlines()) == 3  # header + 2 rows, only the filtered entity
+
+
+def test_audit_api_filters_by_entity(app, client, api_as):
+    with app.app_context():
+        value_id = make_lookup().id
+    headers = api_as("Admin")
+    rison = f"(filters:!((col:entity_type,opr:eq,value:lookup),(col:entity_id,opr:eq,value:{value_id})))"
+    body = client.get(f"/api/v1/audit_log/?q={rison}", headers=headers).json
+    assert body["count"] == 1
+    assert body["result"][0]["action"]["code"] == "created"
+
+
+def test_each_user_sees_only_their_own_activity(app, user_factory):
+    first_id, first = user_factory("Student")
+    _, second = user_factory("Student")
+    a, b = app.test_client(), app.test_client()
+    login(a, first)
+    login(b, second)
+    page = a.get("/admin/my-activity/list/").get_data(as_text=True)
+    assert first in page and second not in page
+    from tests.conftest import jwt_headers
+
+    body = a.get("/api/v1/my_activity/", headers=jwt_headers(app.test_client(), first)).json
+    assert body["count"] >= 1
+    assert {row["actor_id"] for row in body["result"]} == {first_id}
+    assert b.get("/auditlogmodelview/list/").status_code == 403
