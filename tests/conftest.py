@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.core.cli import initialize
 from app.extensions import db
+from app.lookups.services import clear_lookup_cache
 from config import TestingConfig
 from tests.factories import PASSWORD, make_user
 
@@ -50,9 +51,7 @@ def app() -> Iterator[Flask]:
     """The app on a database built by the migrations (not create_all) and initialized."""
     url = DATABASE_URL.render_as_string(hide_password=False)
     recreate_database(url)
-    application = create_app(
-        "testing", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_KEY_PREFIX=f"test{RUN_ID}"
-    )
+    application = create_app("testing", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_KEY_PREFIX=f"test{RUN_ID}")
     with application.app_context():
         flask_migrate.upgrade()
         initialize(with_demo=False)
@@ -84,6 +83,7 @@ def _transaction(app: Flask) -> Iterator[None]:
             db.session.remove()
         engines[None] = engine
         transaction.rollback()
+        clear_lookup_cache()  # ids cached during the test may belong to rolled-back rows
         connection.close()
 
 

@@ -4,12 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
+import prison
 from flask import Response
 from flask_appbuilder.api import ModelRestApi
 from flask_babel import gettext
 
 from app.core.permissions import READ_WRITE_PERMISSIONS
 from app.core.views import SYSTEM_COLUMNS
+
+_prison_loads = prison.loads
+
+
+def _safe_prison_loads(value: str) -> Any:
+    """prison.loads that fails with its own ParserException (a 400) on every bad input."""
+    try:
+        return _prison_loads(value)
+    except prison.decoder.ParserException:
+        raise
+    except Exception as exc:  # e.g. RecursionError on "(((": FAB would answer 500
+        raise prison.decoder.ParserException(str(exc)[:200]) from None
+
+
+# FAB's `rison` decorator reads `prison.loads` at call time and only catches ParserException.
+prison.loads = _safe_prison_loads
 
 
 class BaseModelRestApi(ModelRestApi):

@@ -74,6 +74,13 @@ def error_response(status: int, message: str, errors: dict[str, Any] | None = No
     return response
 
 
+def json_error(status: int, message: str | None = None, errors: dict[str, Any] | None = None) -> Response:
+    """A JSON error in the one shape, whatever the path (API token errors, for example)."""
+    response = jsonify({"message": message or str(_HTTP_MESSAGES.get(status, "")), "errors": errors or {}})
+    response.status_code = status
+    return response
+
+
 _HTTP_MESSAGES = {
     400: _l("The request was not understood."),
     401: _l("Please sign in."),

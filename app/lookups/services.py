@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from pathlib import Path
@@ -9,7 +10,8 @@ from typing import Any
 
 import yaml
 from flask import current_app, has_app_context
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, event, select
+from sqlalchemy.orm import Session
 
 from app.core.errors import Invalid, NotFound
 from app.extensions import db
@@ -25,6 +27,14 @@ def clear_lookup_cache() -> None:
     """Forget every cached lookup id (called after a commit that changed lookups)."""
     with _cache_lock:
         _cache.clear()
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_changed_lookups(session: Session, _flush_context: Any) -> None:
+    """A change to any lookup empties this process's cache (others expire it by TTL)."""
+    changed = itertools.chain(session.new, session.dirty, session.deleted)
+    if any(isinstance(obj, Lookup | LookupType) for obj in changed):
+        clear_lookup_cache()
 
 
 def _ttl() -> int:
