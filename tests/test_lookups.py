@@ -115,7 +115,8 @@ def test_seed_upserts_by_code(app, tmp_path):
     (tmp_path / "extra.yaml").write_text(
         "- code: user_status\n  name_en: User Status\n  name_ar: حالة المستخدم\n  values:\n"
         "    - code: active\n      name_en: Enabled\n      name_ar: مفعل\n      sort_order: 10\n"
-        "    - code: probation\n      name_en: Probation\n      name_ar: تحت الاختبار\n      sort_order: 50\n",
+        "    - code: probation\n      name_en: Probation\n"
+        "      name_ar: تحت الاختبار\n      sort_order: 50\n",
         encoding="utf-8",
     )
     with app.app_context():
