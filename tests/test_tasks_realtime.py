@@ -81,3 +81,20 @@ def test_workers_emit_through_the_redis_message_queue(app, monkeypatch):
     payload = message["data"]
     text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else json.dumps(payload)
     assert "notification" in text and "user:42" in text
+
+
+def test_schedule_file_loads_into_rq_cron_and_its_tasks_run(app):
+    from rq.cron import CronScheduler
+
+    from app.core.tasks import HEARTBEAT_KEY, run_task
+    from app.schedule import SCHEDULE
+
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    scheduler = CronScheduler(connection=connection)
+    scheduler.load_config_from_file("app/schedule.py")
+    registered = {job.name for job in scheduler.get_jobs()}
+    assert registered == {path for path, _, _ in SCHEDULE}
+    with app.app_context():
+        for path, _, _ in SCHEDULE:
+            run_task(path)
+    assert connection.get(HEARTBEAT_KEY) is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from functools import lru_cache
@@ -64,3 +65,15 @@ def enqueue(task: Callable[..., Any], *ids: Any, queue: str = "default", **optio
         with system_actor(task.__name__):
             return task(*ids)
     return rq_queue.enqueue(run_task, path, *ids, **options)
+
+
+HEARTBEAT_KEY = "lms:worker:heartbeat"
+
+
+def heartbeat() -> float:
+    """Record that the scheduler and a worker are alive (monitoring reads HEARTBEAT_KEY)."""
+    now = time.time()
+    connection = redis_connection()
+    if connection is not None:
+        connection.set(HEARTBEAT_KEY, now, ex=3600)
+    return now

@@ -1,0 +1,19 @@
+"""Every scheduled task, in one place; run by `rq cron app/schedule.py` (see README).
+
+Each entry goes through `run_task`, so the task gets an app context and is audited as
+`system:<task>`. Modules add their entries here (media cleanup, subscription renewals, ...).
+"""
+
+from __future__ import annotations
+
+from rq import cron
+
+from app.core.tasks import run_task
+
+# (task path, cron expression, queue)
+SCHEDULE: list[tuple[str, str, str]] = [
+    ("app.core.tasks.heartbeat", "*/5 * * * *", "low"),
+]
+
+for task_path, expression, queue_name in SCHEDULE:
+    cron.register(run_task, queue_name, args=(task_path,), cron=expression, name=task_path)
