@@ -130,6 +130,8 @@ class TestingConfig(Config):
     LOGIN_RATE_LIMIT = "1000 per minute"
     API_RATE_LIMIT = "10000 per minute"
     PASSWORD_MIN_LENGTH = 12
+    # A cheap hash keeps the suite fast; production keeps FAB's scrypt default.
+    FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a method name, not a secret
 
 
 class ProductionConfig(Config):

@@ -8,7 +8,7 @@ import os
 import secrets
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -100,6 +100,8 @@ def _configure_babel(app: Flask) -> None:
     babel = app.extensions["babel"]
 
     def select_locale() -> str:
+        if not has_request_context():  # CLI and tasks: messages in the default language
+            return app.config["BABEL_DEFAULT_LOCALE"]
         requested = request.args.get("_l_")
         if requested in languages:
             return requested
@@ -111,7 +113,7 @@ def _configure_babel(app: Flask) -> None:
         return request.accept_languages.best_match(languages) or app.config["BABEL_DEFAULT_LOCALE"]
 
     def select_timezone() -> str | None:
-        if current_user and current_user.is_authenticated:
+        if has_request_context() and current_user and current_user.is_authenticated:
             return current_user.timezone or None
         return None
 

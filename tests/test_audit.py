@@ -124,7 +124,9 @@ def test_logins_logouts_and_failures_are_recorded(app, user_factory):
     login(browser, username, "wrong-password-123")
     login(browser, username)
     browser.get("/logout/")
-    browser.post("/api/v1/security/login", json={"username": "nobody", "password": "x" * 12, "provider": "db"})
+    browser.post(
+        "/api/v1/security/login", json={"username": "nobody", "password": "x" * 12, "provider": "db"}
+    )
     with app.app_context():
         actions = [
             (r.action.code, r.actor_id)

@@ -28,7 +28,7 @@ def _raw_row(app, table, pk):
 
 
 def test_deleted_rows_are_hidden_from_every_orm_query(app):
-    type_id, kept_id, gone_id = _make_pair(app)
+    type_id, _kept_id, gone_id = _make_pair(app)
     with app.app_context():
         codes = db.session.scalars(select(Lookup.code).where(Lookup.type_id == type_id)).all()
         assert codes == ["kept"]
@@ -47,7 +47,7 @@ def test_deleted_rows_are_hidden_from_every_orm_query(app):
 
 
 def test_deleted_rows_are_hidden_from_screens_and_api(app, login_as, api_as):
-    type_id, kept_id, gone_id = _make_pair(app)
+    type_id, _kept_id, gone_id = _make_pair(app)
     admin = login_as("Admin")
     listing = admin.get(f"/lookupmodelview/list/?_flt_0_type={type_id}").get_data(as_text=True)
     assert "kept" in listing and ">gone<" not in listing

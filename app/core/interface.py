@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.sqla.interface import SQLAInterface as FabSQLAInterface
@@ -14,12 +14,10 @@ from app.core.models import SoftDeleteMixin
 from app.core.softdelete import soft_delete
 
 
-def _safe_database_error() -> DatabaseException:
-    """A DatabaseException whose message and cause are fit to show a user."""
+def _raise_safe_database_error() -> NoReturn:
+    """Raise a DatabaseException whose message and cause (FAB shows both) are fit for a user."""
     message = _("The record could not be saved: it conflicts with existing data.")
-    error = DatabaseException(message)
-    error.__cause__ = Conflict(message)
-    return error
+    raise DatabaseException(message) from Conflict(message)
 
 
 class SQLAInterface(FabSQLAInterface):
@@ -30,14 +28,14 @@ class SQLAInterface(FabSQLAInterface):
         try:
             super().add(item, commit)
         except SQLAlchemyError:
-            raise _safe_database_error() from None
+            _raise_safe_database_error()
 
     def edit(self, item: Any, commit: bool = True) -> None:
         """Update; a constraint violation becomes a safe DatabaseException."""
         try:
             super().edit(item, commit)
         except DatabaseException:
-            raise _safe_database_error() from None
+            _raise_safe_database_error()
 
     def delete(self, item: Any, commit: bool = True) -> None:
         """Soft delete a row of a soft-deletable model (nothing is physically deleted)."""
@@ -49,7 +47,7 @@ class SQLAInterface(FabSQLAInterface):
                 self.session.commit()
         except SQLAlchemyError:
             self.session.rollback()
-            raise _safe_database_error() from None
+            _raise_safe_database_error()
 
     def delete_all(self, items: list[Any]) -> None:
         """Soft delete many rows; ids already gone arrive as None and are skipped."""

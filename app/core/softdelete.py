@@ -62,7 +62,9 @@ def soft_deletable_models() -> list[type]:
         (
             mapper.class_
             for mapper in Model.registry.mappers
-            if issubclass(mapper.class_, SoftDeleteMixin) and not mapper.inherits
+            if issubclass(mapper.class_, SoftDeleteMixin)
+            # a subclass on the same table (LmsUser over FAB's User) counts once
+            and not (mapper.inherits and issubclass(mapper.inherits.class_, SoftDeleteMixin))
         ),
         key=lambda cls: cls.__tablename__,
     )

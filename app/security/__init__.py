@@ -1,7 +1,35 @@
 """Users, roles and the permission matrix (FAB registers the user screens itself)."""
 
+from typing import Any
+
+from flask import current_app, flash, redirect, request, url_for
 from flask_appbuilder import AppBuilder
+from flask_babel import gettext
+from flask_login import current_user
+
+# What a user who must replace a one-time password may still reach in the browser.
+PASSWORD_CHANGE_ENDPOINTS = frozenset(
+    {
+        "ResetMyPasswordView.this_form_get",
+        "ResetMyPasswordView.this_form_post",
+        "AuthDBView.logout",
+        "LocaleView.index",
+        "static",
+        "appbuilder.static",
+    }
+)
+
+
+def require_password_change() -> Any:
+    """A browser session on a one-time password goes to the password form first."""
+    if request.path.startswith("/api/") or request.endpoint in PASSWORD_CHANGE_ENDPOINTS:
+        return None
+    if current_user.is_authenticated and getattr(current_user, "must_change_password", False):
+        flash(gettext("Reset my password"), "warning")
+        return redirect(url_for("ResetMyPasswordView.this_form_get"))
+    return None
 
 
 def register(appbuilder: AppBuilder) -> None:
-    """Nothing to add: FAB's security manager registers our user views and API."""
+    """FAB's security manager registers our user views and API; we add the one-time password rule."""
+    current_app.before_request(require_password_change)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import has_request_context, request, session
+from flask import Flask, Response, g, has_request_context, request, session
 from flask_appbuilder.security.sqla.apis.user import api as fab_user_api
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_jwt_extended import JWTManager
 
+from app.core.errors import json_error
 from app.security.api import LmsUserApi
 from app.security.models import LmsUser
 from app.security.views import LmsRegisterUserDBView, LmsUserDBModelView, LmsUserInfoEditView
@@ -26,6 +28,28 @@ class LmsSecurityManager(SecurityManager):
     # FAB's user statistics chart crashes on unexpected URLs; analytics belong to a later module.
     userstatschartview = None
     user_api = LmsUserApi
+
+    def create_jwt_manager(self, app: Flask) -> JWTManager:
+        """FAB's JWT manager whose refusals use the API error shape `{"message", "errors"}`."""
+        jwt_manager = super().create_jwt_manager(app)
+
+        def refuse(status: int, reason: str | None = None) -> Response:
+            response = json_error(status, errors={"authorization": [reason]} if reason else None)
+            if status == 401:
+                response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+
+        jwt_manager.unauthorized_loader(lambda reason: refuse(401, reason))
+        jwt_manager.invalid_token_loader(lambda reason: refuse(422, reason))
+        jwt_manager.expired_token_loader(lambda _header, _payload: refuse(401, "Token has expired"))
+        jwt_manager.revoked_token_loader(lambda _header, _payload: refuse(401, "Token has been revoked"))
+        jwt_manager.needs_fresh_token_loader(lambda _header, _payload: refuse(401, "Fresh token required"))
+        # A token whose user was suspended, banned or deleted since it was issued.
+        jwt_manager.user_lookup_error_loader(lambda _header, _payload: refuse(401, "Account not active"))
+        jwt_manager.token_verification_failed_loader(
+            lambda _header, _payload: refuse(400, "Claims verification failed")
+        )
+        return jwt_manager
 
     def auth_user_db(self, username: str, password: str) -> Any:
         """Authenticate, then audit the success or the failure (never the password)."""
@@ -46,6 +70,15 @@ class LmsSecurityManager(SecurityManager):
                 commit=True,
             )
         return user
+
+    def reset_password(self, userid: int, password: str) -> None:
+        """Set a password; the user's own change ends the one-time password requirement."""
+        super().reset_password(userid, password)
+        acting = getattr(g, "user", None)
+        user = self.get_user_by_id(userid)
+        if user is not None and user.must_change_password and getattr(acting, "id", None) == user.id:
+            user.must_change_password = False
+            self.session.commit()
 
     def on_user_logout(self, user: Any) -> None:
         """Audit the logout."""

@@ -37,9 +37,9 @@ def api_rate_key() -> str:
 def apply_rate_limits(app: Flask, appbuilder: AppBuilder) -> None:
     """Attach the limits to FAB's blueprints (limits are evaluated per request)."""
     limiter = appbuilder.sm.limiter
-    limiter.limit(login_rate_limit, methods=["POST"], key_func=get_remote_address)(
-        appbuilder.sm.auth_view.blueprint
-    )
+    for view in (appbuilder.sm.auth_view, getattr(appbuilder.sm, "registeruser_view", None)):
+        if view is not None:
+            limiter.limit(login_rate_limit, methods=["POST"], key_func=get_remote_address)(view.blueprint)
     for view in appbuilder.baseviews:
         if isinstance(view, SecurityApi):
             limiter.limit(login_rate_limit, methods=["POST"], key_func=get_remote_address)(view.blueprint)
