@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app
+from flask_babel import gettext as _
 from werkzeug.security import generate_password_hash
 
 from app.core.errors import Conflict, Invalid
@@ -38,14 +39,14 @@ def set_status(user: LmsUser, code: str) -> LmsUser:
 def suspend_user(user: LmsUser, acting_user_id: int | None = None) -> LmsUser:
     """Suspend: sign-in, sessions and tokens stop working."""
     if acting_user_id is not None and user.id == acting_user_id:
-        raise Conflict("You cannot suspend your own account.")
+        raise Conflict(_("You cannot suspend your own account."))
     return set_status(user, "suspended")
 
 
 def ban_user(user: LmsUser, acting_user_id: int | None = None) -> LmsUser:
     """Ban permanently (until an admin restores)."""
     if acting_user_id is not None and user.id == acting_user_id:
-        raise Conflict("You cannot ban your own account.")
+        raise Conflict(_("You cannot ban your own account."))
     return set_status(user, "banned")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, flash, g, redirect, request, session, url_for
@@ -104,7 +105,7 @@ class LmsUserDBModelView(UserDBModelView):
             item = self.datamodel.session.scalars(stmt).one_or_none()
         return item
 
-    def _run(self, items: Any, func: Any, done: str) -> Any:
+    def _run(self, items: Any, func: Any, done: Callable[[int], str]) -> Any:
         items = items if isinstance(items, list) else [items]
         count = 0
         for user in items:
@@ -113,7 +114,7 @@ class LmsUserDBModelView(UserDBModelView):
                 count += 1
             except AppError as exc:
                 flash(f"{user.username}: {exc.message}", "danger")
-        flash(gettext(done, count=count), "success")
+        flash(done(count), "success")
         return redirect(self.get_redirect())
 
     @fab_action("suspend_users", _l("Suspend"), _l("Suspend the selected users?"), "fa-ban")
@@ -122,18 +123,24 @@ class LmsUserDBModelView(UserDBModelView):
         return self._run(
             items,
             lambda u: services.suspend_user(u, g.user.id),
-            "%(count)d user(s) suspended.",
+            lambda n: gettext("%(count)d user(s) suspended.", count=n),
         )
 
     @fab_action("ban_users", _l("Ban"), _l("Ban the selected users?"), "fa-user-slash")
     def ban_users(self, items: Any) -> Any:
         """Ban the selected users."""
-        return self._run(items, lambda u: services.ban_user(u, g.user.id), "%(count)d user(s) banned.")
+        return self._run(
+            items,
+            lambda u: services.ban_user(u, g.user.id),
+            lambda n: gettext("%(count)d user(s) banned.", count=n),
+        )
 
     @fab_action("restore_users", _l("Restore"), _l("Restore the selected users?"), "fa-undo")
     def restore_users(self, items: Any) -> Any:
         """Make the selected users active again."""
-        return self._run(items, services.restore_user, "%(count)d user(s) restored.")
+        return self._run(
+            items, services.restore_user, lambda n: gettext("%(count)d user(s) restored.", count=n)
+        )
 
     @fab_action(
         "reset_users_password",
