@@ -28,7 +28,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 class Config:
     """Settings shared by every environment."""
 
-    APP_NAME = os.environ.get("APP_NAME", "Ta'allam LMS")
+    APP_NAME = os.environ.get("APP_NAME", "Ta'allam · تعلّم")  # a brand, shown as is in both languages
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
     SQLALCHEMY_TRACK_MODIFICATIONS = False

@@ -51,7 +51,9 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key()
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
-    # FAB warns about every column type it cannot filter on (uuid, JSON): noise, not news.
+    # FAB logs every permission it creates and warns about every column type it cannot filter
+    # on (uuid, JSON): noise that would bury the passwords `flask app init` prints once.
+    logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
     logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)
 
     from app.security.passwords import validate_password
