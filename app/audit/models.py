@@ -20,7 +20,7 @@ class AuditLog(IdMixin, TimestampMixin, Model):
     __table_args__ = (
         Index("ix_audit_log_entity", "entity_type", "entity_id"),
         Index("ix_audit_log_actor_created", "actor_id", "created_at"),
-        Index("ix_audit_log_created_at", "created_at"),
+        Index("ix_audit_log_created_at", "created_at", "id"),  # newest-first pages
     )
 
     actor_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))

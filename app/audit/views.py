@@ -55,8 +55,8 @@ class AuditLogModelView(BaseModelView):
     show_title = _l("Audit entry")
     label_columns = LABELS
     list_columns = ["created_at", "actor_label", "action", "entity_type", "entity_id", "ip"]
+    # Not the `actor` relation: its filter would load every user into a dropdown.
     search_columns = [
-        "actor",
         "actor_label",
         "action",
         "entity_type",

@@ -51,6 +51,16 @@ class LmsSecurityManager(SecurityManager):
         )
         return jwt_manager
 
+    def _has_view_access(self, user: Any, permission_name: str, view_name: str) -> bool:
+        """FAB asks the database once per check (a page makes ~20); load a user's set once per request."""
+        if not has_request_context():
+            return super()._has_view_access(user, permission_name, view_name)
+        cache = g.setdefault("_permissions_by_user", {})
+        key = getattr(user, "id", None)
+        if key not in cache:
+            cache[key] = self.get_user_permissions(user)
+        return (permission_name, view_name) in cache[key]
+
     def auth_user_db(self, username: str, password: str) -> Any:
         """Authenticate, then audit the success or the failure (never the password)."""
         from app.audit.services import record

@@ -258,7 +258,7 @@ def upgrade():
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_action_id'), ['action_id'], unique=False)
         batch_op.create_index('ix_audit_log_actor_created', ['actor_id', 'created_at'], unique=False)
-        batch_op.create_index('ix_audit_log_created_at', ['created_at'], unique=False)
+        batch_op.create_index('ix_audit_log_created_at', ['created_at', 'id'], unique=False)
         batch_op.create_index('ix_audit_log_entity', ['entity_type', 'entity_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_request_id'), ['request_id'], unique=False)
 
