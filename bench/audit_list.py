@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, insert, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import event, func, insert, select, text
+from sqlalchemy.engine import Engine
+
+from tests.database import recreate_database
 
 DATABASE_URL = "postgresql+psycopg2://postgres:postgres@127.0.0.1:5432/lms_bench"
 SIZES = (1_000, 100_000)
@@ -93,16 +95,6 @@ class Result:
 
 
 # ---- database -------------------------------------------------------------------------------
-def recreate_database(url: str) -> None:
-    """Drop and create the bench database (same as tests/conftest.py)."""
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
-
-
 def build_app() -> tuple[Any, str, dict[str, int], int]:
     """A migrated, initialized app with one admin; returns (app, username, action ids, admin id)."""
     import flask_migrate

@@ -11,7 +11,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
@@ -19,31 +18,13 @@ from app.core.cli import initialize
 from app.extensions import db
 from app.lookups.services import clear_lookup_cache
 from config import TestingConfig
+from tests.database import drop_database, recreate_database
 from tests.factories import PASSWORD, make_user
-
-
-def recreate_database(url: str) -> None:
-    """Drop and create the test database (connecting to the maintenance database)."""
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
-
 
 # One database and one rate-limit key space per test run, so that runs never disturb each other.
 RUN_ID = f"{os.getpid()}"
 DATABASE_URL = make_url(TestingConfig.SQLALCHEMY_DATABASE_URI)
 DATABASE_URL = DATABASE_URL.set(database=f"{DATABASE_URL.database}_{RUN_ID}")
-
-
-def drop_database(url: Any) -> None:
-    """Drop a test database."""
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -18,56 +18,16 @@ def _localized(name_en: str, name_ar: str | None) -> str:
     return name_en
 
 
-class LookupType(BaseModel):
-    """A category of values, such as `user_status` or `course_status`."""
+class LookupFieldsMixin:
+    """What types and values share: names in both languages, metadata, order, active flag."""
 
-    __tablename__ = "lookup_type"
-
-    code: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     name_en: Mapped[str] = mapped_column(String(128), nullable=False)
     name_ar: Mapped[str] = mapped_column(String(128), nullable=False)
-    parent_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("lookup_type.id", ondelete="SET NULL"), index=True
-    )
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JsonType, default=dict, nullable=False)
     translations: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, nullable=False)
     sort_order: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     display_order: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), nullable=False)
-
-    parent: Mapped[LookupType | None] = relationship(remote_side="LookupType.id", back_populates="children")
-    children: Mapped[list[LookupType]] = relationship(back_populates="parent")
-    values: Mapped[list[Lookup]] = relationship(back_populates="type", order_by="Lookup.sort_order")
-
-    __translatable__ = ("description",)
-
-    def __str__(self) -> str:
-        return _localized(self.name_en, self.name_ar)
-
-
-class Lookup(BaseModel):
-    """One value of a lookup type, referenced by foreign key from the rows that use it."""
-
-    __tablename__ = "lookup"
-    __table_args__ = (UniqueConstraint("type_id", "code", name="uq_lookup_type_id_code"),)
-
-    type_id: Mapped[int] = mapped_column(BigId, ForeignKey("lookup_type.id"), nullable=False, index=True)
-    code: Mapped[str] = mapped_column(String(64), nullable=False)
-    name_en: Mapped[str] = mapped_column(String(128), nullable=False)
-    name_ar: Mapped[str] = mapped_column(String(128), nullable=False)
-    parent_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("lookup.id", ondelete="SET NULL"), index=True
-    )
-    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JsonType, default=dict, nullable=False)
-    translations: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, nullable=False)
-    sort_order: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
-    display_order: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), nullable=False)
-    timezone: Mapped[str | None] = mapped_column(String(64))
-
-    type: Mapped[LookupType] = relationship(back_populates="values", lazy="joined")
-    parent: Mapped[Lookup | None] = relationship(remote_side="Lookup.id", back_populates="children")
-    children: Mapped[list[Lookup]] = relationship(back_populates="parent")
 
     __translatable__ = ("description",)
 
@@ -78,6 +38,39 @@ class Lookup(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LookupType(LookupFieldsMixin, BaseModel):
+    """A category of values, such as `user_status` or `course_status`."""
+
+    __tablename__ = "lookup_type"
+
+    code: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    parent_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("lookup_type.id", ondelete="SET NULL"), index=True
+    )
+
+    parent: Mapped[LookupType | None] = relationship(remote_side="LookupType.id", back_populates="children")
+    children: Mapped[list[LookupType]] = relationship(back_populates="parent")
+    values: Mapped[list[Lookup]] = relationship(back_populates="type", order_by="Lookup.sort_order")
+
+
+class Lookup(LookupFieldsMixin, BaseModel):
+    """One value of a lookup type, referenced by foreign key from the rows that use it."""
+
+    __tablename__ = "lookup"
+    __table_args__ = (UniqueConstraint("type_id", "code", name="uq_lookup_type_id_code"),)
+
+    type_id: Mapped[int] = mapped_column(BigId, ForeignKey("lookup_type.id"), nullable=False, index=True)
+    code: Mapped[str] = mapped_column(String(64), nullable=False)
+    parent_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("lookup.id", ondelete="SET NULL"), index=True
+    )
+    timezone: Mapped[str | None] = mapped_column(String(64))
+
+    type: Mapped[LookupType] = relationship(back_populates="values", lazy="joined")
+    parent: Mapped[Lookup | None] = relationship(remote_side="Lookup.id", back_populates="children")
+    children: Mapped[list[Lookup]] = relationship(back_populates="parent")
 
 
 def lookup_fk(type_code: str, *, nullable: bool = True, index: bool = True) -> Any:
