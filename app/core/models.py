@@ -77,10 +77,8 @@ class BaseModel(IdMixin, TimestampMixin, SoftDeleteMixin, AuditedMixin, Model):
     """Base of every major entity: id, uuid, timestamps, soft delete and audit."""
 
     __abstract__ = True
-
-    def to_audit_label(self) -> str:
-        """A short human label used in audit descriptions and the Trash."""
-        return str(self)
+    # A translated, plural name for screens such as the Trash (lazy_gettext); the table name if unset.
+    __label__: ClassVar[Any] = None
 
     def __str__(self) -> str:
         for attr in ("name", "title", "code", "username"):

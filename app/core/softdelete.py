@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.core.models import SoftDeleteMixin, utcnow
@@ -68,3 +68,48 @@ def soft_deletable_models() -> list[type]:
         ),
         key=lambda cls: cls.__tablename__,
     )
+
+
+def deleted_counts() -> list[tuple[type, int]]:
+    """(model, number of soft-deleted rows) for every soft-deletable model."""
+    from app.extensions import db
+
+    counts = []
+    for model in soft_deletable_models():
+        stmt = (
+            select(func.count())
+            .select_from(model)
+            .where(model.is_deleted.is_(True))
+            .execution_options(**{INCLUDE_DELETED: True})
+        )
+        counts.append((model, db.session.execute(stmt).scalar_one()))
+    return counts
+
+
+def deleted_rows(model: type, page: int, page_size: int) -> list[Any]:
+    """One page of a model's soft-deleted rows, newest deletion first."""
+    from app.extensions import db
+
+    stmt = (
+        select(model)
+        .where(model.is_deleted.is_(True))
+        .order_by(model.deleted_at.desc(), model.id.desc())
+        .limit(page_size)
+        .offset(page * page_size)
+        .execution_options(**{INCLUDE_DELETED: True})
+    )
+    return list(db.session.scalars(stmt))
+
+
+def restore_ids(model: type, ids: list[int]) -> int:
+    """Restore the given soft-deleted rows of a model and commit; returns how many."""
+    from app.extensions import db
+
+    stmt = select(model).where(model.id.in_(ids)).execution_options(**{INCLUDE_DELETED: True})
+    restored = 0
+    for item in db.session.scalars(stmt):
+        if item.is_deleted:
+            restore(item)
+            restored += 1
+    db.session.commit()
+    return restored

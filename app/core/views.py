@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
-from flask import Response, abort, flash, redirect, request
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, IndexView, ModelView, expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.const import PERMISSION_PREFIX
@@ -17,13 +17,13 @@ from flask_appbuilder.models.sqla.filters import FilterEqual, FilterEqualFunctio
 from flask_appbuilder.urltools import get_filter_args, get_order_args
 from flask_babel import LazyString, format_datetime, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, DateTime, func, select
+from sqlalchemy import Boolean, DateTime
 from sqlalchemy import inspect as sa_inspect
 from wtforms import TextAreaField
 
 from app.core.models import SoftDeleteMixin
 from app.core.permissions import READ_WRITE_PERMISSIONS
-from app.core.softdelete import restore, soft_deletable_models
+from app.core.softdelete import deleted_counts, deleted_rows, restore_ids, soft_deletable_models
 from app.core.translations import set_translation
 
 SYSTEM_COLUMNS = ["id", "uuid", "created_at", "updated_at", "is_deleted", "deleted_at"]
@@ -120,11 +120,11 @@ def _scoped_action_post(self: ModelView) -> Any:
 # and fail with a 500 on an unknown action name. Every ModelView, FAB's security screens
 # included, gets these row-scoped versions instead.
 ModelView._get_scoped = _get_scoped
+ModelView.action = _scoped_action
+ModelView.action_post = _scoped_action_post
 # FAB's legacy /download/<filename> serves UPLOAD_FOLDER and fails with a 500 on names it did not
 # generate; files are served by the media library's signed URLs instead.
 ModelView.exclude_route_methods = frozenset({"download"})
-ModelView.action = _scoped_action
-ModelView.action_post = _scoped_action_post
 
 
 class BaseModelView(ModelView):
@@ -317,32 +317,18 @@ class TrashView(BaseView):
     method_permission_name = {"index": "read", "model": "read", "restore": "write"}
     page_size = 50
 
-    def _model(self, table: str) -> type:
+    @staticmethod
+    def _model(table: str) -> type:
         for model in soft_deletable_models():
             if model.__tablename__ == table:
                 return model
         abort(404)
 
-    def _session(self) -> Any:
-        return self.appbuilder.session
-
     @expose("/")
     @has_access
     def index(self) -> Any:
         """Counts of deleted rows per model."""
-        counts = []
-        for model in soft_deletable_models():
-            total = (
-                self._session()
-                .execute(
-                    select(func.count())
-                    .select_from(model)
-                    .where(model.is_deleted.is_(True))
-                    .execution_options(include_deleted=True)
-                )
-                .scalar_one()
-            )
-            counts.append((model.__tablename__, total))
+        counts = [(model.__tablename__, model_label(model), n) for model, n in deleted_counts()]
         return self.render_template("lms/trash/index.html", counts=counts)
 
     @expose("/<table>/")
@@ -351,19 +337,11 @@ class TrashView(BaseView):
         """The deleted rows of one model, newest deletion first."""
         model = self._model(table)
         page = max(request.args.get("page", 0, type=int), 0)
-        stmt = (
-            select(model)
-            .where(model.is_deleted.is_(True))
-            .order_by(model.deleted_at.desc(), model.id.desc())
-            .limit(self.page_size)
-            .offset(page * self.page_size)
-            .execution_options(include_deleted=True)
-        )
-        items = list(self._session().scalars(stmt))
         return self.render_template(
             "lms/trash/model.html",
             table=table,
-            items=items,
+            label=model_label(model),
+            items=deleted_rows(model, page, self.page_size),
             page=page,
             page_size=self.page_size,
             format_datetime=format_user_datetime,
@@ -375,15 +353,14 @@ class TrashView(BaseView):
         """Restore the selected rows (audited as `restored`)."""
         model = self._model(table)
         ids = [int(pk) for pk in request.form.getlist("rowid") if pk.isdigit()]
-        if not ids:
+        if ids:
+            count = restore_ids(model, ids)
+            flash(gettext("%(count)d record(s) restored.", count=count), "success")
+        else:
             flash(gettext("Select at least one record to restore."), "warning")
-            return redirect(request.url.rsplit("/restore", 1)[0] + "/")
-        stmt = select(model).where(model.id.in_(ids)).execution_options(include_deleted=True)
-        restored = 0
-        for item in self._session().scalars(stmt):
-            if item.is_deleted:
-                restore(item)
-                restored += 1
-        self._session().commit()
-        flash(gettext("%(count)d record(s) restored.", count=restored), "success")
-        return redirect(request.url.rsplit("/restore", 1)[0] + "/")
+        return redirect(url_for("TrashView.model", table=table))
+
+
+def model_label(model: type) -> str:
+    """A model's translated name (`__label__`), else its table name."""
+    return str(getattr(model, "__label__", None) or model.__tablename__)

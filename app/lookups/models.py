@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -44,6 +45,7 @@ class LookupType(LookupFieldsMixin, BaseModel):
     """A category of values, such as `user_status` or `course_status`."""
 
     __tablename__ = "lookup_type"
+    __label__ = _l("Lookup Types")
 
     code: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     parent_id: Mapped[int | None] = mapped_column(
@@ -59,6 +61,7 @@ class Lookup(LookupFieldsMixin, BaseModel):
     """One value of a lookup type, referenced by foreign key from the rows that use it."""
 
     __tablename__ = "lookup"
+    __label__ = _l("Lookups")
     __table_args__ = (UniqueConstraint("type_id", "code", name="uq_lookup_type_id_code"),)
 
     type_id: Mapped[int] = mapped_column(BigId, ForeignKey("lookup_type.id"), nullable=False, index=True)

@@ -6,6 +6,7 @@ import uuid as uuid_module
 from datetime import datetime
 
 from flask_appbuilder.security.sqla.models import User as FabUser
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Boolean, Connection, DateTime, String, Text, Uuid, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -19,6 +20,7 @@ class LmsUser(SoftDeleteMixin, AuditedMixin, FabUser):
     __tablename__ = "ab_user"
     __table_args__ = {"extend_existing": True}
     __audit_entity__ = "user"
+    __label__ = _l("Users")
     __audit_redacted__ = frozenset({"password"})
     __audit_ignored__ = frozenset(
         {"last_login", "login_count", "fail_login_count", "changed_on", "changed_by_fk"}
