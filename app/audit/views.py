@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import g
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
 
 from app.audit import services
 from app.audit.models import AuditLog
 from app.core.interface import SQLAInterface
-from app.core.views import BaseModelView, format_user_datetime
+from app.core.views import BaseModelView, format_json, format_user_datetime
 
 LABELS = {
     "created_at": _l("When"),
@@ -30,13 +28,6 @@ LABELS = {
     "user_agent": _l("User agent"),
     "request_id": _l("Request id"),
 }
-
-
-def _json_block(value: Any) -> Markup:
-    if not value:
-        return Markup("")
-    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
-    return Markup('<pre dir="ltr">{}</pre>').format(escape(text))
 
 
 def current_user_id() -> int | None:
@@ -80,8 +71,8 @@ class AuditLogModelView(BaseModelView):
     ]
     formatters_columns = {
         "created_at": format_user_datetime,
-        "old_values": _json_block,
-        "new_values": _json_block,
+        "old_values": format_json,
+        "new_values": format_json,
     }
     base_order = ("created_at", "desc")
     order_columns = ["created_at", "actor_label", "entity_type", "entity_id"]

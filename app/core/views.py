@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -17,7 +18,8 @@ from flask_appbuilder.models.sqla.filters import FilterEqual, FilterEqualFunctio
 from flask_appbuilder.urltools import get_filter_args, get_order_args
 from flask_babel import LazyString, format_datetime, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, DateTime
+from markupsafe import Markup
+from sqlalchemy import JSON, Boolean, DateTime
 from sqlalchemy import inspect as sa_inspect
 from wtforms import TextAreaField
 
@@ -43,10 +45,31 @@ def format_yes_no(value: Any) -> str:
     return gettext("Yes") if value else gettext("No")
 
 
+def format_json(value: Any) -> Markup:
+    """A JSON column as indented, escaped, left-to-right text."""
+    if not value:
+        return Markup("")
+    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+    return Markup('<pre dir="ltr">{}</pre>').format(text)
+
+
+def format_blank_none(value: Any) -> Any:
+    """An empty cell instead of the word "None"."""
+    return "" if value is None else value
+
+
 def csv_safe(value: Any) -> str:
     """A cell that a spreadsheet will not run as a formula."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(CSV_FORMULA_PREFIXES) else text
+
+
+def _csv_text(formatter: Any, value: Any) -> Any:
+    """The cell text: the screen's formatting, but never HTML (JSON stays JSON)."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = formatter(value) if formatter is not None else value
+    return value if isinstance(text, Markup) else text
 
 
 def _translation_label(label: Any, language: str) -> LazyString:
@@ -214,6 +237,10 @@ class BaseModelView(ModelView):
                 formatters.setdefault(prop.key, format_user_datetime)
             elif isinstance(column_type, Boolean):
                 formatters.setdefault(prop.key, format_yes_no)
+            elif isinstance(column_type, JSON):
+                formatters.setdefault(prop.key, format_json)
+            else:
+                formatters.setdefault(prop.key, format_blank_none)
         self.formatters_columns = formatters
 
     # ---- translations -------------------------------------------------------------------
@@ -280,7 +307,7 @@ class BaseModelView(ModelView):
         formatters = self.formatters_columns
         # Values are read now, while the session is open; only the CSV text is streamed.
         rows = [
-            [csv_safe(formatters[c](row[c]) if c in formatters else row[c]) for c in columns]
+            [csv_safe(_csv_text(formatters.get(c), row[c])) for c in columns]
             for row in self.datamodel.get_values(items, columns)
         ]
 
