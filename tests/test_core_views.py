@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from html import unescape
 
 from sqlalchemy import select
 
@@ -129,3 +130,16 @@ def test_statement_counter_header(app, login_as):
     response = admin.get("/lookupmodelview/list/")
     assert int(response.headers["X-Query-Count"]) > 0
     assert response.headers["X-Request-ID"]
+
+
+def test_show_page_formats_booleans_json_and_empty_values(app, login_as):
+    with app.app_context():
+        value = make_lookup(meta={"emoji": "👍"})
+        value_id = value.id
+    admin = login_as("Admin")
+    html = unescape(admin.get(f"/lookupmodelview/show/{value_id}").get_data(as_text=True))
+    assert '<pre dir="ltr">' in html and '"emoji": "👍"' in html
+    assert ">None<" not in html.replace(" ", "").replace("\n", "")
+    assert "Yes" in html  # is_active
+    admin.get("/lang/ar")
+    assert "نعم" in admin.get(f"/lookupmodelview/show/{value_id}").get_data(as_text=True)

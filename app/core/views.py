@@ -241,6 +241,8 @@ class BaseModelView(ModelView):
                 formatters.setdefault(prop.key, format_json)
             else:
                 formatters.setdefault(prop.key, format_blank_none)
+        for rel in sa_inspect(model).relationships:
+            formatters.setdefault(rel.key, format_blank_none)
         self.formatters_columns = formatters
 
     # ---- translations -------------------------------------------------------------------
