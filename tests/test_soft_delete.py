@@ -141,3 +141,30 @@ def test_restore_service_round_trip(app):
         restore(value)
         db.session.commit()
         assert not value.is_deleted and value.deleted_at is None
+
+
+def test_deleting_a_user_in_the_back_office_is_a_soft_delete(app, login_as, user_factory):
+    user_id, _ = user_factory("Student")
+    admin = login_as("Admin")
+    assert admin.post(f"/users/delete/{user_id}").status_code == 302
+    row = _raw_row(app, "ab_user", user_id)
+    assert row is not None and row.is_deleted
+    assert admin.get(f"/users/show/{user_id}").status_code == 404
+    assert f'value="{user_id}"' in admin.get("/admin/trash/ab_user/").get_data(as_text=True)
+
+
+def test_admins_cannot_delete_their_own_account(app, user_factory, client):
+    from tests.conftest import jwt_headers, login
+
+    admin_id, username = user_factory("Admin")
+    browser = app.test_client()
+    login(browser, username)
+    browser.post(f"/users/delete/{admin_id}")
+    assert not _raw_row(app, "ab_user", admin_id).is_deleted
+    response = client.delete(f"/api/v1/security/users/{admin_id}", headers=jwt_headers(client, username))
+    assert response.status_code == 409 and "message" in response.json
+    assert not _raw_row(app, "ab_user", admin_id).is_deleted
+    other_id, _ = user_factory("Student")
+    response = client.delete(f"/api/v1/security/users/{other_id}", headers=jwt_headers(client, username))
+    assert response.status_code == 200
+    assert _raw_row(app, "ab_user", other_id).is_deleted

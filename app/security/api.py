@@ -8,6 +8,7 @@ from flask import Response, g, request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_appbuilder.security.sqla.apis.user.api import UserApi
+from flask_babel import gettext
 
 from app.core.errors import AppError
 from app.core.interface import SQLAInterface
@@ -32,6 +33,16 @@ class LmsUserApi(UserApi):
         if self.datamodel.get(pk, self._base_filters) is None:
             return self.response_404()
         return super().put.__wrapped__(self, pk)
+
+    @expose("/<pk>", methods=["DELETE"])
+    @protect()
+    @safe
+    @permission_name("delete")
+    def delete(self, pk: Any) -> Response:
+        """Soft delete a user; admins cannot delete their own account."""
+        if str(pk) == str(g.user.id):
+            return self.response(409, message=gettext("You cannot delete your own account."))
+        return super().delete.__wrapped__(self, pk)
 
     def _act(self, pk: int, func: Any) -> Response:
         user = self.datamodel.get(pk, self._base_filters)

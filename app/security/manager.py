@@ -10,6 +10,7 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_jwt_extended import JWTManager
 
 from app.core.errors import json_error
+from app.core.interface import SQLAInterface
 from app.security.api import LmsUserApi
 from app.security.models import LmsUser
 from app.security.views import LmsRegisterUserDBView, LmsUserDBModelView, LmsUserInfoEditView
@@ -28,6 +29,11 @@ class LmsSecurityManager(SecurityManager):
     # FAB's user statistics chart crashes on unexpected URLs; analytics belong to a later module.
     userstatschartview = None
     user_api = LmsUserApi
+
+    def __init__(self, appbuilder: Any) -> None:
+        super().__init__(appbuilder)
+        # FAB gives the user screen its own (hard-deleting) interface; users are soft deleted.
+        self.userdbmodelview.datamodel = SQLAInterface(self.user_model)
 
     def create_jwt_manager(self, app: Flask) -> JWTManager:
         """FAB's JWT manager whose refusals use the API error shape `{"message", "errors"}`."""

@@ -13,7 +13,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.core.errors import AppError
+from app.core.errors import AppError, Conflict
 from app.core.views import BaseModelView, format_user_datetime
 from app.security import services
 from app.security.forms import ProfileForm, RegistrationForm
@@ -104,6 +104,11 @@ class LmsUserDBModelView(UserDBModelView):
             stmt = select(model).where(model.id == int(pk)).execution_options(include_deleted=True)
             item = self.datamodel.session.scalars(stmt).one_or_none()
         return item
+
+    def pre_delete(self, item: Any) -> None:
+        """Admins cannot delete (and so lock out) their own account."""
+        if item.id == g.user.id:
+            raise Conflict(gettext("You cannot delete your own account."))
 
     def _run(self, items: Any, func: Any, done: Callable[[int], str]) -> Any:
         items = items if isinstance(items, list) else [items]
