@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import appbuilder, db, migrate, socketio
 from app.modules import MODULES
-from config import CONFIGS, INSTANCE_DIR, ProductionConfig
+from config import BASE_DIR, CONFIGS, INSTANCE_DIR, ProductionConfig
 
 csrf = CSRFProtect()
 
@@ -64,12 +64,13 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)
 
     from app.core import softdelete  # noqa: F401  (registers the global soft-delete filter)
     from app.core.errors import register_error_handlers
     from app.core.web import init_web
+    from app.security.ratelimit import apply_rate_limits
 
     init_web(app)
     register_error_handlers(app)
@@ -80,7 +81,7 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
         for name in MODULES:
             importlib.import_module(name).register(appbuilder)
         appbuilder.post_init()
-        _configure_rate_limits(app)
+        apply_rate_limits(appbuilder)
         _exempt_api_from_csrf(app)
 
     socketio.init_app(
@@ -130,13 +131,6 @@ def _configure_babel(app: Flask) -> None:
             if code in languages and current_user.locale != code:
                 current_user.locale = code
                 db.session.commit()
-
-
-def _configure_rate_limits(app: Flask) -> None:
-    """Login limits on the form and the JWT login; a general per-user/per-IP API limit."""
-    from app.security.ratelimit import apply_rate_limits
-
-    apply_rate_limits(app, appbuilder)
 
 
 def _exempt_api_from_csrf(app: Flask) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import current_app
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.security.api import SecurityApi
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
@@ -34,7 +34,7 @@ def api_rate_key() -> str:
     return f"ip:{get_remote_address()}"
 
 
-def apply_rate_limits(app: Flask, appbuilder: AppBuilder) -> None:
+def apply_rate_limits(appbuilder: AppBuilder) -> None:
     """Attach the limits to FAB's blueprints (limits are evaluated per request)."""
     limiter = appbuilder.sm.limiter
     for view in (appbuilder.sm.auth_view, getattr(appbuilder.sm, "registeruser_view", None)):
