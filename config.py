@@ -35,6 +35,14 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
     STORAGE_URL = os.environ.get("STORAGE_URL", f"osfs://{INSTANCE_DIR / 'media'}")
+    # Providers tried in order when a write to STORAGE_URL fails (comma-separated URLs).
+    STORAGE_FAILOVER_URLS = env_list("STORAGE_FAILOVER_URLS")
+    MEDIA_TEMPORARY_HOURS = int(os.environ.get("MEDIA_TEMPORARY_HOURS", "24"))
+    MEDIA_LINK_SECONDS = int(os.environ.get("MEDIA_LINK_SECONDS", "300"))
+    MEDIA_THUMBNAIL_SIZES = [(128, 128), (512, 512)]
+    MEDIA_UPLOAD_RATE_LIMIT = os.environ.get("MEDIA_UPLOAD_RATE_LIMIT", "60 per minute")
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "512")) * 1024 * 1024
+    CLAMD_SOCKET = os.environ.get("CLAMD_SOCKET") or None
 
     # Mail
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")

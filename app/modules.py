@@ -4,6 +4,7 @@ MODULES: list[str] = [
     "app.lookups",
     "app.audit",
     "app.security",
+    "app.media",
     "app.core",
     "app.portal",
 ]

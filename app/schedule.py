@@ -6,6 +6,8 @@ Each entry goes through `run_task`, so the task gets an app context and is audit
 
 from __future__ import annotations
 
+import os
+
 from rq import cron
 
 from app.core.tasks import run_task
@@ -13,6 +15,11 @@ from app.core.tasks import run_task
 # (task path, cron expression, queue)
 SCHEDULE: list[tuple[str, str, str]] = [
     ("app.core.tasks.heartbeat", "*/5 * * * *", "low"),
+    (
+        "app.media.tasks.remove_expired_temporary_media",
+        os.environ.get("MEDIA_CLEANUP_CRON", "*/30 * * * *"),
+        "low",
+    ),
 ]
 
 for task_path, expression, queue_name in SCHEDULE:

@@ -21,6 +21,8 @@ from config import TestingConfig
 from tests.database import drop_database, recreate_database
 from tests.factories import PASSWORD, make_user
 
+pytest_plugins = ["tests.media_fixtures"]
+
 # One database and one rate-limit key space per test run, so that runs never disturb each other.
 RUN_ID = f"{os.getpid()}"
 DATABASE_URL = make_url(TestingConfig.SQLALCHEMY_DATABASE_URI)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import secrets
 
@@ -11,6 +12,7 @@ from flask.cli import AppGroup
 
 from app.audit.context import audit_disabled, system_actor
 from app.extensions import appbuilder
+from app.modules import MODULES
 
 app_cli = AppGroup("app", help="Set up and maintain the platform.")
 seed_cli = AppGroup("seed", help="Load seed data (idempotent).")
@@ -59,6 +61,10 @@ def initialize(with_demo: bool = True) -> dict[str, object]:
     appbuilder.add_permissions(update_perms=True)
     lookups = _seed_lookups()
     roles = sync_roles()
+    for name in MODULES:  # module hooks: e.g. media records its storage providers
+        hook = getattr(importlib.import_module(name), "initialize", None)
+        if hook is not None:
+            hook()
     demo: dict[str, object] = {}
     if with_demo:
         from seed.demo import seed_demo

@@ -146,8 +146,11 @@ def _assign(obj: Any, spec: dict[str, Any], counts: dict[str, int], fields: tupl
         if field in spec and getattr(obj, field) != spec[field]:
             setattr(obj, field, spec[field])
             changed = True
-    if "metadata" in spec and obj.meta != (spec["metadata"] or {}):
-        obj.meta = spec["metadata"] or {}
+    seeded = spec.get("metadata") or {}
+    current = obj.meta or {}
+    if any(current.get(key) != value for key, value in seeded.items()):
+        # Seeded keys win; keys added at run time (e.g. a storage provider's settings) stay.
+        obj.meta = {**current, **seeded}
         changed = True
     if changed and obj.id is not None:
         counts["updated"] += 1

@@ -32,4 +32,14 @@ def require_password_change() -> Any:
 
 def register(appbuilder: AppBuilder) -> None:
     """FAB's security manager registers our user views and API; we add the one-time password rule."""
+    from app.core.targets import register_target
+    from app.security.models import LmsUser
+
     current_app.before_request(require_password_change)
+    # Profiles (and so avatars) are visible to signed-in users; only the user changes their own.
+    register_target(
+        "user",
+        LmsUser,
+        can_view=lambda user, _obj: bool(user) and user.is_authenticated,
+        can_edit=lambda user, obj: bool(user) and getattr(user, "id", None) == obj.id,
+    )

@@ -57,6 +57,11 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "Permission": ADMIN_ONLY,
     "ViewMenu": ADMIN_ONLY,
     "PermissionViewMenu": ADMIN_ONLY,
+    # Media: everyone uploads and fetches files through the API (rows are scoped to the
+    # uploader, downloads to the owner's rule); the library and storage browser are for admins.
+    "Media": everyone(READ_WRITE),
+    "MediaLibrary": ADMIN_ONLY,
+    "StorageBrowser": ADMIN_ONLY,
     # System settings, full audit log, trash
     "LookupType": ADMIN_ONLY,
     "Lookup": ADMIN_ONLY,

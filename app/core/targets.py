@@ -1,0 +1,81 @@
+"""The polymorphic target registry: a code (`user`, `course`, `post`...) -> model and its rules.
+
+Universal features (media, comments, reactions, favorites, reports, notes) store
+`<something>_type` + `<something>_id` and ask this registry whether a user may see or change
+the target, so each module states its rule once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.errors import NotFound
+
+Rule = Callable[[Any, Any], bool]
+
+
+def _admin(user: Any) -> bool:
+    return (
+        bool(user)
+        and getattr(user, "is_authenticated", False)
+        and any(role.name == "Admin" for role in getattr(user, "roles", []))
+    )
+
+
+@dataclass(frozen=True)
+class Target:
+    """A registered target type."""
+
+    code: str
+    model: type
+    can_view: Rule
+    can_edit: Rule
+
+
+_TARGETS: dict[str, Target] = {}
+
+
+def register_target(code: str, model: type, *, can_view: Rule, can_edit: Rule) -> None:
+    """Declare a target type (called from a module's register())."""
+    _TARGETS[code] = Target(code, model, can_view, can_edit)
+
+
+def get_target(code: str) -> Target:
+    """The registered target, or NotFound."""
+    try:
+        return _TARGETS[code]
+    except KeyError:
+        raise NotFound(f"Unknown target type '{code}'") from None
+
+
+def target_codes() -> list[str]:
+    """Every registered code, sorted."""
+    return sorted(_TARGETS)
+
+
+def load_target(code: str, target_id: int) -> Any:
+    """The target row (soft-deleted rows are invisible), or NotFound."""
+    from app.extensions import db
+
+    target = get_target(code)
+    obj = db.session.get(target.model, target_id, populate_existing=True)
+    if obj is None:
+        raise NotFound(f"No {code} with id {target_id}")
+    return obj
+
+
+def can_view(user: Any, code: str, obj: Any) -> bool:
+    """Admins always; otherwise the target's own rule."""
+    return _admin(user) or get_target(code).can_view(user, obj)
+
+
+def can_edit(user: Any, code: str, obj: Any) -> bool:
+    """Admins always; otherwise the target's own rule."""
+    return _admin(user) or get_target(code).can_edit(user, obj)
+
+
+def is_admin(user: Any) -> bool:
+    """True for a signed-in user holding the Admin role."""
+    return _admin(user)

@@ -1,0 +1,121 @@
+"""REST API for the media library: /api/v1/media (upload, attach, signed links)."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, g, request
+from flask_appbuilder.api import expose, safe
+from flask_appbuilder.security.decorators import permission_name, protect
+from flask_babel import gettext as _
+
+from app.core.api import BaseModelRestApi
+from app.core.errors import AppError, Invalid
+from app.core.filters import FilterOwnUnlessAdmin
+from app.core.interface import SQLAInterface
+from app.media import services
+from app.media.models import Media
+
+COLUMNS = [
+    "id",
+    "uuid",
+    "original_filename",
+    "kind",
+    "mime_type",
+    "extension",
+    "size",
+    "width",
+    "height",
+    "sha256",
+    "download_count",
+    "is_temporary",
+    "expires_at",
+    "mediable_type",
+    "mediable_id",
+    "uploader_id",
+    "translations",
+    "created_at",
+]
+
+
+class MediaApi(BaseModelRestApi):
+    """Everyone's own uploads (admins see all); files only through signed links."""
+
+    datamodel = SQLAInterface(Media)
+    class_permission_name = "Media"
+    include_route_methods = {"get", "get_list", "info", "put", "delete", "upload", "attach", "link"}
+    method_permission_name = {
+        **BaseModelRestApi.method_permission_name,
+        "upload": "write",
+        "attach": "write",
+        "link": "read",
+    }
+    base_filters = [["uploader_id", FilterOwnUnlessAdmin, None]]
+    list_columns = show_columns = COLUMNS
+    search_columns = [
+        "original_filename",
+        "kind",
+        "mime_type",
+        "is_temporary",
+        "mediable_type",
+        "mediable_id",
+    ]
+    edit_columns = ["translations"]
+    order_columns = ["created_at", "original_filename", "size", "download_count"]
+    base_order = ("created_at", "desc")
+
+    def _error(self, exc: AppError) -> Response:
+        return self.response(exc.status_code, message=exc.message, errors=exc.errors)
+
+    @expose("/upload", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("upload")
+    def upload(self) -> Response:
+        """Upload one or more files (multipart field `file`, repeatable) of a `kind`."""
+        files = [(f.filename or "", f.read()) for f in request.files.getlist("file")]
+        kind = request.form.get("kind", "course_material")
+        owner_type = request.form.get("owner_type") or None
+        owner_id = request.form.get("owner_id") or None
+        try:
+            if owner_type and not (owner_id or "").isdigit():
+                raise Invalid(_("owner_id must be a number."), {"owner_id": ["invalid"]})
+            rows = services.upload_files(files, kind, g.user, owner_type, int(owner_id) if owner_id else None)
+        except AppError as exc:
+            return self._error(exc)
+        return self.response(
+            201, result=self.show_model_schema.dump(rows, many=True), ids=[m.id for m in rows]
+        )
+
+    @expose("/<int:pk>/attach", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("attach")
+    def attach(self, pk: int) -> Response:
+        """Attach a temporary upload to its owner (`owner_type`, `owner_id`)."""
+        body = request.get_json(silent=True) or {}
+        media = self.datamodel.get(pk, self._base_filters)
+        if media is None:
+            return self.response_404()
+        try:
+            owner_type, owner_id = str(body.get("owner_type") or ""), body.get("owner_id")
+            if not owner_type or not isinstance(owner_id, int):
+                raise Invalid(_("owner_type and a numeric owner_id are required."), {"owner": ["required"]})
+            services.attach(media, owner_type, owner_id, g.user)
+        except AppError as exc:
+            return self._error(exc)
+        return self.response(200, result=self.show_model_schema.dump(media))
+
+    @expose("/<int:pk>/link", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("link")
+    def link(self, pk: int) -> Response:
+        """A signed, expiring download URL (`inline` for image/video preview, `variant` for a thumbnail)."""
+        body = request.get_json(silent=True) or {}
+        try:
+            media = services.get_media(pk)
+            url = services.issue_link(
+                media, g.user, inline=bool(body.get("inline")), variant=body.get("variant") or None
+            )
+        except AppError as exc:
+            return self._error(exc)
+        return self.response(200, url=url, expires_in=current_app.config["MEDIA_LINK_SECONDS"])

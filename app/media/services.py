@@ -1,0 +1,282 @@
+"""Media rules: validated uploads, temporary files, attaching, signed downloads, thumbnails."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from limits import parse as parse_limit
+from sqlalchemy import select, update
+
+from app.audit.services import record
+from app.core import targets
+from app.core.errors import AppError, Forbidden, Invalid, NotFound
+from app.core.models import utcnow
+from app.core.softdelete import soft_delete
+from app.extensions import appbuilder, db
+from app.lookups.services import lookup_id
+from app.media import images
+from app.media.models import Media
+from app.media.scanning import scanner_from_config
+from app.media.storage import Storage, StorageUnavailable
+from app.media.validation import UploadRejected, ValidatedUpload, kind_rules, validate_upload
+
+LINK_SALT = "media-link"
+
+
+class TooManyUploads(AppError):
+    """The per-IP upload limit is reached (429)."""
+
+    status_code = 429
+    default_message = _l("Too many uploads. Please wait a moment and try again.")
+
+
+def storage() -> Storage:
+    """The providers of the current configuration."""
+    return Storage(current_app.config)
+
+
+def _check_upload_rate() -> None:
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    limiter = appbuilder.sm.limiter.limiter
+    limit = parse_limit(current_app.config["MEDIA_UPLOAD_RATE_LIMIT"])
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    if not limiter.hit(limit, prefix, "media-upload", request.remote_addr or "unknown"):
+        raise TooManyUploads()
+
+
+def validate_files(files: list[tuple[str, bytes]], kind: str) -> list[ValidatedUpload]:
+    """Validate every file first: one bad file refuses the whole request and nothing is stored."""
+    if not files:
+        raise Invalid(_("Send at least one file in the `file` field."), {"file": ["required"]})
+    config = current_app.config
+    rules, scanner = kind_rules(config), scanner_from_config(config)
+    accepted: list[ValidatedUpload] = []
+    rejected: dict[str, list[str]] = {}
+    statuses: set[int] = set()
+    for index, (name, data) in enumerate(files):
+        try:
+            accepted.append(validate_upload(name, data, kind, rules=rules, scanner=scanner))
+        except UploadRejected as exc:
+            if len(files) == 1:
+                raise
+            rejected[name or f"file {index + 1}"] = [exc.message]
+            statuses.add(exc.status_code)
+    if rejected:
+        error = Invalid(_("Some files were refused; none was stored."), {"files": rejected})
+        error.status_code = 413 if statuses == {413} else 422
+        raise error
+    return accepted
+
+
+def _storage_path(kind: str, extension: str) -> str:
+    now = utcnow()
+    return f"{kind}/{now:%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
+def upload_files(
+    files: list[tuple[str, bytes]],
+    kind: str,
+    user: Any,
+    owner_type: str | None = None,
+    owner_id: int | None = None,
+) -> list[Media]:
+    """Store validated files: attached to an owner, or temporary until attached."""
+    _check_upload_rate()
+    if owner_type:
+        owner = targets.load_target(owner_type, int(owner_id or 0))
+        if not targets.can_edit(user, owner_type, owner):
+            raise Forbidden(_("You may not add files to this item."))
+    validated = validate_files(files, kind)
+    expires = utcnow() + timedelta(hours=current_app.config["MEDIA_TEMPORARY_HOURS"])
+    written: list[tuple[str, str]] = []
+    rows: list[Media] = []
+    try:
+        for item in validated:
+            path = _storage_path(kind, item.extension)
+            provider = storage().write(path, item.data)
+            written.append((provider.code, path))
+            rows.append(
+                Media(
+                    original_filename=item.display_name,
+                    storage_path=path,
+                    provider_id=lookup_id("storage_providers", provider.code),
+                    kind=kind,
+                    mime_type=item.mime_type,
+                    extension=item.extension,
+                    size=item.size,
+                    width=item.width,
+                    height=item.height,
+                    sha256=item.sha256,
+                    meta={"exif": item.exif} if item.exif else {},
+                    uploader_id=getattr(user, "id", None),
+                    is_temporary=not owner_type,
+                    expires_at=None if owner_type else expires,
+                    mediable_type=owner_type or None,
+                    mediable_id=int(owner_id) if owner_type else None,
+                )
+            )
+        db.session.add_all(rows)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        for code, path in written:  # no row, no file
+            storage().delete(code, path)
+        raise
+    from app.core.tasks import enqueue
+    from app.media.tasks import make_thumbnails
+
+    for media in rows:
+        if media.is_image:
+            enqueue(make_thumbnails, media.id)
+    return rows
+
+
+def get_media(media_id: int) -> Media:
+    """A visible media row or NotFound."""
+    media = db.session.get(Media, media_id, populate_existing=True)
+    if media is None:
+        raise NotFound()
+    return media
+
+
+def attach(media: Media, owner_type: str, owner_id: int, user: Any) -> Media:
+    """Give a temporary upload its owner: it becomes permanent."""
+    if not (targets.is_admin(user) or media.uploader_id == getattr(user, "id", None)):
+        raise Forbidden(_("Only the uploader can attach this file."))
+    owner = targets.load_target(owner_type, owner_id)
+    if not targets.can_edit(user, owner_type, owner):
+        raise Forbidden(_("You may not add files to this item."))
+    media.mediable_type, media.mediable_id = owner_type, owner_id
+    media.is_temporary, media.expires_at = False, None
+    db.session.commit()
+    return media
+
+
+def can_download(user: Any, media: Media) -> bool:
+    """Admins and the uploader; otherwise the owner's own "can view" rule."""
+    if targets.is_admin(user) or (user is not None and media.uploader_id == getattr(user, "id", None)):
+        return True
+    if media.is_temporary or not media.mediable_type:
+        return False
+    try:
+        owner = targets.load_target(media.mediable_type, media.mediable_id or 0)
+    except NotFound:
+        return False
+    return targets.can_view(user, media.mediable_type, owner)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT)
+
+
+def issue_link(media: Media, user: Any, *, inline: bool = False, variant: str | None = None) -> str:
+    """A signed, expiring download URL, issued only when the user may have the file."""
+    if not can_download(user, media):
+        raise Forbidden(_("You may not download this file."))
+    if variant and variant not in (media.meta or {}).get("thumbnails", {}):
+        raise NotFound(_("No such thumbnail."))
+    token = _serializer().dumps(
+        {"m": str(media.uuid), "u": getattr(user, "id", None), "i": bool(inline), "v": variant}
+    )
+    return url_for("media_files.download", token=token)
+
+
+def resolve_link(token: str) -> tuple[Media, dict[str, Any]]:
+    """The media and claims of a signed URL; expired or tampered tokens are refused."""
+    try:
+        claims = _serializer().loads(token, max_age=current_app.config["MEDIA_LINK_SECONDS"])
+    except SignatureExpired:
+        raise Forbidden(_("This download link has expired.")) from None
+    except BadSignature:
+        raise Forbidden(_("This download link is not valid.")) from None
+    media = db.session.scalar(select(Media).where(Media.uuid == uuid.UUID(claims["m"])))
+    if media is None:
+        raise NotFound()
+    return media, claims
+
+
+def record_download(media: Media, user_id: int | None, variant: str | None) -> None:
+    """Count the download atomically and audit it."""
+    if variant is None:
+        db.session.execute(
+            update(Media.__table__)
+            .where(Media.__table__.c.id == media.id)
+            .values(download_count=Media.__table__.c.download_count + 1)
+        )
+    user = appbuilder.sm.get_user_by_id(user_id) if user_id else None
+    record("downloaded", "media", media.id, description=variant or media.original_filename, user=user)
+    db.session.commit()
+
+
+def stored_location(media: Media, variant: str | None) -> tuple[str, str, str]:
+    """(provider code, path, mime type) of the original or of a thumbnail."""
+    if variant:
+        thumb = (media.meta or {}).get("thumbnails", {}).get(variant)
+        if not thumb:
+            raise NotFound()
+        return thumb["provider"], thumb["path"], "image/webp"
+    return media.provider.code, media.storage_path, media.mime_type
+
+
+def make_thumbnails(media: Media) -> dict[str, Any]:
+    """Write every configured thumbnail size once (idempotent); returns the thumbnail map."""
+    if not media.is_image:
+        return {}
+    existing = dict((media.meta or {}).get("thumbnails", {}))
+    store = storage()
+    data: bytes | None = None
+    for width, height in current_app.config["MEDIA_THUMBNAIL_SIZES"]:
+        key = f"{width}x{height}"
+        if key in existing:
+            continue
+        data = data or store.read(media.provider.code, media.storage_path)
+        path = f"thumbs/{media.uuid.hex}_{key}.webp"
+        provider = store.write(path, images.thumbnail(data, (width, height)))
+        existing[key] = {"path": path, "provider": provider.code}
+    media.meta = {**(media.meta or {}), "thumbnails": existing}
+    db.session.commit()
+    return existing
+
+
+def _stored_files(media: Media) -> Iterable[tuple[str, str]]:
+    yield media.provider.code, media.storage_path
+    for thumb in (media.meta or {}).get("thumbnails", {}).values():
+        yield thumb["provider"], thumb["path"]
+
+
+def remove_expired_temporary() -> int:
+    """Delete the files of expired temporary uploads and soft delete their rows."""
+    expired = db.session.scalars(
+        select(Media).where(Media.is_temporary.is_(True), Media.expires_at < utcnow())
+    ).all()
+    store = storage()
+    for media in expired:
+        for code, path in _stored_files(media):
+            try:
+                store.delete(code, path)
+            except StorageUnavailable:
+                continue  # a provider no longer configured: the row still expires
+        soft_delete(media)
+    db.session.commit()
+    return len(expired)
+
+
+def sync_provider_lookups() -> None:
+    """Store each configured provider's role, order and safe URL in its lookup's metadata."""
+    from app.lookups.models import Lookup
+
+    for order, provider in enumerate(storage().providers):
+        row = db.session.get(Lookup, lookup_id("storage_providers", provider.code) or 0)
+        if row is None:
+            raise Invalid(f"Storage provider '{provider.code}' is not a storage_providers lookup.")
+        settings = {"role": provider.role, "order": order, "url": provider.safe_url}
+        row.meta = {**(row.meta or {}), "settings": settings}
+    db.session.commit()

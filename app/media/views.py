@@ -1,0 +1,133 @@
+"""Media screens: the admin library, the storage browser, and the signed download route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, g, redirect
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from app.core.interface import SQLAInterface
+from app.core.views import BaseModelView
+from app.media import services
+from app.media.models import Media
+from app.media.storage import content_disposition
+
+INLINE_TYPES = ("image/", "video/", "audio/")
+media_files = Blueprint("media_files", __name__)
+
+
+@media_files.route("/media/<token>")
+def download(token: str) -> Response:
+    """Serve a file for a valid signed link: a presigned redirect on S3, a stream otherwise."""
+    media, claims = services.resolve_link(token)
+    variant = claims.get("v")
+    code, path, mime_type = services.stored_location(media, variant)
+    inline = bool(claims.get("i")) and mime_type.startswith(INLINE_TYPES)
+    services.record_download(media, claims.get("u"), variant)
+    store = services.storage()
+    seconds = 60
+    presigned = store.presigned_get(
+        code, path, filename=media.original_filename, mime_type=mime_type, inline=inline, seconds=seconds
+    )
+    if presigned:
+        return redirect(presigned, code=302)
+    stream = store.open(code, path)
+
+    def chunks() -> Any:
+        with stream:
+            while block := stream.read(64 * 1024):
+                yield block
+
+    response = Response(chunks(), mimetype=mime_type, direct_passthrough=True)
+    response.headers["Content-Disposition"] = content_disposition(
+        "inline" if inline else "attachment", media.original_filename
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    if variant is None:
+        response.headers["Content-Length"] = str(media.size)
+    return response
+
+
+def _thumbnail(media: Media) -> Markup:
+    if "128x128" not in (media.meta or {}).get("thumbnails", {}):
+        return Markup('<i class="fa fa-file"></i>')
+    url = services.issue_link(media, g.user, inline=True, variant="128x128")
+    return Markup('<img src="{}" alt="{}" width="48" loading="lazy">').format(url, media.original_filename)
+
+
+def _size(value: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"
+
+
+class MediaModelView(BaseModelView):
+    """The media library for admins: thumbnails, filters, bulk delete (restore from the Trash)."""
+
+    datamodel = SQLAInterface(Media)
+    class_permission_name = "MediaLibrary"
+    include_route_methods = {"list", "show", "edit", "delete", "export_csv", "action", "action_post"}
+    list_title = _l("Media Library")
+    show_title = edit_title = _l("File")
+    label_columns = {
+        "preview": _l("Preview"),
+        "original_filename": _l("File name"),
+        "kind": _l("Kind"),
+        "mime_type": _l("Type"),
+        "extension": _l("Extension"),
+        "size": _l("Size"),
+        "width": _l("Width"),
+        "height": _l("Height"),
+        "provider": _l("Storage provider"),
+        "is_temporary": _l("Temporary"),
+        "expires_at": _l("Expires"),
+        "mediable_type": _l("Owner type"),
+        "mediable_id": _l("Owner id"),
+        "uploader": _l("Uploaded by"),
+        "download_count": _l("Downloads"),
+        "sha256": _l("SHA-256"),
+        "meta": _l("Metadata"),
+        "created_at": _l("Uploaded"),
+        "alt": _l("Alt text"),
+    }
+    list_columns = [
+        "preview",
+        "original_filename",
+        "kind",
+        "mime_type",
+        "size",
+        "provider",
+        "is_temporary",
+        "download_count",
+        "created_at",
+    ]
+    search_columns = ["original_filename", "kind", "mime_type", "mediable_type", "is_temporary", "provider"]
+    show_columns = [
+        "preview",
+        "original_filename",
+        "kind",
+        "mime_type",
+        "extension",
+        "size",
+        "width",
+        "height",
+        "provider",
+        "is_temporary",
+        "expires_at",
+        "mediable_type",
+        "mediable_id",
+        "uploader",
+        "download_count",
+        "sha256",
+        "meta",
+        "created_at",
+    ]
+    edit_columns = []  # only the alt text (per-language fields are added by BaseModelView)
+    base_order = ("created_at", "desc")
+    order_columns = ["original_filename", "size", "download_count", "created_at"]
+    formatters_columns = {"size": _size, "preview": _thumbnail}

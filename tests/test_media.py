@@ -1,0 +1,271 @@
+"""Media library: upload -> temporary -> attached, cleanup, signed downloads, failover, S3."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import requests
+from sqlalchemy import select, text
+
+from app.audit.models import AuditLog
+from app.core.models import utcnow
+from app.core.tasks import enqueue
+from app.extensions import db
+from app.media.models import Media
+from app.media.tasks import remove_expired_temporary_media
+from tests.conftest import jwt_headers
+from tests.media_fixtures import png_bytes, s3_url
+
+TEXT = "ملاحظات الدرس — lesson notes\n".encode()
+
+
+def _upload(client, headers, files, kind="course_material", **form):
+    data = {"kind": kind, **form, "file": [(io.BytesIO(content), name) for name, content in files]}
+    return client.post("/api/v1/media/upload", data=data, headers=headers, content_type="multipart/form-data")
+
+
+def _student(app, user_factory):
+    user_id, username = user_factory("Student")
+    return user_id, jwt_headers(app.test_client(), username)
+
+
+def _row(app, media_id):
+    with app.app_context():
+        return (
+            db.session.execute(text("SELECT * FROM media WHERE id = :id"), {"id": media_id}).mappings().one()
+        )
+
+
+def test_upload_is_temporary_then_attached_becomes_permanent(app, client, user_factory, media_config):
+    user_id, headers = _student(app, user_factory)
+    response = _upload(client, headers, [("photo.png", png_bytes())], kind="avatar")
+    assert response.status_code == 201, response.json
+    media = response.json["result"][0]
+    assert media["is_temporary"] and media["expires_at"]
+    assert (media["mime_type"], media["width"], media["height"]) == ("image/png", 640, 480)
+    row = _row(app, media["id"])
+    stored = media_config / row["storage_path"]
+    assert stored.is_file() and stored.read_bytes()[:4] == b"\x89PNG"
+    assert "photo" not in row["storage_path"]  # the server names the file
+    assert abs((row["expires_at"] - utcnow()) - timedelta(hours=24)) < timedelta(minutes=1)
+    thumbs = row["metadata"]["thumbnails"]
+    assert set(thumbs) == {"128x128", "512x512"}
+    assert (media_config / thumbs["128x128"]["path"]).is_file()
+
+    attached = client.post(
+        f"/api/v1/media/{media['id']}/attach",
+        json={"owner_type": "user", "owner_id": user_id},
+        headers=headers,
+    )
+    assert attached.status_code == 200, attached.json
+    row = _row(app, media["id"])
+    assert not row["is_temporary"] and row["expires_at"] is None
+    assert (row["mediable_type"], row["mediable_id"]) == ("user", user_id)
+
+
+def test_attaching_to_something_you_may_not_change_is_refused(app, client, user_factory, media_config):
+    _, headers = _student(app, user_factory)
+    other_id, _ = user_factory("Student")
+    media_id = _upload(client, headers, [("notes.txt", TEXT)]).json["ids"][0]
+    refused = client.post(
+        f"/api/v1/media/{media_id}/attach", json={"owner_type": "user", "owner_id": other_id}, headers=headers
+    )
+    assert refused.status_code == 403
+    assert _row(app, media_id)["is_temporary"]
+    direct = _upload(client, headers, [("notes.txt", TEXT)], owner_type="user", owner_id=str(other_id))
+    assert direct.status_code == 403
+    unknown = _upload(client, headers, [("notes.txt", TEXT)], owner_type="planet", owner_id="1")
+    assert unknown.status_code == 404
+
+
+def test_bulk_upload_is_all_or_nothing(app, client, user_factory, media_config):
+    _, headers = _student(app, user_factory)
+    ok = _upload(client, headers, [("a.png", png_bytes()), ("b.txt", TEXT)])
+    assert ok.status_code == 201 and len(ok.json["ids"]) == 2
+    with app.app_context():
+        before = db.session.scalar(select(db.func.count()).select_from(Media))
+    files_before = sorted(p for p in media_config.rglob("*") if p.is_file())
+    bad = _upload(client, headers, [("c.png", png_bytes()), ("evil.pdf", b"<html><script>x</script></html>")])
+    assert bad.status_code == 422
+    assert "evil.pdf" in bad.json["errors"]["files"]
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Media)) == before
+    assert sorted(p for p in media_config.rglob("*") if p.is_file()) == files_before
+
+
+def test_expired_temporary_uploads_are_removed_by_the_task(app, client, user_factory, media_config):
+    _, headers = _student(app, user_factory)
+    old_id, fresh_id = _upload(client, headers, [("old.txt", TEXT), ("fresh.txt", TEXT)]).json["ids"]
+    with app.app_context():
+        old = db.session.get(Media, old_id)
+        old.expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+        old_path = media_config / old.storage_path
+        assert enqueue(remove_expired_temporary_media) == 1
+        row = _row(app, old_id)
+        assert row["is_deleted"] and not old_path.exists()
+        assert not _row(app, fresh_id)["is_deleted"]
+        audit = db.session.scalars(
+            select(AuditLog)
+            .where(AuditLog.entity_type == "media", AuditLog.entity_id == old_id)
+            .order_by(AuditLog.id)
+        ).all()
+    assert [(a.action.code, a.actor_label) for a in audit][-1] == (
+        "deleted",
+        "system:remove_expired_temporary_media",
+    )
+
+
+def test_signed_links_serve_the_file_count_and_audit(app, client, user_factory, media_config):
+    user_id, headers = _student(app, user_factory)
+    media_id = _upload(client, headers, [("تقرير الدرس.txt", TEXT)]).json["ids"][0]
+    link = client.post(f"/api/v1/media/{media_id}/link", json={}, headers=headers)
+    assert link.status_code == 200 and link.json["expires_in"] == app.config["MEDIA_LINK_SECONDS"]
+    response = client.get(link.json["url"])
+    assert response.status_code == 200
+    assert response.data == TEXT
+    assert response.mimetype == "text/plain"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;") and "filename*=UTF-8''" in disposition
+    client.get(link.json["url"])
+    row = _row(app, media_id)
+    assert row["download_count"] == 2
+    with app.app_context():
+        downloads = db.session.scalars(
+            select(AuditLog).where(AuditLog.entity_type == "media", AuditLog.entity_id == media_id)
+        ).all()
+    assert [a.actor_id for a in downloads if a.action.code == "downloaded"] == [user_id, user_id]
+
+
+def test_inline_preview_only_for_images(app, client, user_factory, media_config):
+    _, headers = _student(app, user_factory)
+    image_id, text_id = _upload(client, headers, [("p.png", png_bytes()), ("t.txt", TEXT)]).json["ids"]
+    image = client.get(
+        client.post(f"/api/v1/media/{image_id}/link", json={"inline": True}, headers=headers).json["url"]
+    )
+    assert image.headers["Content-Disposition"].startswith("inline;")
+    assert image.mimetype == "image/png"
+    text_file = client.get(
+        client.post(f"/api/v1/media/{text_id}/link", json={"inline": True}, headers=headers).json["url"]
+    )
+    assert text_file.headers["Content-Disposition"].startswith("attachment;")
+    thumb = client.post(f"/api/v1/media/{image_id}/link", json={"variant": "128x128"}, headers=headers)
+    served = client.get(thumb.json["url"])
+    assert served.mimetype == "image/webp" and served.data[:4] == b"RIFF"
+    assert _row(app, image_id)["download_count"] == 1  # thumbnails are not downloads
+
+
+def test_tampered_and_expired_links_are_refused(app, client, user_factory, media_config, monkeypatch):
+    _, headers = _student(app, user_factory)
+    first, second = _upload(client, headers, [("a.txt", TEXT), ("b.txt", b"other file\n")]).json["ids"]
+    url = client.post(f"/api/v1/media/{first}/link", json={}, headers=headers).json["url"]
+    token = url.rsplit("/", 1)[1]
+    payload, _, signature = token.partition(".")
+    assert client.get(url[: -len(token)] + payload[:-2] + "xx." + token.split(".", 1)[1]).status_code == 403
+    assert client.get(url + "x").status_code == 403
+    second_url = client.post(f"/api/v1/media/{second}/link", json={}, headers=headers).json["url"]
+    # splicing the signature of one link onto the payload of another never reaches a file
+    spliced = second_url.rsplit("/", 1)[1].split(".", 1)[0] + "." + token.split(".", 1)[1]
+    assert client.get("/media/" + spliced).status_code == 403
+    monkeypatch.setitem(app.config, "MEDIA_LINK_SECONDS", -1)
+    assert client.get(url).status_code == 403
+    assert signature  # the token really is signed
+
+
+def test_links_follow_the_owner_rule(app, client, user_factory, media_config):
+    owner_id, owner = _student(app, user_factory)
+    _, stranger = _student(app, user_factory)
+    _, admin_name = user_factory("Admin")
+    admin = jwt_headers(app.test_client(), admin_name)
+    media_id = _upload(client, owner, [("a.txt", TEXT)]).json["ids"][0]
+    assert client.post(f"/api/v1/media/{media_id}/link", json={}, headers=stranger).status_code == 403
+    assert client.post(f"/api/v1/media/{media_id}/link", json={}, headers=admin).status_code == 200
+    assert client.get(f"/api/v1/media/{media_id}", headers=stranger).status_code == 404  # rows are scoped too
+    client.post(
+        f"/api/v1/media/{media_id}/attach", json={"owner_type": "user", "owner_id": owner_id}, headers=owner
+    )
+    # attached to a profile, which signed-in users may see
+    assert client.post(f"/api/v1/media/{media_id}/link", json={}, headers=stranger).status_code == 200
+
+
+def test_uploads_are_rate_limited_per_ip(app, client, user_factory, media_config, monkeypatch):
+    monkeypatch.setitem(app.config, "MEDIA_UPLOAD_RATE_LIMIT", "2 per minute")
+    _, headers = _student(app, user_factory)
+    statuses = [_upload(client, headers, [("a.txt", TEXT)]).status_code for _ in range(3)]
+    assert statuses == [201, 201, 429]
+
+
+def test_failover_when_the_primary_provider_fails(
+    app, client, user_factory, media_config, s3_endpoint, tmp_path, monkeypatch
+):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the primary folder should be")
+    monkeypatch.setitem(app.config, "STORAGE_URL", f"osfs://{blocker}/media")
+    monkeypatch.setitem(app.config, "STORAGE_FAILOVER_URLS", [s3_url(s3_endpoint, "failover")])
+    _, headers = _student(app, user_factory)
+    media_id = _upload(client, headers, [("a.txt", TEXT)]).json["ids"][0]
+    with app.app_context():
+        assert db.session.get(Media, media_id).provider.code == "minio"
+    url = client.post(f"/api/v1/media/{media_id}/link", json={}, headers=headers).json["url"]
+    redirect = client.get(url)
+    assert redirect.status_code == 302
+    location = redirect.headers["Location"]
+    assert urlsplit(location).netloc == urlsplit(s3_endpoint).netloc and "Signature" in location
+    assert requests.get(location, timeout=10).content == TEXT
+
+
+def test_s3_primary_stores_reads_and_makes_thumbnails(
+    app, client, user_factory, media_config, s3_endpoint, monkeypatch
+):
+    monkeypatch.setitem(app.config, "STORAGE_URL", s3_url(s3_endpoint, "primary", provider="s3"))
+    _, headers = _student(app, user_factory)
+    media_id = _upload(client, headers, [("p.png", png_bytes((300, 200)))]).json["ids"][0]
+    row = _row(app, media_id)
+    assert set(row["metadata"]["thumbnails"]) == {"128x128", "512x512"}
+    url = client.post(f"/api/v1/media/{media_id}/link", json={"inline": True}, headers=headers).json["url"]
+    fetched = requests.get(client.get(url).headers["Location"], timeout=10)
+    assert fetched.status_code == 200 and fetched.content[:4] == b"\x89PNG"
+
+
+def test_s3_primary_down_fails_over_to_local(app, client, user_factory, media_config, monkeypatch):
+    monkeypatch.setitem(
+        app.config, "STORAGE_URL", "s3://k:s@down?endpoint_url=http://127.0.0.1:9&provider=s3"
+    )
+    monkeypatch.setitem(app.config, "STORAGE_FAILOVER_URLS", [f"osfs://{media_config}"])
+    _, headers = _student(app, user_factory)
+    media_id = _upload(client, headers, [("a.txt", TEXT)]).json["ids"][0]
+    row = _row(app, media_id)
+    assert (media_config / row["storage_path"]).read_bytes() == TEXT
+
+
+def test_library_screen_and_storage_browser_are_for_admins(app, client, user_factory, login_as, media_config):
+    _, headers = _student(app, user_factory)
+    _upload(client, headers, [("shown.png", png_bytes())])
+    admin = login_as("Admin")
+    page = admin.get("/mediamodelview/list/?_flt_0_kind=course_material").get_data(as_text=True)
+    assert "shown.png" in page and '<img src="/media/' in page
+    browser = admin.get("/admin/storage/")
+    assert browser.status_code == 302 and browser.headers["Location"].endswith("/admin/files/local/")
+    assert admin.get("/admin/files/local/").status_code == 200
+    student = login_as("Student")
+    assert student.get("/mediamodelview/list/").status_code == 403
+    assert student.get("/admin/storage/").status_code == 403
+    assert student.get("/admin/files/local/").status_code == 403
+
+
+def test_configured_providers_are_recorded_in_their_lookups(app, media_config, s3_endpoint, monkeypatch):
+    from app.lookups.models import Lookup
+    from app.lookups.services import lookup_id
+    from app.media.services import sync_provider_lookups
+
+    monkeypatch.setitem(app.config, "STORAGE_FAILOVER_URLS", [s3_url(s3_endpoint, "records")])
+    with app.app_context():
+        sync_provider_lookups()
+        local = db.session.get(Lookup, lookup_id("storage_providers", "local")).meta["settings"]
+        minio = db.session.get(Lookup, lookup_id("storage_providers", "minio")).meta["settings"]
+    assert (local["role"], local["order"]) == ("primary", 0)
+    assert (minio["role"], minio["order"]) == ("failover", 1)
+    assert "testing-secret" not in minio["url"] and "testing-key" not in minio["url"]
