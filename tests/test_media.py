@@ -269,3 +269,59 @@ def test_configured_providers_are_recorded_in_their_lookups(app, media_config, s
     assert (local["role"], local["order"]) == ("primary", 0)
     assert (minio["role"], minio["order"]) == ("failover", 1)
     assert "testing-secret" not in minio["url"] and "testing-key" not in minio["url"]
+
+
+def test_direct_upload_to_s3_with_a_presigned_url(
+    app, client, user_factory, media_config, s3_endpoint, monkeypatch
+):
+    monkeypatch.setitem(app.config, "STORAGE_URL", s3_url(s3_endpoint, "direct", provider="s3"))
+    user_id, headers = _student(app, user_factory)
+    presigned = client.post(
+        "/api/v1/media/presign", json={"filename": "p.png", "kind": "avatar"}, headers=headers
+    )
+    assert presigned.status_code == 200, presigned.json
+    body = presigned.json
+    put = requests.put(
+        body["upload_url"], data=png_bytes(), headers={"Content-Type": body["content_type"]}, timeout=10
+    )
+    assert put.status_code == 200
+    done = client.post(
+        "/api/v1/media/complete",
+        json={"token": body["token"], "owner_type": "user", "owner_id": user_id},
+        headers=headers,
+    )
+    assert done.status_code == 201, done.json
+    assert done.json["result"]["mime_type"] == "image/png" and not done.json["result"]["is_temporary"]
+    # the raw object is gone; only the validated, re-encoded copy remains
+    assert (
+        client.post("/api/v1/media/complete", json={"token": body["token"]}, headers=headers).status_code
+        == 404
+    )
+
+    bad = client.post(
+        "/api/v1/media/presign", json={"filename": "cv.pdf", "kind": "job_attachment"}, headers=headers
+    )
+    requests.put(
+        bad.json["upload_url"],
+        data=b"<html><script>alert(1)</script></html>",
+        headers={"Content-Type": bad.json["content_type"]},
+        timeout=10,
+    )
+    refused = client.post("/api/v1/media/complete", json={"token": bad.json["token"]}, headers=headers)
+    assert refused.status_code == 422
+    _, other = _student(app, user_factory)
+    assert (
+        client.post("/api/v1/media/complete", json={"token": body["token"]}, headers=other).status_code == 403
+    )
+
+
+def test_direct_upload_needs_an_s3_provider(app, client, user_factory, media_config):
+    _, headers = _student(app, user_factory)
+    response = client.post(
+        "/api/v1/media/presign", json={"filename": "p.png", "kind": "avatar"}, headers=headers
+    )
+    assert response.status_code == 409 and "upload" in response.json["message"]
+    wrong_type = client.post(
+        "/api/v1/media/presign", json={"filename": "x.exe", "kind": "avatar"}, headers=headers
+    )
+    assert wrong_type.status_code == 422

@@ -41,10 +41,23 @@ class MediaApi(BaseModelRestApi):
 
     datamodel = SQLAInterface(Media)
     class_permission_name = "Media"
-    include_route_methods = {"get", "get_list", "info", "put", "delete", "upload", "attach", "link"}
+    include_route_methods = {
+        "get",
+        "get_list",
+        "info",
+        "put",
+        "delete",
+        "upload",
+        "presign",
+        "complete",
+        "attach",
+        "link",
+    }
     method_permission_name = {
         **BaseModelRestApi.method_permission_name,
         "upload": "write",
+        "presign": "write",
+        "complete": "write",
         "attach": "write",
         "link": "read",
     }
@@ -84,6 +97,38 @@ class MediaApi(BaseModelRestApi):
         return self.response(
             201, result=self.show_model_schema.dump(rows, many=True), ids=[m.id for m in rows]
         )
+
+    @expose("/presign", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("presign")
+    def presign(self) -> Response:
+        """A presigned URL to PUT a file straight to S3 (`filename`, `kind`), then call complete."""
+        body = request.get_json(silent=True) or {}
+        try:
+            services.check_upload_rate()
+            result = services.presign_upload(
+                str(body.get("filename") or ""), str(body.get("kind") or ""), g.user
+            )
+        except AppError as exc:
+            return self._error(exc)
+        return self.response(200, **result)
+
+    @expose("/complete", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("complete")
+    def complete(self) -> Response:
+        """Validate and register a file uploaded with a presigned URL (`token`, optional owner)."""
+        body = request.get_json(silent=True) or {}
+        owner_type, owner_id = body.get("owner_type") or None, body.get("owner_id")
+        try:
+            if owner_type and not isinstance(owner_id, int):
+                raise Invalid(_("owner_id must be a number."), {"owner_id": ["invalid"]})
+            media = services.complete_upload(str(body.get("token") or ""), g.user, owner_type, owner_id)
+        except AppError as exc:
+            return self._error(exc)
+        return self.response(201, result=self.show_model_schema.dump(media), id=media.id)
 
     @expose("/<int:pk>/attach", methods=["POST"])
     @protect()

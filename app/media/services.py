@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from app.audit.services import record
 from app.core import targets
-from app.core.errors import AppError, Forbidden, Invalid, NotFound
+from app.core.errors import AppError, Conflict, Forbidden, Invalid, NotFound
 from app.core.models import utcnow
 from app.core.softdelete import soft_delete
 from app.extensions import appbuilder, db
@@ -28,6 +28,7 @@ from app.media.storage import Storage, StorageUnavailable
 from app.media.validation import UploadRejected, ValidatedUpload, kind_rules, validate_upload
 
 LINK_SALT = "media-link"
+UPLOAD_SALT = "media-direct-upload"
 
 
 class TooManyUploads(AppError):
@@ -42,7 +43,7 @@ def storage() -> Storage:
     return Storage(current_app.config)
 
 
-def _check_upload_rate() -> None:
+def check_upload_rate() -> None:
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
     limiter = appbuilder.sm.limiter.limiter
@@ -89,7 +90,7 @@ def upload_files(
     owner_id: int | None = None,
 ) -> list[Media]:
     """Store validated files: attached to an owner, or temporary until attached."""
-    _check_upload_rate()
+    check_upload_rate()
     if owner_type:
         owner = targets.load_target(owner_type, int(owner_id or 0))
         if not targets.can_edit(user, owner_type, owner):
@@ -137,6 +138,53 @@ def upload_files(
         if media.is_image:
             enqueue(make_thumbnails, media.id)
     return rows
+
+
+def presign_upload(filename: str, kind: str, user: Any) -> dict[str, Any]:
+    """A direct-to-S3 upload URL and the token that completes it (S3 primary providers only)."""
+    rules = kind_rules(current_app.config)
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if kind not in rules or extension not in rules[kind].extensions:
+        raise Invalid(_("This type of file is not accepted here."), {"file": ["type_not_allowed"]})
+    path = f"incoming/{uuid.uuid4().hex}.{extension}"
+    seconds = current_app.config["MEDIA_LINK_SECONDS"]
+    presigned = storage().presigned_put(path, mime_type="application/octet-stream", seconds=seconds)
+    if presigned is None:
+        raise Conflict(
+            _("Direct uploads need an S3 storage provider: send the file to /api/v1/media/upload.")
+        )
+    provider, url = presigned
+    claims = {"p": path, "c": provider.code, "k": kind, "n": filename, "u": getattr(user, "id", None)}
+    token = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=UPLOAD_SALT).dumps(claims)
+    return {
+        "upload_url": url,
+        "method": "PUT",
+        "content_type": "application/octet-stream",
+        "token": token,
+        "expires_in": seconds,
+    }
+
+
+def complete_upload(
+    token: str, user: Any, owner_type: str | None = None, owner_id: int | None = None
+) -> Media:
+    """Validate a directly uploaded object like any upload; the raw object is removed either way."""
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=UPLOAD_SALT)
+    try:
+        claims = serializer.loads(token, max_age=current_app.config["MEDIA_LINK_SECONDS"] * 4)
+    except BadSignature:
+        raise Forbidden(_("This upload token is not valid or has expired.")) from None
+    if claims["u"] != getattr(user, "id", None):
+        raise Forbidden(_("This upload token is not valid or has expired."))
+    store = storage()
+    try:
+        data = store.read(claims["c"], claims["p"])
+    except Exception:
+        raise NotFound(_("The uploaded file was not found: upload it before completing.")) from None
+    try:
+        return upload_files([(claims["n"], data)], claims["k"], user, owner_type, owner_id)[0]
+    finally:
+        store.delete(claims["c"], claims["p"])
 
 
 def get_media(media_id: int) -> Media:
