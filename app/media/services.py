@@ -169,6 +169,8 @@ def complete_upload(
     token: str, user: Any, owner_type: str | None = None, owner_id: int | None = None
 ) -> Media:
     """Validate a directly uploaded object like any upload; the raw object is removed either way."""
+    if not token:
+        raise Invalid(_("The upload token is missing."), {"token": ["required"]})
     serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=UPLOAD_SALT)
     try:
         claims = serializer.loads(token, max_age=current_app.config["MEDIA_LINK_SECONDS"] * 4)
