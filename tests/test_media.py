@@ -325,3 +325,19 @@ def test_direct_upload_needs_an_s3_provider(app, client, user_factory, media_con
         "/api/v1/media/presign", json={"filename": "x.exe", "kind": "avatar"}, headers=headers
     )
     assert wrong_type.status_code == 422
+
+
+def test_admins_edit_alt_text_in_both_languages(app, client, user_factory, login_as, media_config):
+    _, headers = _student(app, user_factory)
+    media_id = _upload(client, headers, [("cover.png", png_bytes())]).json["ids"][0]
+    admin = login_as("Admin")
+    form = admin.get(f"/mediamodelview/edit/{media_id}").get_data(as_text=True)
+    assert 'name="alt_en"' in form and 'name="alt_ar"' in form
+    saved = admin.post(
+        f"/mediamodelview/edit/{media_id}", data={"alt_en": "A teal square", "alt_ar": "مربع أخضر مزرق"}
+    )
+    assert saved.status_code == 302
+    assert _row(app, media_id)["translations"] == {
+        "en": {"alt": "A teal square"},
+        "ar": {"alt": "مربع أخضر مزرق"},
+    }
