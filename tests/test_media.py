@@ -341,3 +341,30 @@ def test_admins_edit_alt_text_in_both_languages(app, client, user_factory, login
         "en": {"alt": "A teal square"},
         "ar": {"alt": "مربع أخضر مزرق"},
     }
+
+
+def test_replacing_a_file_keeps_the_old_version(app, client, user_factory, media_config):
+    _, headers = _student(app, user_factory)
+    _, stranger = _student(app, user_factory)
+    media_id = _upload(client, headers, [("notes.txt", TEXT)]).json["ids"][0]
+    first = _row(app, media_id)
+    replaced = client.post(
+        f"/api/v1/media/{media_id}/replace",
+        data={"file": (io.BytesIO(b"second version\n"), "notes-v2.txt")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert replaced.status_code == 200, replaced.json
+    second = _row(app, media_id)
+    assert second["sha256"] != first["sha256"] and second["original_filename"] == "notes-v2.txt"
+    (version,) = second["metadata"]["versions"]
+    assert version["path"] == first["storage_path"] and version["sha256"] == first["sha256"]
+    assert (media_config / first["storage_path"]).read_bytes() == TEXT  # the old file is kept
+    assert (media_config / second["storage_path"]).read_bytes() == b"second version\n"
+    refused = client.post(
+        f"/api/v1/media/{media_id}/replace",
+        data={"file": (io.BytesIO(b"hijack\n"), "x.txt")},
+        headers=stranger,
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 404  # not even visible to others

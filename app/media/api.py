@@ -52,6 +52,7 @@ class MediaApi(BaseModelRestApi):
         "complete",
         "attach",
         "link",
+        "replace",
     }
     method_permission_name = {
         **BaseModelRestApi.method_permission_name,
@@ -59,6 +60,7 @@ class MediaApi(BaseModelRestApi):
         "presign": "write",
         "complete": "write",
         "attach": "write",
+        "replace": "write",
         "link": "read",
     }
     base_filters = [["uploader_id", FilterOwnUnlessAdmin, None]]
@@ -145,6 +147,24 @@ class MediaApi(BaseModelRestApi):
             if not owner_type or not isinstance(owner_id, int):
                 raise Invalid(_("owner_type and a numeric owner_id are required."), {"owner": ["required"]})
             services.attach(media, owner_type, owner_id, g.user)
+        except AppError as exc:
+            return self._error(exc)
+        return self.response(200, result=self.show_model_schema.dump(media))
+
+    @expose("/<int:pk>/replace", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("replace")
+    def replace(self, pk: int) -> Response:
+        """Upload a new version (multipart `file`); the previous one is kept for admins."""
+        media = self.datamodel.get(pk, self._base_filters)
+        if media is None:
+            return self.response_404()
+        upload = request.files.get("file")
+        try:
+            if upload is None:
+                raise Invalid(_("Send the new file in the `file` field."), {"file": ["required"]})
+            services.replace_file(media, upload.filename or "", upload.read(), g.user)
         except AppError as exc:
             return self._error(exc)
         return self.response(200, result=self.show_model_schema.dump(media))

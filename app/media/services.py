@@ -210,6 +210,46 @@ def attach(media: Media, owner_type: str, owner_id: int, user: Any) -> Media:
     return media
 
 
+def replace_file(media: Media, name: str, data: bytes, user: Any) -> Media:
+    """Store a new version of a file; the old one stays in storage, listed for admins."""
+    if not (targets.is_admin(user) or media.uploader_id == getattr(user, "id", None)):
+        raise Forbidden(_("Only the uploader can replace this file."))
+    check_upload_rate()
+    item = validate_files([(name, data)], media.kind)[0]
+    path = _storage_path(media.kind, item.extension)
+    provider = storage().write(path, item.data)
+    old = {
+        "path": media.storage_path,
+        "provider": media.provider.code,
+        "sha256": media.sha256,
+        "size": media.size,
+        "mime_type": media.mime_type,
+        "original_filename": media.original_filename,
+        "replaced_at": utcnow().isoformat(),
+        "replaced_by": getattr(user, "id", None),
+    }
+    meta = dict(media.meta or {})
+    meta["versions"] = [*meta.get("versions", []), old]
+    meta.pop("thumbnails", None)  # made again for the new image
+    if item.exif:
+        meta["exif"] = item.exif
+    media.meta = meta
+    media.storage_path, media.provider_id = path, lookup_id("storage_providers", provider.code)
+    media.original_filename, media.extension, media.mime_type = (
+        item.display_name,
+        item.extension,
+        item.mime_type,
+    )
+    media.size, media.sha256, media.width, media.height = item.size, item.sha256, item.width, item.height
+    db.session.commit()
+    if media.is_image:
+        from app.core.tasks import enqueue
+        from app.media.tasks import make_thumbnails
+
+        enqueue(make_thumbnails, media.id)
+    return media
+
+
 def can_download(user: Any, media: Media) -> bool:
     """Admins and the uploader; otherwise the owner's own "can view" rule."""
     if targets.is_admin(user) or (user is not None and media.uploader_id == getattr(user, "id", None)):
