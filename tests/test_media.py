@@ -368,3 +368,31 @@ def test_replacing_a_file_keeps_the_old_version(app, client, user_factory, media
         content_type="multipart/form-data",
     )
     assert refused.status_code == 404  # not even visible to others
+
+
+def test_admins_upload_from_the_back_office(app, login_as, media_config):
+    admin = login_as("Admin")
+    form = admin.get("/mediamodelview/upload").get_data(as_text=True)
+    assert 'type="file"' in form and "course_material" in form
+    response = admin.post(
+        "/mediamodelview/upload",
+        data={
+            "kind": "course_material",
+            "file": [(io.BytesIO(TEXT), "a.txt"), (io.BytesIO(png_bytes()), "b.png")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        names = set(db.session.scalars(select(Media.original_filename)).all())
+    assert {"a.txt", "b.png"} <= names
+    refused = admin.post(
+        "/mediamodelview/upload",
+        data={"kind": "avatar", "file": [(io.BytesIO(b"<svg onload=alert(1)>"), "x.png")]},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 200
+    assert "SVG" in refused.get_data(as_text=True)  # the reason is shown on the form
+    with app.app_context():
+        assert "x.png" not in set(db.session.scalars(select(Media.original_filename)).all())
+    assert login_as("Student").get("/mediamodelview/upload").status_code == 403

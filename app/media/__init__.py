@@ -20,6 +20,13 @@ def register(appbuilder: AppBuilder) -> None:
         category_label=_l("Content"),
         category_icon="fa-folder-open",
     )
+    appbuilder.add_link(
+        "Upload files",
+        label=_l("Upload files"),
+        href="/mediamodelview/upload",
+        icon="fa-upload",
+        category="Content",
+    )
     appbuilder.add_view(
         StorageBrowserView,
         "Storage Browser",

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, redirect
+from flask import Blueprint, Response, current_app, flash, g, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from app.core.errors import AppError
 from app.core.interface import SQLAInterface
 from app.core.views import BaseModelView
 from app.media import services
 from app.media.models import Media
 from app.media.storage import content_disposition
+from app.media.validation import kind_rules
 
 INLINE_TYPES = ("image/", "video/", "audio/")
 media_files = Blueprint("media_files", __name__)
@@ -71,7 +75,17 @@ class MediaModelView(BaseModelView):
 
     datamodel = SQLAInterface(Media)
     class_permission_name = "MediaLibrary"
-    include_route_methods = {"list", "show", "edit", "delete", "export_csv", "action", "action_post"}
+    include_route_methods = {
+        "list",
+        "show",
+        "edit",
+        "delete",
+        "export_csv",
+        "action",
+        "action_post",
+        "upload",
+    }
+    method_permission_name = {**BaseModelView.method_permission_name, "upload": "write"}
     list_title = _l("Media Library")
     show_title = edit_title = _l("File")
     label_columns = {
@@ -131,3 +145,22 @@ class MediaModelView(BaseModelView):
     base_order = ("created_at", "desc")
     order_columns = ["original_filename", "size", "download_count", "created_at"]
     formatters_columns = {"size": _size, "preview": _thumbnail}
+
+    @expose("/upload", methods=["GET", "POST"])
+    @has_access
+    def upload(self) -> Any:
+        """Upload one or several files from the back office (they start as temporary)."""
+        kinds = sorted(kind_rules(current_app.config))
+        if request.method == "POST":
+            files = [(f.filename or "", f.read()) for f in request.files.getlist("file") if f.filename]
+            try:
+                rows = services.upload_files(files, request.form.get("kind", ""), g.user)
+            except AppError as exc:
+                details = exc.errors.get("files") or {}
+                flash(exc.message, "danger")
+                for name, messages in details.items():
+                    flash(f"{name}: {' '.join(messages)}", "danger")
+            else:
+                flash(gettext("%(count)d file(s) uploaded.", count=len(rows)), "success")
+                return redirect(url_for(".list"))
+        return self.render_template("lms/media/upload.html", kinds=kinds)
