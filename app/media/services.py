@@ -338,8 +338,11 @@ def make_thumbnails(media: Media) -> dict[str, Any]:
 
 def _stored_files(media: Media) -> Iterable[tuple[str, str]]:
     yield media.provider.code, media.storage_path
-    for thumb in (media.meta or {}).get("thumbnails", {}).values():
-        yield thumb["provider"], thumb["path"]
+    for stored in [
+        *(media.meta or {}).get("thumbnails", {}).values(),
+        *(media.meta or {}).get("versions", []),
+    ]:
+        yield stored["provider"], stored["path"]
 
 
 def remove_expired_temporary() -> int:
