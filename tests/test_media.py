@@ -395,4 +395,7 @@ def test_admins_upload_from_the_back_office(app, login_as, media_config):
     assert "SVG" in refused.get_data(as_text=True)  # the reason is shown on the form
     with app.app_context():
         assert "x.png" not in set(db.session.scalars(select(Media.original_filename)).all())
+    admin.get("/lang/ar")
+    arabic = admin.get("/mediamodelview/list/").get_data(as_text=True)
+    assert 'dir="rtl"' in arabic and "مادة دراسية" in arabic and "مكتبة الوسائط" in arabic
     assert login_as("Student").get("/mediamodelview/upload").status_code == 403

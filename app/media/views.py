@@ -19,6 +19,22 @@ from app.media.storage import content_disposition
 from app.media.validation import kind_rules
 
 INLINE_TYPES = ("image/", "video/", "audio/")
+KIND_LABELS = {
+    "avatar": _l("Avatar"),
+    "course_material": _l("Course material"),
+    "post_media": _l("Post media"),
+    "event_banner": _l("Event banner"),
+    "job_attachment": _l("Job attachment or CV"),
+    "chat_attachment": _l("Chat attachment"),
+    "assignment_submission": _l("Assignment submission"),
+}
+
+
+def kind_label(kind: str) -> str:
+    """A kind of upload in the current language (its code when it has no label)."""
+    return str(KIND_LABELS.get(kind, kind))
+
+
 media_files = Blueprint("media_files", __name__)
 
 
@@ -144,7 +160,7 @@ class MediaModelView(BaseModelView):
     edit_columns = []  # only the alt text (per-language fields are added by BaseModelView)
     base_order = ("created_at", "desc")
     order_columns = ["original_filename", "size", "download_count", "created_at"]
-    formatters_columns = {"size": _size, "preview": _thumbnail}
+    formatters_columns = {"size": _size, "preview": _thumbnail, "kind": kind_label}
 
     @expose("/upload", methods=["GET", "POST"])
     @has_access
@@ -163,4 +179,6 @@ class MediaModelView(BaseModelView):
             else:
                 flash(gettext("%(count)d file(s) uploaded.", count=len(rows)), "success")
                 return redirect(url_for(".list"))
-        return self.render_template("lms/media/upload.html", kinds=kinds)
+        return self.render_template(
+            "lms/media/upload.html", kinds=[(kind, kind_label(kind)) for kind in kinds]
+        )
