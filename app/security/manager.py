@@ -13,7 +13,12 @@ from app.core.errors import json_error
 from app.core.interface import SQLAInterface
 from app.security.api import LmsUserApi
 from app.security.models import LmsUser
-from app.security.views import LmsRegisterUserDBView, LmsUserDBModelView, LmsUserInfoEditView
+from app.security.views import (
+    LmsRegisterUserDBView,
+    LmsRoleModelView,
+    LmsUserDBModelView,
+    LmsUserInfoEditView,
+)
 
 # FAB's UserApi.post instantiates its own User class; make it build ours (uuid, status, ...).
 fab_user_api.User = LmsUser
@@ -26,6 +31,7 @@ class LmsSecurityManager(SecurityManager):
     userdbmodelview = LmsUserDBModelView
     userinfoeditview = LmsUserInfoEditView
     registeruserdbview = LmsRegisterUserDBView
+    rolemodelview = LmsRoleModelView
     # FAB's user statistics chart crashes on unexpected URLs; analytics belong to a later module.
     userstatschartview = None
     user_api = LmsUserApi

@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.security.registerviews import RegisterUserDBView
-from flask_appbuilder.security.views import UserDBModelView, UserInfoEditView
+from flask_appbuilder.security.views import RoleModelView, UserDBModelView, UserInfoEditView
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -205,3 +205,10 @@ class LmsRegisterUserDBView(RegisterUserDBView):
             return redirect(url_for(".this_form_get"))
         flash(gettext("Your account is ready. Please sign in."), "success")
         return redirect(self.redirect_url)
+
+
+class LmsRoleModelView(RoleModelView):
+    """FAB's role screen with every column label translated (its filters showed raw names)."""
+
+    class_permission_name = "RoleModelView"
+    label_columns = {**RoleModelView.label_columns, "user": _l("Users"), "groups": _l("Groups")}
