@@ -93,7 +93,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Archive
     try:
         with archive.open(info) as member:
             content = member.read(scan.budget + 1)
-    except NotImplementedError:
+    except NotImplementedError:  # a compression method zipfile cannot read: left to the virus scanner
         return None
     scan.budget -= len(content)
     return content
