@@ -26,6 +26,7 @@ run: init
 
 test: install translations
 	scripts/services.sh
+	scripts/browser.sh
 	$(BIN)/pytest
 
 lint: install

@@ -79,20 +79,30 @@ def grants_for(role: str, resource: str) -> frozenset[str]:
     return MATRIX[resource].get(role, frozenset())
 
 
-def _menu_permissions(role_views: set[str]) -> list[tuple[str, str]]:
-    """menu_access on every menu item whose view the role can use, and on its category."""
+def _landing_permission(view: Any) -> tuple[str, str] | None:
+    """The permission a menu entry's page needs: the one of the view's default route."""
+    method = getattr(view, view.default_view, None)
+    raw = getattr(method, "_permission_name", None)
+    if raw is None:
+        return None
+    name = (view.method_permission_name or {}).get(view.default_view) or raw
+    permission = name if name.startswith("can_") else f"can_{name}"
+    return permission, view.class_permission_name
+
+
+def _menu_permissions(granted: set[tuple[str, str]]) -> list[tuple[str, str]]:
+    """menu_access on every menu entry whose page the role may open, and on its category."""
     names: list[tuple[str, str]] = []
     for category in appbuilder.menu.get_list():
-        visible_children = [
-            child.name
-            for child in category.childs
-            if child.baseview is not None and child.baseview.class_permission_name in role_views
+        entries = category.childs or [category]
+        visible = [
+            entry.name
+            for entry in entries
+            if entry.baseview is not None and _landing_permission(entry.baseview) in granted
         ]
-        if visible_children:
+        if visible:
             names.append(("menu_access", category.name))
-            names.extend(("menu_access", name) for name in visible_children)
-        elif category.baseview is not None and category.baseview.class_permission_name in role_views:
-            names.append(("menu_access", category.name))
+            names.extend(("menu_access", name) for name in visible if name != category.name)
     return names
 
 
@@ -116,13 +126,12 @@ def sync_roles() -> list[str]:
     roles = ensure_roles()
     roles[ADMIN].permissions = list(db.session.scalars(select(sm.permissionview_model)))
     for role_name in NON_ADMIN_ROLES:
-        wanted: list[tuple[str, str]] = []
-        role_views = set()
-        for resource, grants in MATRIX.items():
-            for permission in sorted(grants.get(role_name, ())):
-                wanted.append((permission, resource))
-                role_views.add(resource)
-        wanted.extend(_menu_permissions(role_views))
+        wanted = [
+            (permission, resource)
+            for resource, grants in MATRIX.items()
+            for permission in sorted(grants.get(role_name, ()))
+        ]
+        wanted.extend(_menu_permissions(set(wanted)))
         permission_views = [sm.find_permission_view_menu(p, v) for p, v in wanted]
         roles[role_name].permissions = [pv for pv in permission_views if pv is not None]
     db.session.commit()

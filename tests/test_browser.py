@@ -1,0 +1,109 @@
+"""Key back-office flows in headless Chromium, in Arabic and English, with CSRF on."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from tests.factories import PASSWORD, make_lookup, make_lookup_type
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def live_url(app) -> Iterator[str]:
+    """The app served over real HTTP on loopback (one request at a time, like the tests)."""
+    server = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, app, monkeypatch) -> Iterator[Page]:
+    """A fresh browser page; forms need their real CSRF tokens here."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def _sign_in(page: Page, live_url: str, username: str) -> None:
+    page.goto(f"{live_url}/login/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_url}/admin/")
+
+
+def test_admin_works_in_arabic_right_to_left(page: Page, live_url, user_factory):
+    _, username = user_factory("Admin")
+    _sign_in(page, live_url, username)
+    page.goto(f"{live_url}/lang/ar")
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    brand = page.locator(".navbar-brand").bounding_box()
+    assert brand["x"] > 640, "the brand sits on the right in Arabic"
+    page.click("text=الإعدادات")  # Settings menu
+    menu = page.locator(".dropdown-menu:visible").first.bounding_box()
+    assert menu["x"] > 640, "the dropdown opens under its menu, on the right"
+    page.click("text=أنواع القيم المرجعية")  # Lookup Types
+    page.wait_for_selector("th:has-text('الرمز')")  # the "Code" column header, in Arabic
+
+
+def test_admin_bulk_delete_and_restore_through_the_screens(page: Page, live_url, user_factory, app):
+    with app.app_context():
+        ltype = make_lookup_type()
+        value = make_lookup(ltype, code="browser_value")
+        value_id, type_id = value.id, ltype.id
+    _, username = user_factory("Admin")
+    _sign_in(page, live_url, username)
+    page.goto(f"{live_url}/lookupmodelview/list/?_flt_0_type={type_id}")
+    page.check(f"input[name=rowid][value='{value_id}']")
+    page.click("button.dropdown-toggle:has-text('Actions')")
+    page.click(".soft_delete_selected_menu_item")
+    with page.expect_navigation():
+        page.click("#modal-confirm-ok")
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_url}/lookupmodelview/list/?_flt_0_type={type_id}")
+    assert page.locator(f"input[name=rowid][value='{value_id}']").count() == 0
+    page.goto(f"{live_url}/admin/trash/lookup/")
+    page.check(f"input[name=rowid][value='{value_id}']")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_url}/lookupmodelview/show/{value_id}")
+    assert page.locator("text=browser_value").count() >= 1
+
+
+def test_student_sees_only_their_own_account(page: Page, live_url, user_factory):
+    _, username = user_factory("Student")
+    _sign_in(page, live_url, username)
+    menus = page.locator(".navbar .dropdown-toggle").all_inner_texts()
+    assert not any("Security" in m or "Settings" in m for m in menus)
+    page.goto(f"{live_url}/admin/my-activity/list/")
+    assert page.locator("td", has_text=username).count() >= 1
+    response = page.goto(f"{live_url}/lookupmodelview/list/")
+    assert response is not None and response.status == 403
