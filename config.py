@@ -103,6 +103,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")
+    # Per account whatever the IP: slows a distributed guesser without locking a user out for long.
+    ACCOUNT_LOGIN_RATE_LIMIT = os.environ.get("ACCOUNT_LOGIN_RATE_LIMIT", "30 per 10 minutes")
 
     # Tasks and real time
     RQ_QUEUES = ["default", "low"]
@@ -136,6 +138,7 @@ class TestingConfig(Config):
     PROXY_FIX_X_FOR = 1  # tests play a reverse proxy with X-Forwarded-For
     WTF_CSRF_ENABLED = False
     LOGIN_RATE_LIMIT = "1000 per minute"
+    ACCOUNT_LOGIN_RATE_LIMIT = "1000 per minute"
     API_RATE_LIMIT = "10000 per minute"
     PASSWORD_MIN_LENGTH = 12
     # A cheap hash keeps the suite fast; production keeps FAB's scrypt default.

@@ -58,6 +58,34 @@ def test_login_limit_ignores_spoofed_forwarded_for(app, user_factory, monkeypatc
     assert statuses[-1] == 429, f"a forged X-Forwarded-For reset the login limit: {statuses}"
 
 
+def test_login_is_throttled_per_account_across_ips(app, user_factory, monkeypatch):
+    """A guesser rotating addresses is still slowed down on the account it targets."""
+    monkeypatch.setitem(app.config, "ACCOUNT_LOGIN_RATE_LIMIT", "3 per minute")
+    _, target = user_factory("Student")
+    _, bystander = user_factory("Student")
+    client = app.test_client()
+    statuses = [
+        client.post(
+            "/login/",
+            data={"username": target, "password": "guess"},
+            headers={"X-Forwarded-For": f"198.51.100.{n}"},
+        ).status_code
+        for n in range(4)
+    ]
+    assert statuses[-1] == 429, statuses
+    api = [
+        client.post(
+            "/api/v1/security/login",
+            json={"username": target, "password": "guess", "provider": "db"},
+            headers={"X-Forwarded-For": f"203.0.113.{n}"},
+        ).status_code
+        for n in range(4)
+    ]
+    assert api[-1] == 429, api
+    other = client.post("/login/", data={"username": bystander, "password": PASSWORD})
+    assert other.status_code == 302  # other accounts are unaffected
+
+
 def test_jwt_login_is_throttled(app, user_factory, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
     _, username = user_factory("Student")

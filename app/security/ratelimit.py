@@ -1,8 +1,8 @@
-"""Rate limits on FAB's limiter (Redis storage): logins (form and JWT) and the whole API."""
+"""Rate limits on FAB's limiter (Redis storage): logins per IP and per account, and the whole API."""
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.security.api import SecurityApi
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
@@ -13,6 +13,17 @@ from flask_login import current_user
 def login_rate_limit() -> str:
     """Read at request time so that tests and operators can change it."""
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def account_login_rate_limit() -> str:
+    """Read at request time."""
+    return current_app.config["ACCOUNT_LOGIN_RATE_LIMIT"]
+
+
+def login_account_key() -> str:
+    """The account a login names (form or JSON), so that rotating IPs does not help a guesser."""
+    username = request.form.get("username") or (request.get_json(silent=True) or {}).get("username") or ""
+    return f"account:{str(username).strip().lower()[:150]}"
 
 
 def api_rate_limit() -> str:
@@ -37,11 +48,11 @@ def api_rate_key() -> str:
 def apply_rate_limits(appbuilder: AppBuilder) -> None:
     """Attach the limits to FAB's blueprints (limits are evaluated per request)."""
     limiter = appbuilder.sm.limiter
-    for view in (appbuilder.sm.auth_view, getattr(appbuilder.sm, "registeruser_view", None)):
-        if view is not None:
-            limiter.limit(login_rate_limit, methods=["POST"], key_func=get_remote_address)(view.blueprint)
+    login_views = [appbuilder.sm.auth_view, getattr(appbuilder.sm, "registeruser_view", None)]
+    login_views += [view for view in appbuilder.baseviews if isinstance(view, SecurityApi)]
+    for view in filter(None, login_views):
+        limiter.limit(login_rate_limit, methods=["POST"], key_func=get_remote_address)(view.blueprint)
+        limiter.limit(account_login_rate_limit, methods=["POST"], key_func=login_account_key)(view.blueprint)
     for view in appbuilder.baseviews:
-        if isinstance(view, SecurityApi):
-            limiter.limit(login_rate_limit, methods=["POST"], key_func=get_remote_address)(view.blueprint)
-        elif (getattr(view, "route_base", "") or "").startswith("/api/"):
+        if not isinstance(view, SecurityApi) and (getattr(view, "route_base", "") or "").startswith("/api/"):
             limiter.limit(api_rate_limit, key_func=api_rate_key)(view.blueprint)
