@@ -399,3 +399,13 @@ def test_admins_upload_from_the_back_office(app, login_as, media_config):
     arabic = admin.get("/mediamodelview/list/").get_data(as_text=True)
     assert 'dir="rtl"' in arabic and "مادة دراسية" in arabic and "مكتبة الوسائط" in arabic
     assert login_as("Student").get("/mediamodelview/upload").status_code == 403
+
+
+def test_a_file_missing_from_storage_is_a_404_and_not_counted(app, client, user_factory, media_config):
+    _, headers = _student(app, user_factory)
+    media_id = _upload(client, headers, [("gone.txt", TEXT)]).json["ids"][0]
+    (media_config / _row(app, media_id)["storage_path"]).unlink()
+    url = client.post(f"/api/v1/media/{media_id}/link", json={}, headers=headers).json["url"]
+    response = client.get(url)
+    assert response.status_code == 404
+    assert _row(app, media_id)["download_count"] == 0

@@ -24,7 +24,7 @@ from app.lookups.services import lookup_id
 from app.media import images
 from app.media.models import Media
 from app.media.scanning import scanner_from_config
-from app.media.storage import Storage, StorageUnavailable
+from app.media.storage import ResourceNotFound, Storage, StorageUnavailable
 from app.media.validation import UploadRejected, ValidatedUpload, kind_rules, validate_upload
 
 LINK_SALT = "media-link"
@@ -314,6 +314,14 @@ def stored_location(media: Media, variant: str | None) -> tuple[str, str, str]:
             raise NotFound()
         return thumb["provider"], thumb["path"], "image/webp"
     return media.provider.code, media.storage_path, media.mime_type
+
+
+def open_stored(code: str, path: str) -> Any:
+    """A stream of a stored file; a file missing from its provider is a 404, not a crash."""
+    try:
+        return storage().open(code, path)
+    except ResourceNotFound:
+        raise NotFound(_("The file is missing from storage.")) from None
 
 
 def make_thumbnails(media: Media) -> dict[str, Any]:

@@ -16,12 +16,14 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
     import fs
     from fs.base import FS
+    from fs.errors import ResourceNotFound
     from fs.path import dirname
 
 from flask_babel import lazy_gettext as _l
 
 from app.core.errors import AppError
 
+__all__ = ["Provider", "ResourceNotFound", "Storage", "StorageUnavailable", "configured_providers"]
 log = logging.getLogger(__name__)
 S3_HOST_CODES = {"r2.cloudflarestorage.com": "r2", "backblazeb2.com": "b2", "amazonaws.com": "s3"}
 

@@ -45,15 +45,14 @@ def download(token: str) -> Response:
     variant = claims.get("v")
     code, path, mime_type = services.stored_location(media, variant)
     inline = bool(claims.get("i")) and mime_type.startswith(INLINE_TYPES)
-    services.record_download(media, claims.get("u"), variant)
     store = services.storage()
-    seconds = 60
     presigned = store.presigned_get(
-        code, path, filename=media.original_filename, mime_type=mime_type, inline=inline, seconds=seconds
+        code, path, filename=media.original_filename, mime_type=mime_type, inline=inline, seconds=60
     )
+    stream = None if presigned else services.open_stored(code, path)
+    services.record_download(media, claims.get("u"), variant)  # counted once the file is there
     if presigned:
         return redirect(presigned, code=302)
-    stream = store.open(code, path)
 
     def chunks() -> Any:
         with stream:
