@@ -134,8 +134,13 @@ def _configure_babel(app: Flask) -> None:
 
 
 def _exempt_api_from_csrf(app: Flask) -> None:
-    """The REST API authenticates with JWT (no cookies), so CSRF tokens do not apply there."""
+    """The REST API authenticates with JWT only, so CSRF tokens do not apply there.
+
+    FAB lets some APIs (its security APIs) accept the session cookie too; a CSRF-exempt API
+    must not, or another site could drive it with a signed-in admin's cookie.
+    """
     for view in appbuilder.baseviews:
         route_base = getattr(view, "route_base", "") or ""
         if route_base.startswith("/api/") and view.blueprint is not None:
+            view.allow_browser_login = False
             csrf.exempt(view.blueprint)

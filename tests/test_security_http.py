@@ -406,3 +406,10 @@ def test_production_config_starts_with_secrets(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "a-production-secret")
     monkeypatch.setenv("DATABASE_URL", "postgresql://db/lms")
     config.ProductionConfig.check()
+
+
+def test_csrf_exempt_api_ignores_the_session_cookie(app, login_as):
+    admin = login_as("Admin")  # a signed-in browser, no JWT
+    assert admin.get("/api/v1/security/roles/").status_code == 401
+    assert admin.post("/api/v1/security/roles/", json={"name": "Intruder"}).status_code == 401
+    assert admin.get("/api/v1/lookup/").status_code == 401
