@@ -206,3 +206,22 @@ def test_each_user_sees_only_their_own_activity(app, user_factory):
     assert body["count"] >= 1
     assert {row["actor_id"] for row in body["result"]} == {first_id}
     assert b.get("/auditlogmodelview/list/").status_code == 403
+
+
+def test_role_changes_are_audited(app, client, user_factory, api_as):
+    student_id, _ = user_factory("Student")
+    headers = api_as("Admin")
+    with app.app_context():
+        from app.extensions import appbuilder
+
+        admin_role = appbuilder.sm.find_role("Admin").id
+        student_role = appbuilder.sm.find_role("Student").id
+    response = client.put(
+        f"/api/v1/security/users/{student_id}", json={"roles": [admin_role]}, headers=headers
+    )
+    assert response.status_code == 200, response.json
+    with app.app_context():
+        last = history("user", student_id)[-1]
+    assert last.action.code == "updated"
+    assert last.old_values["roles"] == [student_role] and last.new_values["roles"] == [admin_role]
+    assert last.actor_label != "anonymous"

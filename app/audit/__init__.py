@@ -1,9 +1,13 @@
 """Audit: automatic, append-only trail of every change, login and recorded view or download."""
 
 from flask_appbuilder import AppBuilder
+from flask_appbuilder.security.sqla.models import Role
 from flask_babel import lazy_gettext as _l
 
-from app.audit import listeners  # noqa: F401  (registers the session listeners)
+from app.audit import listeners
+
+# Role and permission changes matter as much as user changes.
+listeners.audit_model(Role, "role")
 
 
 def register(appbuilder: AppBuilder) -> None:

@@ -85,6 +85,26 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return old, new
 
 
+def _collection_changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Many-to-many changes (a user's roles, a role's permissions) as sorted id lists."""
+    state = inspect(obj)
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    for rel in state.mapper.relationships:
+        if rel.secondary is None or rel.viewonly:
+            continue
+        history = state.attrs[rel.key].history
+        if not (history.added or history.deleted):
+            continue
+
+        def ids(items: Any) -> list[Any]:
+            return sorted(inspect(item).mapper.primary_key_from_instance(item)[0] for item in items)
+
+        old[rel.key] = ids([*history.unchanged, *history.deleted])
+        new[rel.key] = ids([*history.unchanged, *history.added])
+    return old, new
+
+
 def _describe(state_dict: dict[str, Any]) -> str | None:
     for attr in _DESCRIBE_ATTRS:
         if state_dict.get(attr):
@@ -125,6 +145,14 @@ def build_row(
     }
 
 
+def audit_model(cls: type, entity: str, ignored: frozenset[str] = frozenset()) -> None:
+    """Audit a model we do not own (FAB's roles) like our own."""
+    cls.__audited__ = True  # type: ignore[attr-defined]
+    cls.__audit_entity__ = entity  # type: ignore[attr-defined]
+    cls.__audit_redacted__ = frozenset()  # type: ignore[attr-defined]
+    cls.__audit_ignored__ = ignored  # type: ignore[attr-defined]
+
+
 @event.listens_for(Mapper, "mapper_configured")
 def _keep_old_values(mapper: Mapper, cls: type) -> None:
     """Load a column's old value when it is set while expired, so updates log "before" too."""
@@ -156,9 +184,11 @@ def _audit_flush(session: Session, _flush_context: Any) -> None:
                 )
             )
     for obj in session.dirty:
-        if not is_audited(obj) or not session.is_modified(obj, include_collections=False):
+        if not is_audited(obj) or not session.is_modified(obj):
             continue
         old, new = _changes(obj)
+        old_links, new_links = _collection_changes(obj)
+        old, new = {**old, **old_links}, {**new, **new_links}
         if not new:
             continue
         action = "updated"

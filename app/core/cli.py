@@ -57,9 +57,9 @@ def initialize(with_demo: bool = True) -> dict[str, object]:
     """Everything `flask app init` does, callable from tests."""
     from app.security.roles import ensure_roles, sync_roles
 
+    lookups = _seed_lookups()  # first: every audited write needs the audit action lookups
     ensure_roles()  # FAB grants Admin each new permission as it creates it
     appbuilder.add_permissions(update_perms=True)
-    lookups = _seed_lookups()
     roles = sync_roles()
     for name in MODULES:  # module hooks: e.g. media records its storage providers
         hook = getattr(importlib.import_module(name), "initialize", None)

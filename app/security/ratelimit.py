@@ -8,6 +8,8 @@ from flask_appbuilder.security.api import SecurityApi
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits import parse as parse_limit
+from werkzeug.exceptions import TooManyRequests
 
 
 def login_rate_limit() -> str:
@@ -15,15 +17,28 @@ def login_rate_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def account_login_rate_limit() -> str:
-    """Read at request time."""
-    return current_app.config["ACCOUNT_LOGIN_RATE_LIMIT"]
+LOGIN_ENDPOINTS = frozenset({"AuthDBView.login", "SecurityApi.login"})
 
 
-def login_account_key() -> str:
-    """The account a login names (form or JSON), so that rotating IPs does not help a guesser."""
-    username = request.form.get("username") or (request.get_json(silent=True) or {}).get("username") or ""
-    return f"account:{str(username).strip().lower()[:150]}"
+def login_account_key(appbuilder: AppBuilder) -> str:
+    """The account a login aims at (by user name or email), whatever form or API it comes through."""
+    typed = request.form.get("username") or (request.get_json(silent=True) or {}).get("username") or ""
+    typed = str(typed).strip()[:150]
+    sm = appbuilder.sm
+    user = sm.find_user(username=typed) or sm.find_user(email=typed) if typed else None
+    return f"user:{user.id}" if user is not None else f"unknown:{typed.lower()}"
+
+
+def throttle_account_logins(appbuilder: AppBuilder) -> None:
+    """before_request: one counter per account across the form and the JWT login."""
+    if request.method != "POST" or request.endpoint not in LOGIN_ENDPOINTS:
+        return
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    limit = parse_limit(current_app.config["ACCOUNT_LOGIN_RATE_LIMIT"])
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    if not appbuilder.sm.limiter.limiter.hit(limit, prefix, "login-account", login_account_key(appbuilder)):
+        raise TooManyRequests()
 
 
 def api_rate_limit() -> str:
@@ -52,7 +67,7 @@ def apply_rate_limits(appbuilder: AppBuilder) -> None:
     login_views += [view for view in appbuilder.baseviews if isinstance(view, SecurityApi)]
     for view in filter(None, login_views):
         limiter.limit(login_rate_limit, methods=["POST"], key_func=get_remote_address)(view.blueprint)
-        limiter.limit(account_login_rate_limit, methods=["POST"], key_func=login_account_key)(view.blueprint)
+    current_app.before_request(lambda: throttle_account_logins(appbuilder))
     for view in appbuilder.baseviews:
         if not isinstance(view, SecurityApi) and (getattr(view, "route_base", "") or "").startswith("/api/"):
             limiter.limit(api_rate_limit, key_func=api_rate_key)(view.blueprint)
