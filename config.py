@@ -41,6 +41,11 @@ class Config:
     MEDIA_LINK_SECONDS = int(os.environ.get("MEDIA_LINK_SECONDS", "300"))
     MEDIA_THUMBNAIL_SIZES = [(128, 128), (512, 512)]
     MEDIA_UPLOAD_RATE_LIMIT = os.environ.get("MEDIA_UPLOAD_RATE_LIMIT", "60 per minute")
+    # Kinds of upload reserved to some roles (the others are open to every signed-in user).
+    MEDIA_KIND_ROLES = {
+        "course_material": ["Admin", "Instructor"],
+        "event_banner": ["Admin", "Instructor"],
+    }
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "512")) * 1024 * 1024
     CLAMD_SOCKET = os.environ.get("CLAMD_SOCKET") or None
 

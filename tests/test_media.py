@@ -21,7 +21,7 @@ from tests.media_fixtures import png_bytes, s3_url
 TEXT = "ملاحظات الدرس — lesson notes\n".encode()
 
 
-def _upload(client, headers, files, kind="course_material", **form):
+def _upload(client, headers, files, kind="assignment_submission", **form):
     data = {"kind": kind, **form, "file": [(io.BytesIO(content), name) for name, content in files]}
     return client.post("/api/v1/media/upload", data=data, headers=headers, content_type="multipart/form-data")
 
@@ -198,6 +198,24 @@ def test_uploads_are_rate_limited_per_ip(app, client, user_factory, media_config
     assert statuses == [201, 201, 429]
 
 
+def test_every_file_counts_against_the_upload_limit(app, client, user_factory, media_config, monkeypatch):
+    monkeypatch.setitem(app.config, "MEDIA_UPLOAD_RATE_LIMIT", "2 per minute")
+    _, headers = _student(app, user_factory)
+    three = _upload(client, headers, [("a.txt", TEXT), ("b.txt", TEXT), ("c.txt", TEXT)])
+    assert three.status_code == 429
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Media)) == 0
+
+
+def test_staff_kinds_are_refused_to_students(app, client, user_factory, media_config):
+    _, student = _student(app, user_factory)
+    refused = _upload(client, student, [("a.txt", TEXT)], kind="course_material")
+    assert refused.status_code == 403
+    _, instructor_name = user_factory("Instructor")
+    instructor = jwt_headers(app.test_client(), instructor_name)
+    assert _upload(client, instructor, [("a.txt", TEXT)], kind="course_material").status_code == 201
+
+
 def test_failover_when_the_primary_provider_fails(
     app, client, user_factory, media_config, s3_endpoint, tmp_path, monkeypatch
 ):
@@ -245,7 +263,7 @@ def test_library_screen_and_storage_browser_are_for_admins(app, client, user_fac
     _, headers = _student(app, user_factory)
     _upload(client, headers, [("shown.png", png_bytes())])
     admin = login_as("Admin")
-    page = admin.get("/mediamodelview/list/?_flt_0_kind=course_material").get_data(as_text=True)
+    page = admin.get("/mediamodelview/list/?_flt_0_kind=assignment_submission").get_data(as_text=True)
     assert "shown.png" in page and '<img src="/media/' in page
     browser = admin.get("/admin/storage/")
     assert browser.status_code == 302 and browser.headers["Location"].endswith("/admin/files/local/")
@@ -409,3 +427,24 @@ def test_a_file_missing_from_storage_is_a_404_and_not_counted(app, client, user_
     response = client.get(url)
     assert response.status_code == 404
     assert _row(app, media_id)["download_count"] == 0
+
+
+def test_bad_media_requests_are_4xx_not_500(app, client, user_factory, media_config, monkeypatch):
+    _, headers = _student(app, user_factory)
+    media_id = _upload(client, headers, [("a.txt", TEXT)]).json["ids"][0]
+    bad_variant = client.post(f"/api/v1/media/{media_id}/link", json={"variant": ["x"]}, headers=headers)
+    assert bad_variant.status_code == 422
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
+    too_big = _upload(client, headers, [("big.txt", b"x" * 5000)])
+    assert too_big.status_code == 413 and "message" in too_big.json
+
+
+def test_an_upload_without_a_kind_is_a_general_attachment(app, client, user_factory, media_config):
+    _, headers = _student(app, user_factory)
+    response = client.post(
+        "/api/v1/media/upload",
+        data={"file": (io.BytesIO(TEXT), "a.txt")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201 and response.json["result"][0]["kind"] == "attachment"

@@ -249,6 +249,7 @@ def test_default_kinds() -> None:
         "job_attachment",
         "chat_attachment",
         "assignment_submission",
+        "attachment",
     }
 
 

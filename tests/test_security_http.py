@@ -411,3 +411,23 @@ def test_csrf_exempt_api_ignores_the_session_cookie(app, login_as):
     assert admin.get("/api/v1/security/roles/").status_code == 401
     assert admin.post("/api/v1/security/roles/", json={"name": "Intruder"}).status_code == 401
     assert admin.get("/api/v1/lookup/").status_code == 401
+
+
+def test_creating_a_user_with_a_taken_name_is_a_409(app, client, user_factory, api_as):
+    _, taken = user_factory("Student")
+    headers = api_as("Admin")
+    with app.app_context():
+        from app.extensions import appbuilder
+
+        student_role = appbuilder.sm.find_role("Student").id
+    body = {
+        "first_name": "Dup",
+        "last_name": "Licate",
+        "username": taken,
+        "email": "someone.else@example.com",
+        "password": "a long enough passphrase",
+        "roles": [student_role],
+        "active": True,
+    }
+    response = client.post("/api/v1/security/users/", json=body, headers=headers)
+    assert response.status_code == 409 and "message" in response.json

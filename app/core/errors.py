@@ -53,6 +53,13 @@ class Conflict(AppError):
     default_message = _l("This conflicts with existing data.")
 
 
+class TooLarge(AppError):
+    """The request or file is over a size limit (413)."""
+
+    status_code = 413
+    default_message = _l("The upload is too large.")
+
+
 def wants_json() -> bool:
     """API and JSON clients get JSON errors; browsers get pages."""
     if request.path.startswith("/api/"):

@@ -6,9 +6,10 @@ from flask import Response, current_app, g, request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.core.api import BaseModelRestApi
-from app.core.errors import AppError, Invalid
+from app.core.errors import AppError, Invalid, TooLarge
 from app.core.filters import FilterOwnUnlessAdmin
 from app.core.interface import SQLAInterface
 from app.media import services
@@ -80,17 +81,24 @@ class MediaApi(BaseModelRestApi):
     def _error(self, exc: AppError) -> Response:
         return self.response(exc.status_code, message=exc.message, errors=exc.errors)
 
+    def _files(self) -> list[tuple[str, bytes]]:
+        """The multipart `file` fields; a body over MAX_CONTENT_LENGTH is a 413 (FAB's @safe made it 500)."""
+        try:
+            return [(f.filename or "", f.read()) for f in request.files.getlist("file")]
+        except RequestEntityTooLarge:
+            raise TooLarge() from None
+
     @expose("/upload", methods=["POST"])
     @protect()
     @safe
     @permission_name("upload")
     def upload(self) -> Response:
         """Upload one or more files (multipart field `file`, repeatable) of a `kind`."""
-        files = [(f.filename or "", f.read()) for f in request.files.getlist("file")]
-        kind = request.form.get("kind", "course_material")
-        owner_type = request.form.get("owner_type") or None
-        owner_id = request.form.get("owner_id") or None
         try:
+            files = self._files()
+            kind = request.form.get("kind") or "attachment"
+            owner_type = request.form.get("owner_type") or None
+            owner_id = request.form.get("owner_id") or None
             if owner_type and not (owner_id or "").isdigit():
                 raise Invalid(_("owner_id must be a number."), {"owner_id": ["invalid"]})
             rows = services.upload_files(files, kind, g.user, owner_type, int(owner_id) if owner_id else None)
@@ -160,11 +168,11 @@ class MediaApi(BaseModelRestApi):
         media = self.datamodel.get(pk, self._base_filters)
         if media is None:
             return self.response_404()
-        upload = request.files.get("file")
         try:
-            if upload is None:
+            files = self._files()
+            if not files:
                 raise Invalid(_("Send the new file in the `file` field."), {"file": ["required"]})
-            services.replace_file(media, upload.filename or "", upload.read(), g.user)
+            services.replace_file(media, files[0][0], files[0][1], g.user)
         except AppError as exc:
             return self._error(exc)
         return self.response(200, result=self.show_model_schema.dump(media))
@@ -177,10 +185,13 @@ class MediaApi(BaseModelRestApi):
         """A signed, expiring download URL (`inline` for image/video preview, `variant` for a thumbnail)."""
         body = request.get_json(silent=True) or {}
         try:
+            variant = body.get("variant") or None
+            if variant is not None and not isinstance(variant, str):
+                raise Invalid(
+                    _("variant must be a thumbnail size such as 128x128."), {"variant": ["invalid"]}
+                )
             media = services.get_media(pk)
-            url = services.issue_link(
-                media, g.user, inline=bool(body.get("inline")), variant=body.get("variant") or None
-            )
+            url = services.issue_link(media, g.user, inline=bool(body.get("inline")), variant=variant)
         except AppError as exc:
             return self._error(exc)
         return self.response(200, url=url, expires_in=current_app.config["MEDIA_LINK_SECONDS"])

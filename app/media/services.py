@@ -43,14 +43,23 @@ def storage() -> Storage:
     return Storage(current_app.config)
 
 
-def check_upload_rate() -> None:
+def check_upload_rate(files: int = 1) -> None:
+    """Per IP, every file counts (a request of 200 files is 200 uploads)."""
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
     limiter = appbuilder.sm.limiter.limiter
     limit = parse_limit(current_app.config["MEDIA_UPLOAD_RATE_LIMIT"])
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
-    if not limiter.hit(limit, prefix, "media-upload", request.remote_addr or "unknown"):
+    ip = request.remote_addr or "unknown"
+    if not limiter.hit(limit, prefix, "media-upload", ip, cost=max(files, 1)):
         raise TooManyUploads()
+
+
+def check_kind_allowed(kind: str, user: Any) -> None:
+    """Some kinds (course material, event banners) belong to staff roles (MEDIA_KIND_ROLES)."""
+    roles = current_app.config.get("MEDIA_KIND_ROLES", {}).get(kind)
+    if roles and not any(role.name in roles for role in getattr(user, "roles", [])):
+        raise Forbidden(_("You may not upload this kind of file."))
 
 
 def validate_files(files: list[tuple[str, bytes]], kind: str) -> list[ValidatedUpload]:
@@ -90,7 +99,8 @@ def upload_files(
     owner_id: int | None = None,
 ) -> list[Media]:
     """Store validated files: attached to an owner, or temporary until attached."""
-    check_upload_rate()
+    check_kind_allowed(kind, user)
+    check_upload_rate(len(files))
     if owner_type:
         owner = targets.load_target(owner_type, int(owner_id or 0))
         if not targets.can_edit(user, owner_type, owner):
@@ -142,6 +152,7 @@ def upload_files(
 
 def presign_upload(filename: str, kind: str, user: Any) -> dict[str, Any]:
     """A direct-to-S3 upload URL and the token that completes it (S3 primary providers only)."""
+    check_kind_allowed(kind, user)
     rules = kind_rules(current_app.config)
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if kind not in rules or extension not in rules[kind].extensions:

@@ -27,6 +27,7 @@ KIND_LABELS = {
     "job_attachment": _l("Job attachment or CV"),
     "chat_attachment": _l("Chat attachment"),
     "assignment_submission": _l("Assignment submission"),
+    "attachment": _l("Attachment"),
 }
 
 

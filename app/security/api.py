@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, g, request
 from flask_appbuilder.api import expose, safe
+from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_appbuilder.security.sqla.apis.user.api import UserApi
 from flask_babel import gettext
@@ -14,6 +15,12 @@ from app.core.errors import AppError
 from app.core.interface import SQLAInterface
 from app.security import services
 from app.security.models import LmsUser
+
+
+def _unwrapped(method: Any) -> Any:
+    """FAB's undecorated endpoint: under `protect` and `safe`, whose catch-all would turn our
+    409 into a 500 (`safe`) or check permissions twice (`protect`)."""
+    return method.__wrapped__.__wrapped__
 
 
 class LmsUserApi(UserApi):
@@ -32,7 +39,26 @@ class LmsUserApi(UserApi):
         """FAB's user update, with a 404 for a missing user instead of a crash."""
         if self.datamodel.get(pk, self._base_filters) is None:
             return self.response_404()
-        return super().put.__wrapped__(self, pk)
+        try:
+            return _unwrapped(super().put)(self, pk)
+        except DatabaseException:
+            return self._taken()
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("post")
+    def post(self) -> Response:
+        """FAB's user creation, with a 409 when the user name or email is taken."""
+        try:
+            return _unwrapped(super().post)(self)
+        except DatabaseException:
+            return self._taken()
+
+    def _taken(self) -> Response:
+        # Deleted accounts keep their user name and email (they can be restored).
+        self.datamodel.session.rollback()
+        return self.response(409, message=gettext("This user name or email is already in use."))
 
     @expose("/<pk>", methods=["DELETE"])
     @protect()

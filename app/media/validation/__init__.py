@@ -107,6 +107,8 @@ DEFAULT_KINDS: dict[str, KindRule] = {
     "job_attachment": _rule("pdf doc docx", 10 * MB),
     "chat_attachment": _rule("jpg jpeg png webp gif pdf docx zip mp3 ogg m4a", 25 * MB),
     "assignment_submission": _rule("pdf docx zip jpg jpeg png txt", 100 * MB),
+    # The kind of an upload that names none: common documents and images.
+    "attachment": _rule("pdf docx xlsx pptx zip jpg jpeg png webp txt", 25 * MB),
 }
 
 
