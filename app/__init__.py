@@ -123,15 +123,6 @@ def _configure_babel(app: Flask) -> None:
     babel.locale_selector = select_locale
     babel.timezone_selector = select_timezone
 
-    @app.before_request
-    def _remember_language_choice() -> None:
-        # FAB's /lang/<code> only sets the session; a signed-in user's choice is saved too.
-        if request.endpoint == "LocaleView.index" and current_user.is_authenticated:
-            code = (request.view_args or {}).get("locale")
-            if code in languages and current_user.locale != code:
-                current_user.locale = code
-                db.session.commit()
-
 
 def _exempt_api_from_csrf(app: Flask) -> None:
     """The REST API authenticates with JWT only, so CSRF tokens do not apply there.

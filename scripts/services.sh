@@ -28,6 +28,16 @@ if ! pg_up; then
   fi
 fi
 
+# The tests connect as postgres/postgres over TCP: make sure that works on a cluster we did not
+# install ourselves either (trust auth needs nothing; password auth needs the password set).
+if command -v psql >/dev/null && ! PGPASSWORD=postgres psql -h 127.0.0.1 -U postgres -tAc 'select 1' >/dev/null 2>&1; then
+  if as_root; then
+    su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" || true
+  fi
+  PGPASSWORD=postgres psql -h 127.0.0.1 -U postgres -tAc 'select 1' >/dev/null \
+    || { echo "services.sh: cannot sign in to PostgreSQL as postgres/postgres on 127.0.0.1" >&2; exit 1; }
+fi
+
 if ! redis_up; then
   if ! command -v redis-server >/dev/null; then
     echo "services.sh: installing Redis"

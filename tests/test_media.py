@@ -272,6 +272,8 @@ def test_library_screen_and_storage_browser_are_for_admins(app, client, user_fac
     assert student.get("/mediamodelview/list/").status_code == 403
     assert student.get("/admin/storage/").status_code == 403
     assert student.get("/admin/files/local/").status_code == 403
+    assert student.get("/admin/files/").status_code == 403
+    assert app.test_client().get("/admin/files/").status_code == 403  # anonymous too
 
 
 def test_configured_providers_are_recorded_in_their_lookups(app, media_config, s3_endpoint, monkeypatch):

@@ -381,9 +381,19 @@ def test_saved_locale_applies_after_login_and_switch_is_saved(app, user_factory)
     page = browser.get("/admin/").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl"' in page
 
+    # The language switch (a GET) changes this session only: a GET never writes to the database.
     assert browser.get("/lang/en").status_code == 302
-    page = browser.get("/admin/").get_data(as_text=True)
-    assert '<html lang="en" dir="ltr"' in page
+    assert '<html lang="en" dir="ltr"' in browser.get("/admin/").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(LmsUser, user_id).locale == "ar"
+        db.session.remove()
+
+    # The profile form saves the preference.
+    saved = browser.post(
+        "/lmsuserinfoeditview/form",
+        data={"first_name": "Admin", "last_name": "Tester", "locale": "en", "timezone": "Asia/Riyadh"},
+    )
+    assert saved.status_code == 302
     with app.app_context():
         assert db.session.get(LmsUser, user_id).locale == "en"
         db.session.remove()

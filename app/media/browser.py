@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from flask import Flask, abort, current_app, redirect, url_for
-from flask_admin import Admin
+from flask_admin import Admin, AdminIndexView
 from flask_admin.contrib.fileadmin import FileAdmin
 from flask_appbuilder import BaseView, expose, has_access
 
@@ -29,6 +29,18 @@ class GuardedFileAdmin(FileAdmin):
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
         """The same answer as FAB's screens: 403."""
+        abort(403)
+
+
+class GuardedAdminIndex(AdminIndexView):
+    """Flask-Admin's own home page, behind the same FAB permission."""
+
+    def is_accessible(self) -> bool:
+        """FAB decides."""
+        return appbuilder.sm.has_access(*PERMISSION)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        """403, as for FAB's screens."""
         abort(403)
 
 
@@ -56,5 +68,6 @@ def mount_storage_browser(app: Flask) -> None:
         return
     path = local.url[len("osfs://") :].split("?", 1)[0]
     os.makedirs(path, exist_ok=True)
-    admin = Admin(app, name="Storage", url="/admin/files", endpoint="storage_admin")
+    index = GuardedAdminIndex(name="Storage", url="/admin/files", endpoint="storage_admin")
+    admin = Admin(app, name="Storage", url="/admin/files", endpoint="storage_admin", index_view=index)
     admin.add_view(GuardedFileAdmin(path, name="Files", endpoint="storage_files", url="/admin/files/local"))
