@@ -125,7 +125,6 @@ class Config:
 class DevelopmentConfig(Config):
     """`make run`: SQLite in instance/, inline tasks, local storage."""
 
-    SECRET_KEY = Config.SECRET_KEY  # filled from instance/secret_key by create_app when unset
     SQLALCHEMY_DATABASE_URI = Config.SQLALCHEMY_DATABASE_URI or (f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}")
 
 

@@ -85,6 +85,10 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return old, new
 
 
+def _ids(items: list[Any]) -> list[Any]:
+    return sorted(inspect(item).mapper.primary_key_from_instance(item)[0] for item in items)
+
+
 def _collection_changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Many-to-many changes (a user's roles, a role's permissions) as sorted id lists."""
     state = inspect(obj)
@@ -96,12 +100,8 @@ def _collection_changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         history = state.attrs[rel.key].history
         if not (history.added or history.deleted):
             continue
-
-        def ids(items: Any) -> list[Any]:
-            return sorted(inspect(item).mapper.primary_key_from_instance(item)[0] for item in items)
-
-        old[rel.key] = ids([*history.unchanged, *history.deleted])
-        new[rel.key] = ids([*history.unchanged, *history.added])
+        old[rel.key] = _ids([*history.unchanged, *history.deleted])
+        new[rel.key] = _ids([*history.unchanged, *history.added])
     return old, new
 
 

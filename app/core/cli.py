@@ -19,14 +19,12 @@ seed_cli = AppGroup("seed", help="Load seed data (idempotent).")
 
 
 def _seed_lookups() -> dict[str, int]:
-    from pathlib import Path
-
-    from app.lookups.services import SEED_DIR, seed_lookups
+    from app.lookups.services import seed_lookups
 
     # The audit actions must exist before any audited write can be logged.
     with audit_disabled():
-        seed_lookups(Path(SEED_DIR), only=("audit_actions",))
-    return seed_lookups(Path(SEED_DIR))
+        seed_lookups(only=("audit_actions",))
+    return seed_lookups()
 
 
 def ensure_admin(password: str | None = None) -> tuple[bool, str | None]:

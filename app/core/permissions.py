@@ -28,6 +28,3 @@ READ_WRITE_PERMISSIONS: dict[str, str] = {
 }
 # REST delete shares the name "delete" with the view's delete method.
 READ_WRITE_PERMISSIONS["delete"] = "write"
-
-CAN_READ = "can_read"
-CAN_WRITE = "can_write"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import event, func, select
@@ -42,16 +41,6 @@ def restore(item: SoftDeleteMixin) -> None:
     if item.is_deleted:
         item.is_deleted = False
         item.deleted_at = None
-
-
-def soft_delete_all(items: Iterable[Any]) -> int:
-    """Soft delete many rows through the ORM so each is audited; returns how many changed."""
-    changed = 0
-    for item in items:
-        if item is not None and not item.is_deleted:
-            soft_delete(item)
-            changed += 1
-    return changed
 
 
 def soft_deletable_models() -> list[type]:

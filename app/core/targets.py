@@ -50,11 +50,6 @@ def get_target(code: str) -> Target:
         raise NotFound(f"Unknown target type '{code}'") from None
 
 
-def target_codes() -> list[str]:
-    """Every registered code, sorted."""
-    return sorted(_TARGETS)
-
-
 def load_target(code: str, target_id: int) -> Any:
     """The target row (soft-deleted rows are invisible), or NotFound."""
     from app.extensions import db

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +42,21 @@ def _ttl() -> int:
     return current_app.config.get("LOOKUP_CACHE_SECONDS", 300) if has_app_context() else 300
 
 
-def lookup_id(type_code: str, code: str, connection: Connection | None = None) -> int | None:
-    """The id of an active, non-deleted lookup value by type and code, cached per process."""
-    key = (type_code, code)
+def _cached(key: tuple[str, str], fetch: Callable[[], int | None]) -> int | None:
+    """A cached id; a missing one is not cached (it may be seeded any moment)."""
     now = time.monotonic()
     hit = _cache.get(key)
     if hit is not None and hit[1] > now:
         return hit[0]
+    value = fetch()
+    if value is not None:
+        with _cache_lock:
+            _cache[key] = (value, now + _ttl())
+    return value
+
+
+def lookup_id(type_code: str, code: str, connection: Connection | None = None) -> int | None:
+    """The id of an active, non-deleted lookup value by type and code, cached per process."""
     lookup, ltype = Lookup.__table__, LookupType.__table__
     stmt = (
         select(lookup.c.id)
@@ -60,11 +69,7 @@ def lookup_id(type_code: str, code: str, connection: Connection | None = None) -
         )
     )
     conn = connection if connection is not None else db.session.connection()
-    value = conn.execute(stmt).scalar()
-    if value is not None:  # a missing value is not cached: it may be seeded any moment
-        with _cache_lock:
-            _cache[key] = (value, now + _ttl())
-    return value
+    return _cached((type_code, code), lambda: conn.execute(stmt).scalar())
 
 
 def require_lookup_id(type_code: str, code: str) -> int:
@@ -76,8 +81,9 @@ def require_lookup_id(type_code: str, code: str) -> int:
 
 
 def lookup_type_id(type_code: str) -> int | None:
-    """The id of a lookup type by code."""
-    return db.session.execute(select(LookupType.id).where(LookupType.code == type_code)).scalar()
+    """The id of a lookup type by code, cached (forms ask for it on every render)."""
+    stmt = select(LookupType.id).where(LookupType.code == type_code)
+    return _cached((type_code, ""), lambda: db.session.execute(stmt).scalar())
 
 
 def values_of(type_code: str, *, active_only: bool = True) -> list[Lookup]:

@@ -16,7 +16,7 @@ from app.core.views import BaseModelView
 from app.media import services
 from app.media.models import Media
 from app.media.storage import content_disposition
-from app.media.validation import kind_rules
+from app.media.validation import human_size, kind_rules
 
 INLINE_TYPES = ("image/", "video/", "audio/")
 KIND_LABELS = {
@@ -76,14 +76,6 @@ def _thumbnail(media: Media) -> Markup:
         return Markup('<i class="fa fa-file"></i>')
     url = services.issue_link(media, g.user, inline=True, variant="128x128")
     return Markup('<img src="{}" alt="{}" width="48" loading="lazy">').format(url, media.original_filename)
-
-
-def _size(value: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TB"
 
 
 class MediaModelView(BaseModelView):
@@ -160,7 +152,7 @@ class MediaModelView(BaseModelView):
     edit_columns = []  # only the alt text (per-language fields are added by BaseModelView)
     base_order = ("created_at", "desc")
     order_columns = ["original_filename", "size", "download_count", "created_at"]
-    formatters_columns = {"size": _size, "preview": _thumbnail, "kind": kind_label}
+    formatters_columns = {"size": human_size, "preview": _thumbnail, "kind": kind_label}
 
     @expose("/upload", methods=["GET", "POST"])
     @has_access

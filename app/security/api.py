@@ -68,7 +68,7 @@ class LmsUserApi(UserApi):
         """Soft delete a user; admins cannot delete their own account."""
         if str(pk) == str(g.user.id):
             return self.response(409, message=gettext("You cannot delete your own account."))
-        return super().delete.__wrapped__(self, pk)
+        return _unwrapped(super().delete)(self, pk)
 
     def _act(self, pk: int, func: Any) -> Response:
         user = self.datamodel.get(pk, self._base_filters)

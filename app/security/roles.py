@@ -70,15 +70,6 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
 }
 
 
-def grants_for(role: str, resource: str) -> frozenset[str]:
-    """What a role holds on a resource according to the matrix (Admin: everything)."""
-    if resource not in MATRIX:
-        raise KeyError(f"Resource '{resource}' has no entry in app/security/roles.py MATRIX")
-    if role == ADMIN:
-        return frozenset({"*"})
-    return MATRIX[resource].get(role, frozenset())
-
-
 def _landing_permission(view: Any) -> tuple[str, str] | None:
     """The permission a menu entry's page needs: the one of the view's default route."""
     method = getattr(view, view.default_view, None)
