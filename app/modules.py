@@ -5,6 +5,7 @@ MODULES: list[str] = [
     "app.audit",
     "app.security",
     "app.media",
+    "app.courses",
     "app.core",
     "app.portal",
 ]

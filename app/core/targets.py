@@ -32,14 +32,21 @@ class Target:
     model: type
     can_view: Rule
     can_edit: Rule
+    can_moderate: Rule | None = None
 
 
 _TARGETS: dict[str, Target] = {}
 
 
-def register_target(code: str, model: type, *, can_view: Rule, can_edit: Rule) -> None:
-    """Declare a target type (called from a module's register())."""
-    _TARGETS[code] = Target(code, model, can_view, can_edit)
+def register_target(
+    code: str, model: type, *, can_view: Rule, can_edit: Rule, can_moderate: Rule | None = None
+) -> None:
+    """Declare a target type (called from a module's register()).
+
+    `can_moderate` says who looks after what others write on the target (comments, notes): for a
+    course, its instructors. Without it only admins moderate.
+    """
+    _TARGETS[code] = Target(code, model, can_view, can_edit, can_moderate)
 
 
 def get_target(code: str) -> Target:
@@ -69,6 +76,17 @@ def can_view(user: Any, code: str, obj: Any) -> bool:
 def can_edit(user: Any, code: str, obj: Any) -> bool:
     """Admins always; otherwise the target's own rule."""
     return _admin(user) or get_target(code).can_edit(user, obj)
+
+
+def can_moderate(user: Any, code: str, obj: Any) -> bool:
+    """Admins always; otherwise the target's moderation rule, if it has one."""
+    rule = get_target(code).can_moderate
+    return _admin(user) or (rule is not None and bool(rule(user, obj)))
+
+
+def registered_codes() -> list[str]:
+    """Every registered target code."""
+    return sorted(_TARGETS)
 
 
 def is_admin(user: Any) -> bool:

@@ -62,6 +62,38 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "Media": everyone(READ_WRITE),
     "MediaLibrary": ADMIN_ONLY,
     "StorageBrowser": ADMIN_ONLY,
+    # Courses (PRD 3.1). Back-office screens ("...Admin"): instructors, scoped to their own
+    # courses by base filters and object checks; students never see them. APIs: everyone reads
+    # what the row filters allow, and acts through verb permissions.
+    "CourseAdmin": {INSTRUCTOR: READ_WRITE | {"can_reorder", "can_review"}},
+    "CourseSectionAdmin": {INSTRUCTOR: READ_WRITE},
+    "LessonAdmin": {INSTRUCTOR: READ_WRITE},
+    "LessonContentAdmin": {INSTRUCTOR: READ_WRITE},
+    "CourseResourceAdmin": {INSTRUCTOR: READ_WRITE},
+    "EnrollmentAdmin": {INSTRUCTOR: READ_WRITE | {"can_import"}},
+    "NoteAdmin": {INSTRUCTOR: READ_WRITE},
+    "CourseAnalytics": {INSTRUCTOR: READ},
+    "CoursePurchaseAdmin": ADMIN_ONLY,
+    "SubscriptionAccessAdmin": ADMIN_ONLY,
+    "Course": {
+        **everyone(READ | {"can_enroll"}),
+        INSTRUCTOR: READ_WRITE | {"can_enroll", "can_reorder", "can_review"},
+    },
+    "CourseSection": {**everyone(READ), INSTRUCTOR: READ_WRITE | {"can_reorder"}},
+    "Lesson": {
+        **everyone(READ | {"can_complete", "can_heartbeat"}),
+        INSTRUCTOR: READ_WRITE | {"can_complete", "can_heartbeat"},
+    },
+    "LessonContent": {**everyone(READ), INSTRUCTOR: READ_WRITE},
+    "CourseResource": {**everyone(READ), INSTRUCTOR: READ_WRITE},
+    "Enrollment": {**everyone(READ | {"can_drop"}), INSTRUCTOR: READ_WRITE | {"can_drop", "can_import"}},
+    "LessonProgress": everyone(READ),
+    "Note": everyone(READ_WRITE | {"can_like"}),
+    "CoursePurchase": ADMIN_ONLY,
+    "SubscriptionAccess": ADMIN_ONLY,
+    # Comments (universal): everyone writes and flags; course staff moderate on their own courses.
+    "Comment": {**everyone(READ_WRITE | {"can_flag"}), INSTRUCTOR: READ_WRITE | {"can_flag", "can_moderate"}},
+    "CommentAdmin": {INSTRUCTOR: READ_WRITE},
     # System settings, full audit log, trash
     "LookupType": ADMIN_ONLY,
     "Lookup": ADMIN_ONLY,

@@ -1,0 +1,36 @@
+"""User HTML: one sanitizer (nh3) for every rich-text field, applied before anything is stored."""
+
+from __future__ import annotations
+
+import nh3
+
+RICH_TEXT_TAGS = {
+    "p", "br", "strong", "b", "em", "i", "u", "s", "blockquote", "code", "pre", "ul", "ol", "li",
+    "h2", "h3", "h4", "a", "span", "hr", "table", "thead", "tbody", "tr", "th", "td", "img",
+}  # fmt: skip
+RICH_TEXT_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "width", "height"},
+    "span": {"dir", "lang"},
+    "p": {"dir", "lang"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
+
+
+def sanitize_html(html: str | None) -> str:
+    """Rich text with only safe tags, attributes and URL schemes; links get rel=noopener."""
+    if not html:
+        return ""
+    return nh3.clean(
+        html,
+        tags=RICH_TEXT_TAGS,
+        attributes=RICH_TEXT_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    ).strip()
+
+
+def plain_text(html: str | None) -> str:
+    """The text of some HTML, without any tag."""
+    return nh3.clean(html or "", tags=set()).strip()

@@ -1,0 +1,76 @@
+"""Derived course data kept by the session, whatever writes the row (screens, API, services).
+
+- `search_text` of a course: its titles, subtitles and tags in every language, lower-cased.
+- A changed slug leaves the old one behind as a `course_slug` (the portal 301-redirects it).
+- Rich text (course descriptions, lesson content, notes) is sanitized with nh3 before it is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
+
+from app.core.html import sanitize_html
+from app.core.models import utcnow
+from app.courses.models import Course, CourseSlug, LessonContent, Note
+
+RICH_TEXT_FIELDS: dict[type, tuple[str, ...]] = {Course: ("description",), LessonContent: ("body",)}
+
+
+def course_search_text(course: Course) -> str:
+    """What the catalog search matches: titles, subtitles and tags in every language."""
+    parts: list[str] = []
+    for fields in (course.translations or {}).values():
+        parts += [str(fields.get("title") or ""), str(fields.get("subtitle") or "")]
+    parts += [str(tag) for tag in course.tags or []]
+    parts.append(course.slug or "")
+    return " ".join(p for p in parts if p).lower()
+
+
+def _sanitize_translations(obj: Any, fields: tuple[str, ...]) -> None:
+    data = obj.translations or {}
+    cleaned = {
+        lang: {k: (sanitize_html(v) if k in fields else v) for k, v in (values or {}).items()}
+        for lang, values in data.items()
+    }
+    if cleaned != data:
+        obj.translations = cleaned
+
+
+def _keep_old_slug(session: Session, course: Course) -> None:
+    history = inspect(course).attrs.slug.history
+    if not history.deleted or not history.deleted[0] or history.deleted[0] == course.slug:
+        return
+    old = history.deleted[0]
+    reused = session.scalar(
+        select(CourseSlug).where(CourseSlug.slug == course.slug).execution_options(include_deleted=True)
+    )
+    if reused is not None and reused.course_id == course.id:
+        # Back to an earlier slug: it is current again, no longer a redirect.
+        reused.slug = f"{reused.slug}~{reused.id}"
+        reused.is_deleted, reused.deleted_at = True, utcnow()
+    existing = session.scalar(
+        select(CourseSlug).where(CourseSlug.slug == old).execution_options(include_deleted=True)
+    )
+    if existing is None:
+        session.add(CourseSlug(course_id=course.id, slug=old))
+
+
+@event.listens_for(Session, "before_flush")
+def _derive_course_data(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in list(session.new) + list(session.dirty):
+        fields = RICH_TEXT_FIELDS.get(type(obj))
+        if fields:
+            _sanitize_translations(obj, fields)
+        if isinstance(obj, Note):
+            clean = sanitize_html(obj.body)
+            if clean != obj.body:
+                obj.body = clean
+        if isinstance(obj, Course):
+            text = course_search_text(obj)
+            if obj.search_text != text:
+                obj.search_text = text
+            if obj in session.dirty:
+                _keep_old_slug(session, obj)

@@ -1,0 +1,32 @@
+"""Models of the courses module (split by concern to keep files short)."""
+
+from app.courses.models.course import (
+    Course,
+    CourseResource,
+    CourseSection,
+    CourseSlug,
+    Lesson,
+    LessonContent,
+    course_instructor,
+    course_prerequisite,
+)
+from app.courses.models.enrollment import CoursePurchase, Enrollment, LessonProgress, SubscriptionAccess
+from app.courses.models.notes import Note, NoteLike, NoteRevision
+
+__all__ = [
+    "Course",
+    "CoursePurchase",
+    "CourseResource",
+    "CourseSection",
+    "CourseSlug",
+    "Enrollment",
+    "Lesson",
+    "LessonContent",
+    "LessonProgress",
+    "Note",
+    "NoteLike",
+    "NoteRevision",
+    "SubscriptionAccess",
+    "course_instructor",
+    "course_prerequisite",
+]

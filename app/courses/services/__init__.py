@@ -1,0 +1,66 @@
+"""Rules of the courses module; other modules call these, never the models directly."""
+
+from app.courses.services.access import (
+    can_access,
+    can_manage,
+    can_see_course,
+    enrollment_of,
+    has_active_subscription,
+    has_purchased,
+    is_instructor,
+    is_listed,
+)
+from app.courses.services.catalog import (
+    approve_course,
+    catalog,
+    check_slug,
+    get_course,
+    outline,
+    prepare_course,
+    reject_course,
+    reorder_lessons,
+    reorder_sections,
+    resolve_slug,
+    submit_for_review,
+)
+from app.courses.services.enrollment import (
+    drop_enrollment,
+    enroll_by_instructor,
+    enroll_from_csv,
+    enroll_student,
+    expire_subscription_enrollments,
+    record_purchase,
+)
+from app.courses.services.progress import can_open_lesson, complete_lesson, heartbeat, open_lesson
+
+__all__ = [
+    "approve_course",
+    "can_access",
+    "can_manage",
+    "can_open_lesson",
+    "can_see_course",
+    "catalog",
+    "check_slug",
+    "complete_lesson",
+    "drop_enrollment",
+    "enroll_by_instructor",
+    "enroll_from_csv",
+    "enroll_student",
+    "enrollment_of",
+    "expire_subscription_enrollments",
+    "get_course",
+    "has_active_subscription",
+    "has_purchased",
+    "heartbeat",
+    "is_instructor",
+    "is_listed",
+    "open_lesson",
+    "outline",
+    "prepare_course",
+    "record_purchase",
+    "reject_course",
+    "reorder_lessons",
+    "reorder_sections",
+    "resolve_slug",
+    "submit_for_review",
+]

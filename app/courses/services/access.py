@@ -1,0 +1,113 @@
+"""The one entitlement service: who may open a course, and the two billing-backed facts it uses.
+
+`has_purchased` and `has_active_subscription` are the seam the billing issue implements; until then
+they read the interim `course_purchase` and `subscription_access` records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import exists, select
+
+from app.core.models import utcnow
+from app.core.targets import is_admin
+from app.courses.models import Course, CoursePurchase, Enrollment, SubscriptionAccess, course_instructor
+from app.extensions import db
+from app.lookups.services import lookup_id
+
+OPEN_STATUSES = ("active", "completed")
+
+
+def _user_id(user: Any) -> int | None:
+    if user is None or not getattr(user, "is_authenticated", True):
+        return None
+    return getattr(user, "id", None)
+
+
+def has_purchased(user_id: int, course_id: int) -> bool:
+    """True when the user bought the course (lifetime access)."""
+    return bool(
+        db.session.scalar(
+            select(exists().where(CoursePurchase.user_id == user_id, CoursePurchase.course_id == course_id))
+        )
+    )
+
+
+def has_active_subscription(user_id: int) -> bool:
+    """True while the user holds a subscription that grants course access."""
+    now = utcnow()
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    SubscriptionAccess.user_id == user_id,
+                    SubscriptionAccess.starts_at <= now,
+                    SubscriptionAccess.ends_at > now,
+                )
+            )
+        )
+    )
+
+
+def is_instructor(user: Any, course: Course | int) -> bool:
+    """True when the user teaches the course."""
+    user_id = _user_id(user)
+    if user_id is None:
+        return False
+    course_id = course if isinstance(course, int) else course.id
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    course_instructor.c.course_id == course_id, course_instructor.c.user_id == user_id
+                )
+            )
+        )
+    )
+
+
+def can_manage(user: Any, course: Course) -> bool:
+    """Admins and the course's instructors change a course and everything in it."""
+    return is_admin(user) or is_instructor(user, course)
+
+
+def enrollment_of(user_id: int, course_id: int) -> Enrollment | None:
+    """The user's enrolment in the course (any status), or None."""
+    return db.session.scalar(
+        select(Enrollment).where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
+    )
+
+
+def enrollment_grants_access(enrollment: Enrollment | None, course: Course) -> bool:
+    """An open enrolment grants access: purchases forever, subscriptions while one is active."""
+    if enrollment is None:
+        return False
+    open_ids = {lookup_id("enrollment_status", code) for code in OPEN_STATUSES}
+    if enrollment.status_id not in open_ids:
+        return False
+    if enrollment.enrollment_type_id == lookup_id("enrollment_type", "purchase"):
+        return True
+    return course.included_in_subscription and has_active_subscription(enrollment.user_id)
+
+
+def can_access(user: Any, course: Course) -> bool:
+    """The entitlement rule, used everywhere a course's content, resources or notes are served."""
+    user_id = _user_id(user)
+    if user_id is None or course is None or course.is_deleted:
+        return False
+    if can_manage(user, course):
+        return True
+    return enrollment_grants_access(enrollment_of(user_id, course.id), course)
+
+
+def is_listed(course: Course) -> bool:
+    """True for a course anyone may find: published and public."""
+    return course.status_id == lookup_id("course_status", "published") and course.visibility_id == lookup_id(
+        "course_visibility", "public"
+    )
+
+
+def can_see_course(user: Any, course: Course) -> bool:
+    """Its public page: listed courses for everyone, others for those with access."""
+    return is_listed(course) or can_access(user, course)

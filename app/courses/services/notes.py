@@ -1,0 +1,215 @@
+"""Notes: private, public (everyone enrolled) or instructors-only, enforced in every query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, or_, select, update
+
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.html import plain_text
+from app.core.models import utcnow
+from app.core.targets import is_admin
+from app.courses.models import Course, CourseSection, Lesson, Note, NoteLike, NoteRevision
+from app.courses.services.access import can_access, can_manage
+from app.courses.services.catalog import courses_taught_by
+from app.extensions import db
+from app.lookups.services import lookup_id, require_lookup_id
+
+NOTE_TARGETS: dict[str, type] = {"course": Course, "course_section": CourseSection, "lesson": Lesson}
+COLORS = ("yellow", "green", "blue", "pink", "purple", "orange", "gray")
+MAX_NOTE_LENGTH = 20_000
+
+
+def _visibility(code: str) -> int:
+    return require_lookup_id("note_visibility", code)
+
+
+def note_course(target_type: str, target_id: int) -> Course:
+    """The course a note target belongs to, or NotFound."""
+    model = NOTE_TARGETS.get(target_type)
+    target = db.session.get(model, target_id) if model else None
+    if target is None:
+        raise NotFound(_("Notes can be written on courses, sections and lessons only."))
+    return target if isinstance(target, Course) else target.course
+
+
+def visible_notes(user: Any) -> Select[Any]:
+    """Notes the user may read: own; public ones of courses they can open; instructors-only ones of
+    courses they teach. Admins read every note except other people's private ones."""
+    user_id = getattr(user, "id", None)
+    own = Note.user_id == user_id
+    public_id, staff_id = (
+        lookup_id("note_visibility", "public"),
+        lookup_id("note_visibility", "instructors_only"),
+    )
+    if is_admin(user):
+        return select(Note).where(or_(own, Note.visibility_id.in_([public_id, staff_id])))
+    taught = courses_taught_by(user_id)
+    from app.courses.models import Enrollment
+
+    open_statuses = [lookup_id("enrollment_status", "active"), lookup_id("enrollment_status", "completed")]
+    enrolled = select(Enrollment.course_id).where(
+        Enrollment.user_id == user_id, Enrollment.status_id.in_(open_statuses)
+    )
+    return select(Note).where(
+        or_(
+            own,
+            and_(
+                Note.visibility_id == public_id, or_(Note.course_id.in_(enrolled), Note.course_id.in_(taught))
+            ),
+            and_(Note.visibility_id == staff_id, Note.course_id.in_(taught)),
+        )
+    )
+
+
+def can_read_note(user: Any, note: Note) -> bool:
+    """The visibility rule for one note (the same rule as `visible_notes`, plus live entitlement)."""
+    if note.user_id == getattr(user, "id", None):
+        return True
+    code = note.visibility.code
+    if code == "public":
+        return is_admin(user) or can_access(user, note.course)
+    if code == "instructors_only":
+        return can_manage(user, note.course)
+    return False
+
+
+def get_note(user: Any, note_id: int) -> Note:
+    """A note the user may read, or NotFound (other people's private notes do not exist for them)."""
+    note = db.session.get(Note, note_id)
+    if note is None or not can_read_note(user, note):
+        raise NotFound(_("No such note."))
+    return note
+
+
+def _clean_fields(body: str | None, color: str | None, visibility: str | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if body is not None:
+        if not plain_text(body) and "<img" not in body:
+            raise Invalid(_("A note cannot be empty."), {"body": [_("Required.")]})
+        if len(body) > MAX_NOTE_LENGTH:
+            raise Invalid(
+                _("A note is limited to %(n)d characters.", n=MAX_NOTE_LENGTH), {"body": ["too long"]}
+            )
+        fields["body"] = body
+    if color is not None:
+        if color not in COLORS:
+            raise Invalid(_("Unknown colour."), {"color": list(COLORS)})
+        fields["color"] = color
+    if visibility is not None:
+        if lookup_id("note_visibility", visibility) is None:
+            raise Invalid(_("Unknown visibility."), {"visibility": ["private", "public", "instructors_only"]})
+        fields["visibility_id"] = _visibility(visibility)
+    return fields
+
+
+def create_note(
+    user: Any,
+    target_type: str,
+    target_id: int,
+    body: str,
+    *,
+    visibility: str = "private",
+    color: str = "yellow",
+    is_pinned: bool = False,
+) -> Note:
+    """Write a note on something of a course the user can open."""
+    course = note_course(target_type, target_id)
+    if not can_access(user, course):
+        raise Forbidden(_("Enrol in this course to write notes."))
+    fields = _clean_fields(body, color, visibility)
+    note = Note(
+        user_id=user.id,
+        course_id=course.id,
+        target_type=target_type,
+        target_id=target_id,
+        is_pinned=bool(is_pinned),
+        **fields,
+    )
+    db.session.add(note)
+    db.session.commit()
+    return note
+
+
+def update_note(user: Any, note: Note, **changes: Any) -> Note:
+    """The author edits a note; the previous text is kept in its history."""
+    if note.user_id != getattr(user, "id", None):
+        raise Forbidden(_("Only the author can change a note."))
+    fields = _clean_fields(changes.get("body"), changes.get("color"), changes.get("visibility"))
+    for flag in ("is_pinned", "is_archived"):
+        if changes.get(flag) is not None:
+            fields[flag] = bool(changes[flag])
+    if any(k in fields and fields[k] != getattr(note, k) for k in ("body", "visibility_id", "color")):
+        db.session.add(
+            NoteRevision(
+                note_id=note.id,
+                body=note.body,
+                visibility_id=note.visibility_id,
+                color=note.color,
+                edited_at=utcnow(),
+            )
+        )
+    for key, value in fields.items():
+        setattr(note, key, value)
+    db.session.commit()
+    return note
+
+
+def delete_note(user: Any, note: Note) -> None:
+    """The author (or the course's staff, for moderation) deletes a note: a soft delete."""
+    if note.user_id != getattr(user, "id", None) and not (
+        note.visibility.code != "private" and can_manage(user, note.course)
+    ):
+        raise Forbidden(_("Only the author can delete a note."))
+    note.is_deleted, note.deleted_at = True, utcnow()
+    db.session.commit()
+
+
+def note_history(user: Any, note: Note) -> list[NoteRevision]:
+    """Earlier versions of a note, newest first: for its author only."""
+    if note.user_id != getattr(user, "id", None):
+        raise Forbidden(_("Only the author sees a note's history."))
+    return list(note.revisions)
+
+
+def _like_of(user: Any, note: Note) -> NoteLike | None:
+    return db.session.scalar(
+        select(NoteLike)
+        .where(NoteLike.note_id == note.id, NoteLike.user_id == user.id)
+        .execution_options(include_deleted=True)
+    )
+
+
+def like_note(user: Any, note: Note) -> Note:
+    """Like a public note once (the author cannot like their own)."""
+    if note.visibility.code != "public" or not can_read_note(user, note):
+        raise Forbidden(_("Only public notes can be liked."))
+    if note.user_id == user.id:
+        raise Invalid(_("You cannot like your own note."))
+    like = _like_of(user, note)
+    if like is not None and not like.is_deleted:
+        raise Conflict(_("You already like this note."))
+    if like is None:
+        db.session.add(NoteLike(note_id=note.id, user_id=user.id))
+    else:
+        like.is_deleted, like.deleted_at = False, None
+    db.session.execute(update(Note).where(Note.id == note.id).values(like_count=Note.like_count + 1))
+    db.session.commit()
+    db.session.refresh(note)
+    return note
+
+
+def unlike_note(user: Any, note: Note) -> Note:
+    """Take a like back."""
+    if not can_read_note(user, note):
+        raise NotFound(_("No such note."))
+    like = _like_of(user, note)
+    if like is None or like.is_deleted:
+        raise Conflict(_("You do not like this note."))
+    like.is_deleted, like.deleted_at = True, utcnow()
+    db.session.execute(update(Note).where(Note.id == note.id).values(like_count=Note.like_count - 1))
+    db.session.commit()
+    db.session.refresh(note)
+    return note

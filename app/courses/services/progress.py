@@ -1,0 +1,203 @@
+"""Progress: lesson completion (manual and automatic), bounded time tracking, course completion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.core.errors import Forbidden
+from app.core.models import utcnow
+from app.courses.models import Course, Enrollment, Lesson, LessonProgress
+from app.courses.services.access import can_access, can_manage, can_see_course, enrollment_of
+from app.courses.services.catalog import ordered_lessons
+from app.extensions import db
+from app.lookups.services import lookup_id, require_lookup_id
+
+# Extra completion rules (the assessments module adds "quizzes passed", "minimum grade"...).
+CompletionRule = Callable[[int, Course], bool]
+COMPLETION_RULES: list[CompletionRule] = []
+AUTO_COMPLETE_ON_OPEN = ("text", "document", "embed")
+
+
+def _heartbeat_interval() -> int:
+    return int(current_app.config.get("HEARTBEAT_INTERVAL_SECONDS", 30))
+
+
+def can_open_lesson(user: Any, lesson: Lesson) -> bool:
+    """Entitled users open every lesson; anyone who sees the course opens its free previews."""
+    course = lesson.course
+    return can_access(user, course) or (lesson.is_free_preview and can_see_course(user, course))
+
+
+def completed_lesson_ids(user_id: int, course_id: int) -> set[int]:
+    """Ids of the lessons of a course the user has completed."""
+    return set(
+        db.session.scalars(
+            select(LessonProgress.lesson_id).where(
+                LessonProgress.user_id == user_id,
+                LessonProgress.course_id == course_id,
+                LessonProgress.completed_at.is_not(None),
+            )
+        )
+    )
+
+
+def locked_lesson_ids(user: Any, course: Course, lessons: list[Lesson] | None = None) -> set[int]:
+    """Lessons a sequential course keeps closed until the required lessons before them are done."""
+    if not course.sequential or can_manage(user, course):
+        return set()
+    lessons = lessons if lessons is not None else ordered_lessons(course.id)
+    done = completed_lesson_ids(user.id, course.id)
+    locked, blocked = set(), False
+    for lesson in lessons:
+        if blocked:
+            locked.add(lesson.id)
+        elif lesson.is_required and lesson.id not in done:
+            blocked = True  # this one is open; everything after it waits
+    return locked
+
+
+def require_open_lesson(user: Any, lesson: Lesson) -> None:
+    """Forbidden unless the user may open the lesson now (entitlement and sequencing)."""
+    if not can_open_lesson(user, lesson):
+        raise Forbidden(_("Enrol in this course to open this lesson."))
+    if lesson.id in locked_lesson_ids(user, lesson.course):
+        raise Forbidden(_("Complete the previous lessons first."))
+
+
+def _progress_row(user_id: int, lesson: Lesson) -> LessonProgress:
+    row = db.session.scalar(
+        select(LessonProgress)
+        .where(LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson.id)
+        .with_for_update()
+    )
+    if row is None:
+        row = LessonProgress(user_id=user_id, lesson_id=lesson.id, course_id=lesson.course_id)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def _refresh_course_progress(enrollment: Enrollment, course: Course) -> None:
+    required = set(
+        db.session.scalars(
+            select(Lesson.id).where(Lesson.course_id == course.id, Lesson.is_required.is_(True))
+        )
+    )
+    done = completed_lesson_ids(enrollment.user_id, course.id) & required
+    enrollment.progress_percent = int(100 * len(done) / len(required)) if required else 0
+    finished = bool(required) and done == required
+    if finished and all(rule(enrollment.user_id, course) for rule in COMPLETION_RULES):
+        if enrollment.completed_at is None:
+            enrollment.completed_at = utcnow()
+        if enrollment.status_id == lookup_id("enrollment_status", "active"):
+            enrollment.status_id = require_lookup_id("enrollment_status", "completed")
+
+
+def complete_lesson(user: Any, lesson: Lesson) -> LessonProgress:
+    """Mark a lesson done for an enrolled learner and update the course's progress."""
+    require_open_lesson(user, lesson)
+    enrollment = enrollment_of(user.id, lesson.course_id)
+    if enrollment is None:
+        raise Forbidden(_("Enrol in this course to track your progress."))
+    row = _progress_row(user.id, lesson)
+    if row.completed_at is None:
+        row.completed_at = utcnow()
+    _refresh_course_progress(enrollment, lesson.course)
+    db.session.commit()
+    return row
+
+
+def open_lesson(user: Any, lesson: Lesson) -> LessonProgress | None:
+    """The player opened a lesson: remember it, and complete text and documents on opening."""
+    require_open_lesson(user, lesson)
+    enrollment = enrollment_of(user.id, lesson.course_id)
+    if enrollment is None or not can_access(user, lesson.course):
+        return None
+    enrollment.last_accessed_at = enrollment.last_accessed_at or utcnow()
+    if lesson.content_type.code in AUTO_COMPLETE_ON_OPEN:
+        return complete_lesson(user, lesson)
+    db.session.commit()
+    return None
+
+
+@dataclass
+class HeartbeatResult:
+    """What one heartbeat changed."""
+
+    credited_seconds: int
+    lesson_seconds: int
+    course_seconds: int
+    completed: bool
+
+
+def _elapsed(since: datetime | None, now: datetime, gap: int) -> int:
+    if since is None:
+        return 0
+    seconds = int((now - since).total_seconds())
+    return seconds if 0 < seconds <= gap else 0
+
+
+def heartbeat(
+    user: Any,
+    lesson: Lesson,
+    *,
+    active: bool = True,
+    position: int | None = None,
+    duration: int | None = None,
+    ended: bool = False,
+) -> HeartbeatResult:
+    """Credit the time since the previous beat, bounded so that time can never be inflated.
+
+    A beat credits only real time since the learner's previous beat in the same course (so parallel
+    tabs and replayed requests add nothing), only while the player reports activity, never more than
+    a gap of three intervals (a tab left asleep restarts the clock), and a lesson with a duration
+    never collects more than four times it. A video that reaches its end completes the lesson.
+    """
+    require_open_lesson(user, lesson)
+    enrollment = db.session.scalar(
+        select(Enrollment)
+        .where(Enrollment.user_id == user.id, Enrollment.course_id == lesson.course_id)
+        .with_for_update()
+    )
+    if enrollment is None or not can_access(user, lesson.course):
+        return HeartbeatResult(0, 0, 0, False)  # previews and staff are not tracked
+    now = utcnow()
+    gap = 3 * _heartbeat_interval()
+    row = _progress_row(user.id, lesson)
+    credit = min(_elapsed(row.last_heartbeat_at, now, gap), _elapsed(enrollment.last_accessed_at, now, gap))
+    if not active:
+        credit = 0
+    if lesson.duration_minutes:
+        credit = max(0, min(credit, 4 * 60 * lesson.duration_minutes - row.time_spent_seconds))
+    row.last_heartbeat_at = enrollment.last_accessed_at = now
+    row.time_spent_seconds += credit
+    enrollment.time_spent_seconds += credit
+    if position is not None:
+        row.video_position_seconds = max(0, int(position))
+    finished_video = ended or (position is not None and duration and position >= 0.95 * duration)
+    completed = row.completed_at is not None
+    if finished_video and not completed and lesson.content_type.code == "video":
+        row.completed_at = now
+        _refresh_course_progress(enrollment, lesson.course)
+        completed = True
+    db.session.commit()
+    return HeartbeatResult(credit, row.time_spent_seconds, enrollment.time_spent_seconds, completed)
+
+
+def course_time_spent(course_id: int) -> int:
+    """Seconds every learner together spent in a course."""
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(Enrollment.time_spent_seconds), 0)).where(
+                Enrollment.course_id == course_id
+            )
+        )
+        or 0
+    )
