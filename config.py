@@ -48,6 +48,9 @@ class Config:
     }
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "512")) * 1024 * 1024
     CLAMD_SOCKET = os.environ.get("CLAMD_SOCKET") or None
+    # Courses: how often the lesson player reports time spent, and how often lapsed
+    # subscription enrolments are expired (access itself is checked live on every request).
+    HEARTBEAT_INTERVAL_SECONDS = int(os.environ.get("HEARTBEAT_INTERVAL_SECONDS", "30"))
 
     # Mail
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")

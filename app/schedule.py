@@ -20,6 +20,11 @@ SCHEDULE: list[tuple[str, str, str]] = [
         os.environ.get("MEDIA_CLEANUP_CRON", "*/30 * * * *"),
         "low",
     ),
+    (
+        "app.courses.tasks.expire_subscription_enrollments",
+        os.environ.get("ENROLLMENT_EXPIRY_CRON", "*/15 * * * *"),
+        "default",
+    ),
 ]
 
 for task_path, expression, queue_name in SCHEDULE:

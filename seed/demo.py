@@ -1,4 +1,4 @@
-"""Bilingual demo content: one user per role (idempotent; passwords shown once on creation)."""
+"""Bilingual demo content: one user per role and a few courses (idempotent; passwords shown once)."""
 
 from __future__ import annotations
 
@@ -48,4 +48,6 @@ def seed_demo() -> dict[str, Any]:
             user.locale, user.timezone, user.status_id = locale, tz, active
             db.session.commit()
             passwords[username] = password
-    return {"passwords": passwords}
+    from seed.demo_courses import seed_demo_courses
+
+    return {"passwords": passwords, "courses": seed_demo_courses()}

@@ -14,19 +14,20 @@ from sqlalchemy.orm import Session
 
 from app.core.html import sanitize_html
 from app.core.models import utcnow
+from app.core.search_text import normalize_search
 from app.courses.models import Course, CourseSlug, LessonContent, Note
 
 RICH_TEXT_FIELDS: dict[type, tuple[str, ...]] = {Course: ("description",), LessonContent: ("body",)}
 
 
 def course_search_text(course: Course) -> str:
-    """What the catalog search matches: titles, subtitles and tags in every language."""
+    """What the catalog search matches: titles, subtitles and tags in every language, normalised."""
     parts: list[str] = []
     for fields in (course.translations or {}).values():
         parts += [str(fields.get("title") or ""), str(fields.get("subtitle") or "")]
     parts += [str(tag) for tag in course.tags or []]
     parts.append(course.slug or "")
-    return " ".join(p for p in parts if p).lower()
+    return normalize_search(" ".join(p for p in parts if p))
 
 
 def _sanitize_translations(obj: Any, fields: tuple[str, ...]) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.models import utcnow
+from app.core.search_text import normalize_search
 from app.core.slugs import is_valid_slug, slugify
 from app.core.targets import is_admin
 from app.courses.models import Course, CourseSection, CourseSlug, Lesson, course_instructor
@@ -236,7 +237,7 @@ def catalog_query(
         Course.status_id == lookup_id("course_status", "published"),
         Course.visibility_id == lookup_id("course_visibility", "public"),
     )
-    for word in (search or "").lower().split()[:8]:
+    for word in normalize_search(search).split()[:8]:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Course.search_text.like(f"%{escaped}%", escape="\\"))
     if category:
