@@ -51,6 +51,12 @@ class Config:
     # Courses: how often the lesson player reports time spent, and how often lapsed
     # subscription enrolments are expired (access itself is checked live on every request).
     HEARTBEAT_INTERVAL_SECONDS = int(os.environ.get("HEARTBEAT_INTERVAL_SECONDS", "30"))
+    # Hosts whose players lessons may embed (external videos and embeds), for the CSP's frame-src.
+    EMBED_FRAME_SOURCES = env_list("EMBED_FRAME_SOURCES") or [
+        "https://www.youtube-nocookie.com",
+        "https://www.youtube.com",
+        "https://player.vimeo.com",
+    ]
 
     # Mail
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")

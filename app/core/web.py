@@ -6,7 +6,7 @@ import re
 import secrets
 import uuid
 
-from flask import Flask, Response, g, has_app_context, request
+from flask import Flask, Response, current_app, g, has_app_context, request
 from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -22,6 +22,7 @@ def csp_nonce() -> str:
 
 
 def _content_security_policy(nonce: str) -> str:
+    frames = " ".join(current_app.config.get("EMBED_FRAME_SOURCES", []))
     return "; ".join(
         [
             "default-src 'self'",
@@ -30,6 +31,7 @@ def _content_security_policy(nonce: str) -> str:
             "img-src 'self' data: blob:",
             "font-src 'self' data:",
             "connect-src 'self' ws: wss:",
+            f"frame-src 'self' {frames}".strip(),
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",

@@ -3,6 +3,7 @@
 from typing import Any
 
 from flask_appbuilder import AppBuilder
+from flask_babel import lazy_gettext as _l
 
 
 def _register_targets() -> None:
@@ -37,5 +38,61 @@ def _register_targets() -> None:
 def register(appbuilder: AppBuilder) -> None:
     """Add the course screens and APIs, and register courses, sections and lessons as targets."""
     from app.courses import listeners  # noqa: F401  (derived data kept on flush)
+    from app.courses.api import CourseApi, CourseResourceApi, CourseSectionApi, LessonApi, LessonContentApi
+    from app.courses.api_learning import (
+        CoursePurchaseApi,
+        EnrollmentApi,
+        LessonProgressApi,
+        NoteApi,
+        SubscriptionAccessApi,
+    )
+    from app.courses.views import CourseAnalyticsView, CourseModelView
+    from app.courses.views_learning import (
+        CoursePurchaseModelView,
+        EnrollmentModelView,
+        NoteModelView,
+        SubscriptionAccessModelView,
+    )
+    from app.courses.views_structure import (
+        CourseResourceModelView,
+        CourseSectionModelView,
+        LessonContentModelView,
+        LessonModelView,
+    )
 
     _register_targets()
+    category = {"category": "Courses", "category_label": _l("Courses"), "category_icon": "fa-graduation-cap"}
+    screens = (
+        (CourseModelView, "Courses", _l("Courses"), "fa-book"),
+        (CourseSectionModelView, "Course Sections", _l("Sections"), "fa-list-ol"),
+        (LessonModelView, "Lessons", _l("Lessons"), "fa-chalkboard-teacher"),
+        (LessonContentModelView, "Lesson Content", _l("Lesson content"), "fa-file-video"),
+        (CourseResourceModelView, "Course Resources", _l("Resources"), "fa-paperclip"),
+        (EnrollmentModelView, "Enrollments", _l("Enrolments"), "fa-user-graduate"),
+        (NoteModelView, "Notes", _l("Notes"), "fa-sticky-note"),
+        (CourseAnalyticsView, "Course Analytics", _l("Analytics"), "fa-chart-line"),
+        (CoursePurchaseModelView, "Course Purchases", _l("Course purchases"), "fa-receipt"),
+        (SubscriptionAccessModelView, "Subscription Access", _l("Subscription access"), "fa-id-card"),
+    )
+    for view, name, label, icon in screens:
+        appbuilder.add_view(view, name, label=label, icon=icon, **category)
+    appbuilder.add_link(
+        "Enrol students",
+        label=_l("Enrol students"),
+        href="/enrollmentmodelview/enroll/",
+        icon="fa-user-plus",
+        category="Courses",
+    )
+    for api in (
+        CourseApi,
+        CourseSectionApi,
+        LessonApi,
+        LessonContentApi,
+        CourseResourceApi,
+        EnrollmentApi,
+        LessonProgressApi,
+        NoteApi,
+        CoursePurchaseApi,
+        SubscriptionAccessApi,
+    ):
+        appbuilder.add_api(api)

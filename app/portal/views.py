@@ -1,4 +1,4 @@
-"""Portal routes: the public home page for now; later modules add catalog, player, ..."""
+"""Portal routes: the public home page; course pages are in `app.portal.courses`."""
 
 from __future__ import annotations
 
@@ -11,3 +11,6 @@ portal = Blueprint("portal", __name__, template_folder="templates")
 def home() -> str:
     """The public landing page."""
     return render_template("portal/home.html")
+
+
+from app.portal import courses  # noqa: E402, F401  (course routes live on the same blueprint)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, or_, select
 
 from app.core.models import utcnow
 from app.core.targets import is_admin
@@ -88,7 +88,31 @@ def enrollment_grants_access(enrollment: Enrollment | None, course: Course) -> b
         return False
     if enrollment.enrollment_type_id == lookup_id("enrollment_type", "purchase"):
         return True
-    return course.included_in_subscription and has_active_subscription(enrollment.user_id)
+    if course.included_in_subscription and has_active_subscription(enrollment.user_id):
+        return True
+    # A subscriber who bought the course (billing records the purchase) keeps it for life.
+    return has_purchased(enrollment.user_id, enrollment.course_id)
+
+
+def accessible_course_ids(user_id: int | None) -> Select[Any]:
+    """Ids of the courses the user's enrolments open (`enrollment_grants_access` as SQL, for filters).
+
+    Staff rights (admin, the course's instructors) are not included: callers add them.
+    """
+    open_ids = [lookup_id("enrollment_status", code) for code in OPEN_STATUSES]
+    grants = [
+        Enrollment.enrollment_type_id == lookup_id("enrollment_type", "purchase"),
+        exists().where(
+            CoursePurchase.user_id == Enrollment.user_id, CoursePurchase.course_id == Enrollment.course_id
+        ),
+    ]
+    if user_id is not None and has_active_subscription(user_id):
+        grants.append(Course.included_in_subscription.is_(True))
+    return (
+        select(Enrollment.course_id)
+        .join(Course, Course.id == Enrollment.course_id)
+        .where(Enrollment.user_id == user_id, Enrollment.status_id.in_(open_ids), or_(*grants))
+    )
 
 
 def can_access(user: Any, course: Course) -> bool:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, func, or_, select, update
+from sqlalchemy import Select, exists, false, func, select, update
 from sqlalchemy.orm import selectinload
 
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -42,8 +42,15 @@ def check_slug(slug: str, course_id: int | None = None) -> str:
     """The slug if it is well formed and not used by another course (now or before)."""
     if not is_valid_slug(slug):
         raise Invalid(_("Use lower-case letters, digits and hyphens in the address."), {"slug": [slug]})
-    other = db.session.scalar(select(Course.id).where(Course.slug == slug, Course.id != (course_id or 0)))
-    old = db.session.scalar(select(CourseSlug.course_id).where(CourseSlug.slug == slug))
+    # Deleted courses too: their slugs still hold the unique index (and come back on restore).
+    other = db.session.scalar(
+        select(Course.id)
+        .where(Course.slug == slug, Course.id != (course_id or 0))
+        .execution_options(include_deleted=True)
+    )
+    old = db.session.scalar(
+        select(CourseSlug.course_id).where(CourseSlug.slug == slug).execution_options(include_deleted=True)
+    )
     if other is not None or (old is not None and old != course_id):
         raise Conflict(_("Another course already uses this address."), {"slug": [slug]})
     return slug
@@ -69,7 +76,9 @@ def prepare_course(course: Course, user: Any) -> None:
     if not title:
         raise Invalid(_("A course needs a title."), {"title_en": [_("A course needs a title.")]})
     course.slug = check_slug(course.slug, course.id) if course.slug else unique_slug(title, course.id)
-    if course.price is None or Decimal(course.price) < 0:
+    if course.price is None:
+        course.price = Decimal("0")  # no price given: a free course
+    if Decimal(course.price) < 0:
         raise Invalid(_("The price cannot be negative."), {"price": [str(course.price)]})
     course.currency = (course.currency or "USD").upper()
     course.status_id = course.status_id or require_lookup_id("course_status", "draft")
@@ -240,10 +249,13 @@ def catalog_query(
     for word in normalize_search(search).split()[:8]:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Course.search_text.like(f"%{escaped}%", escape="\\"))
+    # An unknown code matches nothing (comparing with None would list the courses without one).
     if category:
-        query = query.where(Course.category_id == lookup_id("course_categories", category))
+        category_id = lookup_id("course_categories", category)
+        query = query.where(Course.category_id == category_id if category_id is not None else false())
     if level:
-        query = query.where(Course.level_id == lookup_id("course_levels", level))
+        level_id = lookup_id("course_levels", level)
+        query = query.where(Course.level_id == level_id if level_id is not None else false())
     if price == "free":
         query = query.where(Course.price == 0)
     elif price == "paid":
@@ -251,7 +263,7 @@ def catalog_query(
     if in_my_plan:
         user_id = getattr(user, "id", None)
         subscribed = user_id is not None and has_active_subscription(user_id)
-        query = query.where(Course.included_in_subscription.is_(True) if subscribed else or_(False))
+        query = query.where(Course.included_in_subscription.is_(True) if subscribed else false())
     return query
 
 
@@ -264,7 +276,9 @@ def catalog(page: int = 1, page_size: int = 12, **filters: Any) -> CatalogPage:
     items = list(
         db.session.scalars(
             query.options(selectinload(Course.level), selectinload(Course.category))
-            .order_by(Course.published_at.desc().nullslast(), Course.id.desc())
+            # Plain DESC (published courses always have published_at): ix_course_catalog serves the
+            # order, where NULLS LAST made PostgreSQL sort every listed course (100k: 0.1 ms vs 100 ms).
+            .order_by(Course.published_at.desc(), Course.id.desc())
             .offset((page - 1) * page_size)
             .limit(page_size)
         )

@@ -46,10 +46,12 @@ def _type(code: str) -> int:
 def missing_prerequisites(user_id: int, course: Course) -> list[Course]:
     """Required courses the user has not completed."""
     completed = _status("completed")
+    # Finished once is enough: a completed course whose subscription enrolment expired still counts.
     done = set(
         db.session.scalars(
             select(Enrollment.course_id).where(
-                Enrollment.user_id == user_id, Enrollment.status_id == completed
+                Enrollment.user_id == user_id,
+                or_(Enrollment.status_id == completed, Enrollment.completed_at.is_not(None)),
             )
         )
     )
@@ -70,13 +72,22 @@ def _upsert(user: LmsUser, course: Course, type_code: str, source: str, by: Any)
         select(Enrollment)
         .where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
         .execution_options(include_deleted=True)
-        .with_for_update()
+        .with_for_update(of=Enrollment)
     )
     now = utcnow()
     if enrollment is not None and enrollment_grants_access(enrollment, course) and not enrollment.is_deleted:
         raise Conflict(_("%(user)s is already enrolled in this course.", user=user.username))
+    type_id, active_id, completed_id = _type(type_code), _status("active"), _status("completed")
     if enrollment is None:
-        enrollment = Enrollment(user_id=user.id, course_id=course.id, enrolled_at=now)
+        # Every NOT NULL column is set before the row joins the session: the counter UPDATE below
+        # autoflushes it.
+        enrollment = Enrollment(
+            user_id=user.id,
+            course_id=course.id,
+            enrolled_at=now,
+            enrollment_type_id=type_id,
+            status_id=active_id,
+        )
         db.session.add(enrollment)
         db.session.execute(
             update(Course).where(Course.id == course.id).values(enrollment_count=Course.enrollment_count + 1)
@@ -84,8 +95,8 @@ def _upsert(user: LmsUser, course: Course, type_code: str, source: str, by: Any)
     else:  # back after a drop, an expiry or a deletion: the progress made before is still there
         enrollment.is_deleted, enrollment.deleted_at = False, None
         enrollment.enrolled_at, enrollment.ended_at = now, None
-    enrollment.enrollment_type_id = _type(type_code)
-    enrollment.status_id = _status("completed" if enrollment.completed_at else "active")
+    enrollment.enrollment_type_id = type_id
+    enrollment.status_id = completed_id if enrollment.completed_at else active_id
     enrollment.source = source
     enrollment.enrolled_by_id = getattr(by, "id", None)
     return enrollment
@@ -159,20 +170,28 @@ def enroll_from_csv(course: Course, data: bytes, by: Any) -> CsvReport:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid(_("The file must be UTF-8 text."), {"file": [_("Not UTF-8.")]}) from None
+    if "\x00" in text:  # PostgreSQL refuses NUL in text, and no e-mail contains one
+        raise Invalid(_("The file is not a CSV text file."), {"file": [_("Binary content.")]})
     reader = csv.DictReader(io.StringIO(text))
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
-    column = "email" if "email" in headers else "username" if "username" in headers else None
-    if column is None:
-        raise Invalid(_("The file needs an 'email' or 'username' column."), {"file": [",".join(headers)]})
-    reader.fieldnames = headers
-    report, seen = CsvReport(), set()
-    rows = list(reader)
-    if len(rows) > CSV_MAX_ROWS:
-        raise Invalid(_("At most %(n)d rows per file.", n=CSV_MAX_ROWS), {"file": [str(len(rows))]})
+    try:
+        headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+        column = "email" if "email" in headers else "username" if "username" in headers else None
+        if column is None:
+            raise Invalid(_("The file needs an 'email' or 'username' column."), {"file": [",".join(headers)]})
+        reader.fieldnames = headers
+        # Each row with its line in the file (the reader skips blank lines), for the report.
+        rows: list[tuple[int, dict[str, Any]]] = []
+        for row in reader:
+            rows.append((reader.line_num, row))
+            if len(rows) > CSV_MAX_ROWS:
+                raise Invalid(_("At most %(n)d rows per file.", n=CSV_MAX_ROWS), {"file": [str(len(rows))]})
+    except csv.Error as error:
+        raise Invalid(_("The file is not a valid CSV file."), {"file": [str(error)]}) from None
     if not rows:
         raise Invalid(_("The file has no rows."), {"file": [_("Empty.")]})
+    report, seen = CsvReport(), set()
     accepted_users: list[LmsUser] = []
-    for line, row in enumerate(rows, start=2):
+    for line, row in rows:
         identifier = (row.get(column) or "").strip()
         entry = {"line": line, column: identifier}
         user = _find_user(identifier) if identifier else None
@@ -218,7 +237,10 @@ def expire_subscription_enrollments(user_id: int | None = None) -> int:
         query = query.where(Enrollment.user_id == user_id)
     expired = 0
     with system_actor("expire_subscription_enrollments"):
-        for enrollment in db.session.scalars(query.with_for_update(skip_locked=True)):
+        for enrollment in db.session.scalars(query.with_for_update(of=Enrollment, skip_locked=True)):
+            if has_purchased(enrollment.user_id, enrollment.course_id):
+                enrollment.enrollment_type_id = _type("purchase")  # bought meanwhile: kept for life
+                continue
             enrollment.status_id = _status("expired")
             enrollment.ended_at = now
             expired += 1

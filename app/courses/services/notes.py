@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, or_, select, update
 
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
-from app.core.html import plain_text
+from app.core.html import plain_text, sanitize_html
 from app.core.models import utcnow
 from app.core.targets import is_admin
 from app.courses.models import Course, CourseSection, Lesson, Note, NoteLike, NoteRevision
-from app.courses.services.access import can_access, can_manage
+from app.courses.services.access import accessible_course_ids, can_access, can_manage
 from app.courses.services.catalog import courses_taught_by
 from app.extensions import db
 from app.lookups.services import lookup_id, require_lookup_id
@@ -47,12 +47,9 @@ def visible_notes(user: Any) -> Select[Any]:
     if is_admin(user):
         return select(Note).where(or_(own, Note.visibility_id.in_([public_id, staff_id])))
     taught = courses_taught_by(user_id)
-    from app.courses.models import Enrollment
-
-    open_statuses = [lookup_id("enrollment_status", "active"), lookup_id("enrollment_status", "completed")]
-    enrolled = select(Enrollment.course_id).where(
-        Enrollment.user_id == user_id, Enrollment.status_id.in_(open_statuses)
-    )
+    # The same entitlement as `can_access`: an open enrolment of a subscriber whose subscription ended
+    # (not yet expired by the task), or of a course left out of the plan, opens nothing.
+    enrolled = accessible_course_ids(user_id)
     return select(Note).where(
         or_(
             own,
@@ -87,13 +84,14 @@ def get_note(user: Any, note_id: int) -> Note:
 def _clean_fields(body: str | None, color: str | None, visibility: str | None) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if body is not None:
-        if not plain_text(body) and "<img" not in body:
+        clean = sanitize_html(body)
+        if not plain_text(clean) and "<img" not in clean:  # nothing left once sanitized
             raise Invalid(_("A note cannot be empty."), {"body": [_("Required.")]})
         if len(body) > MAX_NOTE_LENGTH:
             raise Invalid(
                 _("A note is limited to %(n)d characters.", n=MAX_NOTE_LENGTH), {"body": ["too long"]}
             )
-        fields["body"] = body
+        fields["body"] = clean  # as stored, so that an unchanged text adds no revision
     if color is not None:
         if color not in COLORS:
             raise Invalid(_("Unknown colour."), {"color": list(COLORS)})
@@ -119,7 +117,7 @@ def create_note(
     course = note_course(target_type, target_id)
     if not can_access(user, course):
         raise Forbidden(_("Enrol in this course to write notes."))
-    fields = _clean_fields(body, color, visibility)
+    fields = _clean_fields(body or "", color, visibility)  # a missing body is an empty one
     note = Note(
         user_id=user.id,
         course_id=course.id,

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.core.errors import Forbidden
 from app.core.models import utcnow
 from app.courses.models import Course, Enrollment, Lesson, LessonProgress
-from app.courses.services.access import can_access, can_manage, can_see_course, enrollment_of
+from app.courses.services.access import _user_id, can_access, can_manage, can_see_course, enrollment_of
 from app.courses.services.catalog import ordered_lessons
 from app.extensions import db
 from app.lookups.services import lookup_id, require_lookup_id
@@ -52,8 +52,11 @@ def locked_lesson_ids(user: Any, course: Course, lessons: list[Lesson] | None = 
     """Lessons a sequential course keeps closed until the required lessons before them are done."""
     if not course.sequential or can_manage(user, course):
         return set()
+    user_id = _user_id(user)
+    if user_id is None:
+        return set()  # visitors open free previews only, which are never tracked nor locked
     lessons = lessons if lessons is not None else ordered_lessons(course.id)
-    done = completed_lesson_ids(user.id, course.id)
+    done = completed_lesson_ids(user_id, course.id)
     locked, blocked = set(), False
     for lesson in lessons:
         if blocked:
@@ -65,10 +68,21 @@ def locked_lesson_ids(user: Any, course: Course, lessons: list[Lesson] | None = 
 
 def require_open_lesson(user: Any, lesson: Lesson) -> None:
     """Forbidden unless the user may open the lesson now (entitlement and sequencing)."""
-    if not can_open_lesson(user, lesson):
+    if can_access(user, lesson.course):
+        if lesson.id in locked_lesson_ids(user, lesson.course):
+            raise Forbidden(_("Complete the previous lessons first."))
+        return
+    # A free preview: open to anyone who sees the course, untracked, so never held back by sequencing.
+    if not (lesson.is_free_preview and can_see_course(user, lesson.course)):
         raise Forbidden(_("Enrol in this course to open this lesson."))
-    if lesson.id in locked_lesson_ids(user, lesson.course):
-        raise Forbidden(_("Complete the previous lessons first."))
+
+
+def _tracked_enrollment(user: Any, lesson: Lesson) -> Enrollment | None:
+    """The enrolment progress is recorded on: an entitled learner's, never a visitor's or staff's."""
+    user_id = _user_id(user)
+    if user_id is None or not can_access(user, lesson.course):
+        return None
+    return enrollment_of(user_id, lesson.course_id)
 
 
 def _progress_row(user_id: int, lesson: Lesson) -> LessonProgress:
@@ -103,7 +117,7 @@ def _refresh_course_progress(enrollment: Enrollment, course: Course) -> None:
 def complete_lesson(user: Any, lesson: Lesson) -> LessonProgress:
     """Mark a lesson done for an enrolled learner and update the course's progress."""
     require_open_lesson(user, lesson)
-    enrollment = enrollment_of(user.id, lesson.course_id)
+    enrollment = _tracked_enrollment(user, lesson)
     if enrollment is None:
         raise Forbidden(_("Enrol in this course to track your progress."))
     row = _progress_row(user.id, lesson)
@@ -117,10 +131,11 @@ def complete_lesson(user: Any, lesson: Lesson) -> LessonProgress:
 def open_lesson(user: Any, lesson: Lesson) -> LessonProgress | None:
     """The player opened a lesson: remember it, and complete text and documents on opening."""
     require_open_lesson(user, lesson)
-    enrollment = enrollment_of(user.id, lesson.course_id)
-    if enrollment is None or not can_access(user, lesson.course):
+    enrollment = _tracked_enrollment(user, lesson)
+    if enrollment is None:
         return None
-    enrollment.last_accessed_at = enrollment.last_accessed_at or utcnow()
+    # Also the course clock of `heartbeat`: moving it forward can only lower what the next beat credits.
+    enrollment.last_accessed_at = utcnow()
     if lesson.content_type.code in AUTO_COMPLETE_ON_OPEN:
         return complete_lesson(user, lesson)
     db.session.commit()
@@ -161,13 +176,16 @@ def heartbeat(
     never collects more than four times it. A video that reaches its end completes the lesson.
     """
     require_open_lesson(user, lesson)
+    if _tracked_enrollment(user, lesson) is None:
+        return HeartbeatResult(0, 0, 0, False)  # visitors on previews and staff are not tracked
     enrollment = db.session.scalar(
         select(Enrollment)
         .where(Enrollment.user_id == user.id, Enrollment.course_id == lesson.course_id)
-        .with_for_update()
+        .with_for_update(of=Enrollment)
+        .execution_options(populate_existing=True)  # the locked row's counters, not a stale copy
     )
-    if enrollment is None or not can_access(user, lesson.course):
-        return HeartbeatResult(0, 0, 0, False)  # previews and staff are not tracked
+    if enrollment is None:
+        return HeartbeatResult(0, 0, 0, False)
     now = utcnow()
     gap = 3 * _heartbeat_interval()
     row = _progress_row(user.id, lesson)

@@ -1,0 +1,59 @@
+"""Universal engagement features: comments on any registered target (PRD 3.1.6, 3.3.5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_appbuilder import AppBuilder
+from flask_babel import lazy_gettext as _l
+
+
+def _register_course_scopes() -> None:
+    """Which course targets an instructor moderates, as SQL (for the back-office list)."""
+    from sqlalchemy import select
+
+    from app.courses.models import CourseResource, CourseSection, Lesson
+    from app.courses.services.catalog import courses_taught_by
+    from app.engagement.services import register_moderation_scope
+
+    def by_course(model: type) -> Any:
+        return lambda user_id: select(model.id).where(model.course_id.in_(courses_taught_by(user_id)))
+
+    register_moderation_scope("course", courses_taught_by)
+    register_moderation_scope("course_section", by_course(CourseSection))
+    register_moderation_scope("lesson", by_course(Lesson))
+    register_moderation_scope("course_resource", by_course(CourseResource))
+
+
+def _register_comment_target() -> None:
+    """Comments as a target of other universal features (reactions, reports, attachments)."""
+    from app.core.targets import register_target
+    from app.engagement import services
+    from app.engagement.models import Comment
+
+    register_target(
+        services.COMMENT_TARGET,
+        Comment,
+        can_view=services.can_read_comment,
+        can_edit=services.can_edit_comment,
+        can_moderate=services.can_moderate_comment,
+    )
+
+
+def register(appbuilder: AppBuilder) -> None:
+    """Add the comment moderation screen and the comment API; comments become a target."""
+    from app.engagement.api import CommentApi
+    from app.engagement.views import CommentModelView
+
+    _register_comment_target()
+    _register_course_scopes()
+    appbuilder.add_view(
+        CommentModelView,
+        "Comments",
+        label=_l("Comments"),
+        icon="fa-comments",
+        category="Content",
+        category_label=_l("Content"),
+        category_icon="fa-folder-open",
+    )
+    appbuilder.add_api(CommentApi)

@@ -1,0 +1,763 @@
+"""Portal course pages: catalog, course page, enrolment, lesson player, notes, comments, My learning.
+
+Routes only: every rule lives in `app.courses.services` (and `app.engagement.services` for comments).
+Forms post back and redirect with a flashed message; the player's heartbeat is a JSON endpoint.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_currency, format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.core.errors import AppError, NotFound
+from app.core.html import plain_text, sanitize_html
+from app.core.translations import LANGUAGES, current_language, translated
+from app.courses.models import Course, CourseResource, Enrollment, Lesson, LessonContent, Note
+from app.courses.models.notes import NoteLike
+from app.courses.services import access, progress
+from app.courses.services import enrollment as enrollment_service
+from app.courses.services import notes as notes_service
+from app.courses.services.catalog import catalog as catalog_page
+from app.courses.services.catalog import ordered_lessons, outline, record_view, resolve_slug
+from app.extensions import db
+from app.lookups.services import values_of
+from app.media import services as media_services
+from app.portal.views import portal
+
+PAGE_SIZE = 12
+COMMENTS_PAGE_SIZE = 20
+PRICE_FILTERS = ("free", "paid")
+NOTE_ACTIONS = ("pin", "unpin", "archive", "unarchive", "delete", "like", "unlike", "edit")
+OG_LOCALES = {"en": "en_US", "ar": "ar_AR"}
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+def _user() -> Any:
+    """The signed-in user object, or None for visitors (the services accept None)."""
+    if current_user and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
+def _login_redirect() -> Response:
+    return redirect(url_for("AuthDBView.login", next=request.full_path.rstrip("?")))
+
+
+def _safe_url(url: str | None) -> str | None:
+    """Only absolute https/http URLs make it into links and meta tags."""
+    if not url:
+        return None
+    parts = urlsplit(str(url).strip())
+    return str(url).strip() if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _https_url(url: str | None) -> str | None:
+    safe = _safe_url(url)
+    return safe if safe and safe.startswith("https://") else None
+
+
+def _media_link(media: Any, user: Any, *, inline: bool) -> str | None:
+    """A signed link to a file, or None when the user may not have it."""
+    if media is None:
+        return None
+    try:
+        return media_services.issue_link(media, user, inline=inline)
+    except AppError:
+        return None
+
+
+def _cover_url(course: Course, user: Any) -> str | None:
+    cover = course.cover
+    if cover is None or not (cover.mime_type or "").startswith("image/"):
+        return None
+    return _media_link(cover, user, inline=True)
+
+
+def _price_label(course: Course) -> str:
+    if course.is_free:
+        return _("Free")
+    return format_currency(course.price, course.currency)
+
+
+def _course_for(slug: str, user: Any, suffix: Callable[[str], str] | None = None) -> Course | Response:
+    """The course a slug names, a 301 to its current slug, or a 404 (also for courses the user may
+    not see: a private course does not exist for outsiders)."""
+    course, new_slug = resolve_slug(slug)
+    if new_slug is not None:
+        target = suffix(new_slug) if suffix else url_for("portal.course_page", slug=new_slug)
+        query = request.query_string.decode()
+        return redirect(f"{target}?{query}" if query else target, code=301)
+    if course is None or not access.can_see_course(user, course):
+        abort(404)
+    return course
+
+
+def _lesson_of(course: Course, lesson_id: int) -> Lesson:
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or lesson.course_id != course.id:
+        abort(404)
+    return lesson
+
+
+def _forbidden_page(course: Course, message: str) -> tuple[str, int]:
+    return render_template("portal/course_error.html", course=course, message=message, status=403), 403
+
+
+def _back_to(default: str) -> str:
+    """A same-site path from the form's `next` field, else the default."""
+    target = request.form.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
+        return target
+    return default
+
+
+def _next_lesson_for(user: Any, course: Course) -> Lesson | None:
+    """Where "Continue learning" goes: the first open lesson not completed yet, else the first."""
+    lessons = ordered_lessons(course.id)
+    if not lessons:
+        return None
+    if user is None:
+        return lessons[0]
+    done = progress.completed_lesson_ids(user.id, course.id)
+    locked = progress.locked_lesson_ids(user, course, lessons)
+    for lesson in lessons:
+        if lesson.id not in done and lesson.id not in locked:
+            return lesson
+    return lessons[0]
+
+
+@portal.app_template_filter("user_datetime")
+def user_datetime(value: Any) -> str:
+    """A datetime in the viewer's language and timezone."""
+    return format_datetime(value, "medium") if value else ""
+
+
+@portal.app_template_filter("rich_text")
+def rich_text(value: str | None) -> Any:
+    """Stored rich text, sanitized again on the way out, marked safe for Jinja."""
+    from markupsafe import Markup
+
+    return Markup(sanitize_html(value))  # noqa: S704 - nh3 output: only allowed tags and schemes
+
+
+@portal.app_template_filter("note_text")
+def note_text(value: str | None) -> str:
+    """A note's stored HTML as the plain text its author typed (for the edit box)."""
+    return html.unescape(plain_text(value))
+
+
+# ---- catalog ---------------------------------------------------------------------------------
+@portal.route("/courses/")
+def catalog() -> str:
+    """The public catalog: search, filters, pagination."""
+    user = _user()
+    args = request.args
+    search = (args.get("q") or "").strip()[:200]
+    categories, levels = values_of("course_categories"), values_of("course_levels")
+    category = args.get("category") if args.get("category") in {c.code for c in categories} else None
+    level = args.get("level") if args.get("level") in {v.code for v in levels} else None
+    price = args.get("price") if args.get("price") in PRICE_FILTERS else None
+    in_my_plan = bool(user) and args.get("mine") == "1"
+    try:
+        page_number = max(1, int(args.get("page", 1)))
+    except ValueError:
+        page_number = 1
+    result = catalog_page(
+        page_number,
+        PAGE_SIZE,
+        search=search,
+        category=category,
+        level=level,
+        price=price,
+        in_my_plan=in_my_plan,
+        user=user,
+    )
+    filters = {
+        k: v
+        for k, v in {
+            "q": search,
+            "category": category,
+            "level": level,
+            "price": price,
+            "mine": "1" if in_my_plan else None,
+        }.items()
+        if v
+    }
+    cards = [
+        {
+            "course": course,
+            "title": course.title,
+            "subtitle": translated(course.translations, "subtitle"),
+            "cover": _cover_url(course, user),
+            "price": _price_label(course),
+            "level": course.level.name if course.level else "",
+            "category": course.category.name if course.category else "",
+        }
+        for course in result.items
+    ]
+    return render_template(
+        "portal/course_catalog.html",
+        result=result,
+        cards=cards,
+        filters=filters,
+        search=search,
+        categories=categories,
+        levels=levels,
+        page_url=lambda n: url_for("portal.catalog", **filters, page=n),
+    )
+
+
+# ---- course page -----------------------------------------------------------------------------
+def _seo(course: Course, description: str, cover: str | None) -> dict[str, Any]:
+    """Meta tags, alternates and JSON-LD of a course page (PRD 4.1.1-4.1.3)."""
+    language = current_language()
+    seo = (course.seo or {}).get(language) or {}
+    if not isinstance(seo, dict):
+        seo = {}
+    title = course.title
+    subtitle = translated(course.translations, "subtitle")
+    base = url_for("portal.course_page", slug=course.slug, _external=True)
+    meta_description = str(seo.get("meta_description") or subtitle or description)[:300]
+    canonical = _safe_url(seo.get("canonical_url")) or f"{base}?_l_={language}"
+    keywords = seo.get("keywords") or []
+    if isinstance(keywords, str):
+        keywords = [k.strip() for k in keywords.split(",")]
+    image = _safe_url(seo.get("og_image"))
+    instructors = [
+        {"@type": "Person", "name": user.get_full_name() if hasattr(user, "get_full_name") else str(user)}
+        for user in course.instructors
+    ]
+    jsonld: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Course",
+        "name": title,
+        "description": meta_description,
+        "url": canonical,
+        "inLanguage": language,
+        "provider": {
+            "@type": "Organization",
+            "name": current_app.config.get("APP_NAME", ""),
+            "sameAs": url_for("portal.home", _external=True),
+        },
+        "offers": {
+            "@type": "Offer",
+            "category": "Free" if course.is_free else "Paid",
+            "price": f"{course.price:.2f}",
+            "priceCurrency": course.currency,
+            "url": canonical,
+        },
+        "hasCourseInstance": {
+            "@type": "CourseInstance",
+            "courseMode": "online",
+            **({"instructor": instructors} if instructors else {}),
+        },
+    }
+    if image:
+        jsonld["image"] = image
+    if isinstance(seo.get("schema_markup"), dict):
+        jsonld.update(seo["schema_markup"])  # the editor's own structured data wins
+    return {
+        "title": str(seo.get("meta_title") or title),
+        "description": meta_description,
+        "keywords": ", ".join(str(k) for k in keywords if k),
+        "canonical": canonical,
+        "alternates": [(lang, f"{base}?_l_={lang}") for lang in LANGUAGES] + [("x-default", base)],
+        "og_title": str(seo.get("og_title") or seo.get("meta_title") or title),
+        "og_description": str(seo.get("og_description") or meta_description),
+        "og_type": str(seo.get("og_type") or "website"),
+        "og_image": image,
+        "og_locale": OG_LOCALES.get(language, "en_US"),
+        "og_locale_alternates": [OG_LOCALES[lang] for lang in LANGUAGES if lang != language],
+        "jsonld": jsonld,
+    }
+
+
+@portal.route("/courses/<slug>")
+def course_page(slug: str) -> Any:
+    """The public course page: texts, syllabus, instructors, prerequisites and the right action."""
+    user = _user()
+    found = _course_for(slug, user)
+    if not isinstance(found, Course):
+        return found
+    course = found
+    record_view(course)
+    description_html = translated(course.translations, "description")
+    description = plain_text(description_html)[:300]
+    cover = _cover_url(course, user)
+    enrollment = access.enrollment_of(user.id, course.id) if user else None
+    has_access = bool(user) and access.can_access(user, course)
+    enrolled = access.enrollment_grants_access(enrollment, course)
+    sections = outline(course)
+    lessons = [lesson for _section, items in sections for lesson in items]
+    completed = progress.completed_lesson_ids(user.id, course.id) if user else set()
+    locked = progress.locked_lesson_ids(user, course, lessons) if user else set()
+    join_type = None
+    missing: list[Course] = []
+    if user and not has_access:
+        join_type = enrollment_service.access_type_for(user.id, course)
+        missing = enrollment_service.missing_prerequisites(user.id, course)
+    elif user is None and course.is_free:
+        join_type = "purchase"  # visitors are invited to sign in and join
+    return render_template(
+        "portal/course_detail.html",
+        course=course,
+        subtitle=translated(course.translations, "subtitle"),
+        description_html=description_html,
+        cover=cover,
+        seo=_seo(course, description, cover),
+        price=_price_label(course),
+        sections=sections,
+        lesson_count=len(lessons),
+        completed=completed,
+        locked=locked,
+        enrollment=enrollment,
+        enrolled=enrolled,
+        has_access=has_access,
+        can_manage=bool(user) and access.can_manage(user, course),
+        join_type=join_type,
+        missing=missing,
+    )
+
+
+@portal.route("/courses/<slug>/enroll", methods=["POST"])
+def enroll(slug: str) -> Response:
+    """Join a course (free, bought, or included in the user's subscription)."""
+    user = _user()
+    if user is None:
+        return _login_redirect()
+    found = _course_for(slug, user)
+    if not isinstance(found, Course):
+        return found
+    page = url_for("portal.course_page", slug=found.slug)
+    try:
+        enrollment_service.enroll_student(user, found)
+    except AppError as error:
+        flash(error.message, "danger")
+        return redirect(page)
+    flash(_("You are enrolled. Enjoy the course!"), "success")
+    return redirect(page)
+
+
+@portal.route("/courses/<slug>/drop", methods=["POST"])
+def drop(slug: str) -> Response:
+    """Leave a course (progress is kept if the learner comes back)."""
+    user = _user()
+    if user is None:
+        return _login_redirect()
+    found = _course_for(slug, user)
+    if not isinstance(found, Course):
+        return found
+    page = url_for("portal.course_page", slug=found.slug)
+    enrollment = access.enrollment_of(user.id, found.id)
+    if enrollment is None:
+        flash(_("You are not enrolled in this course."), "danger")
+        return redirect(page)
+    try:
+        enrollment_service.drop_enrollment(enrollment, user)
+    except AppError as error:
+        flash(error.message, "danger")
+        return redirect(page)
+    flash(_("You left the course. Your progress is kept if you come back."), "success")
+    return redirect(page)
+
+
+@portal.route("/courses/<slug>/continue")
+def continue_course(slug: str) -> Response:
+    """Straight to the next lesson to study."""
+    user = _user()
+    found = _course_for(slug, user, lambda s: url_for("portal.continue_course", slug=s))
+    if not isinstance(found, Course):
+        return found
+    lesson = _next_lesson_for(user, found)
+    if lesson is None:
+        flash(_("This course has no lessons yet."), "info")
+        return redirect(url_for("portal.course_page", slug=found.slug))
+    return redirect(url_for("portal.lesson_player", slug=found.slug, lesson_id=lesson.id))
+
+
+# ---- lesson player ---------------------------------------------------------------------------
+def _content_items(lesson: Lesson, user: Any) -> list[dict[str, Any]]:
+    items = []
+    contents = db.session.scalars(
+        select(LessonContent)
+        .where(LessonContent.lesson_id == lesson.id)
+        .order_by(LessonContent.position, LessonContent.id)
+        .options(selectinload(LessonContent.kind), selectinload(LessonContent.media))
+    )
+    for content in contents:
+        kind = content.kind.code if content.kind else "text"
+        item: dict[str, Any] = {
+            "id": content.id,
+            "kind": kind,
+            "title": translated(content.translations, "title"),
+            "body": translated(content.translations, "body"),
+            "external_url": _https_url(content.external_url),
+            "media": content.media,
+            "src": None,
+            "download": None,
+        }
+        if content.media is not None:
+            item["src"] = _media_link(content.media, user, inline=True)
+            item["download"] = _media_link(content.media, user, inline=False)
+        items.append(item)
+    return items
+
+
+def _resources(course: Course, lesson: Lesson, user: Any) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        select(CourseResource)
+        .where(
+            CourseResource.course_id == course.id,
+            or_(
+                and_(CourseResource.section_id.is_(None), CourseResource.lesson_id.is_(None)),
+                and_(CourseResource.section_id == lesson.section_id, CourseResource.lesson_id.is_(None)),
+                CourseResource.lesson_id == lesson.id,
+            ),
+        )
+        .order_by(CourseResource.position, CourseResource.id)
+        .options(selectinload(CourseResource.media), selectinload(CourseResource.resource_type))
+    )
+    resources = []
+    for resource in rows:
+        href = _media_link(resource.media, user, inline=False) if resource.media else _safe_url(resource.url)
+        if href:
+            resources.append(
+                {
+                    "title": resource.title or (resource.media.original_filename if resource.media else href),
+                    "description": translated(resource.translations, "description"),
+                    "href": href,
+                    "is_file": resource.media is not None,
+                    "type": resource.resource_type.name if resource.resource_type else "",
+                    "level": resource.level,
+                }
+            )
+    return resources
+
+
+def _lesson_notes(user: Any, lesson: Lesson) -> dict[str, Any]:
+    notes = list(
+        db.session.scalars(
+            notes_service.visible_notes(user)
+            .where(Note.target_type == "lesson", Note.target_id == lesson.id)
+            .order_by(Note.is_pinned.desc(), Note.created_at.desc())
+            .options(selectinload(Note.user), selectinload(Note.revisions))
+        )
+    )
+    liked = set(
+        db.session.scalars(
+            select(NoteLike.note_id).where(
+                NoteLike.user_id == user.id, NoteLike.note_id.in_([n.id for n in notes] or [0])
+            )
+        )
+    )
+    return {
+        "active": [n for n in notes if not n.is_archived],
+        "archived": [n for n in notes if n.is_archived and n.user_id == user.id],
+        "liked": liked,
+        "visibilities": values_of("note_visibility"),
+        "colors": notes_service.COLORS,
+    }
+
+
+def _comments(user: Any, lesson: Lesson) -> dict[str, Any] | None:
+    """The comments panel, when the engagement module is installed."""
+    try:
+        from app.engagement import services as engagement
+    except ImportError:  # the engagement module ships separately
+        return None
+    try:
+        page = max(1, int(request.args.get("comments_page", 1)))
+    except ValueError:
+        page = 1
+    try:
+        listing = engagement.list_comments(user, "lesson", lesson.id, page=page, page_size=COMMENTS_PAGE_SIZE)
+    except AppError:
+        return None
+    return {
+        "listing": listing,
+        "page": page,
+        "page_size": COMMENTS_PAGE_SIZE,
+        "count": engagement.comment_count("lesson", lesson.id),
+    }
+
+
+def _player_lesson(slug: str, lesson_id: int, user: Any) -> tuple[Course, Lesson] | Response:
+    found = _course_for(slug, user, lambda s: url_for("portal.lesson_player", slug=s, lesson_id=lesson_id))
+    if not isinstance(found, Course):
+        return found
+    return found, _lesson_of(found, lesson_id)
+
+
+@portal.route("/courses/<slug>/lessons/<int:lesson_id>")
+def lesson_player(slug: str, lesson_id: int) -> Any:
+    """The player: content, outline, resources, notes, comments; opening records progress."""
+    user = _user()
+    found = _player_lesson(slug, lesson_id, user)
+    if not isinstance(found, tuple):
+        return found
+    course, lesson = found
+    try:
+        progress.require_open_lesson(user, lesson)
+    except AppError as error:
+        if user is None:
+            return _login_redirect()
+        return _forbidden_page(course, error.message)
+    has_access = bool(user) and access.can_access(user, course)
+    if user is not None:
+        progress.open_lesson(user, lesson)
+    sections = outline(course)
+    lessons = [item for _section, items in sections for item in items]
+    completed = progress.completed_lesson_ids(user.id, course.id) if user else set()
+    locked = progress.locked_lesson_ids(user, course, lessons) if user else set()
+    position = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
+    previous_lesson = lessons[position - 1] if position > 0 else None
+    next_lesson = lessons[position + 1] if position + 1 < len(lessons) else None
+    enrollment = access.enrollment_of(user.id, course.id) if user else None
+    tracked = has_access and access.enrollment_grants_access(enrollment, course)
+    return render_template(
+        "portal/lesson_player.html",
+        course=course,
+        lesson=lesson,
+        summary=translated(lesson.translations, "summary"),
+        contents=_content_items(lesson, user),
+        resources=_resources(course, lesson, user) if has_access else [],
+        sections=sections,
+        completed=completed,
+        locked=locked,
+        previous_lesson=previous_lesson,
+        next_lesson=next_lesson,
+        has_access=has_access,
+        tracked=tracked,
+        can_open=lambda item: item.id not in locked and (has_access or item.is_free_preview),
+        notes=_lesson_notes(user, lesson) if has_access else None,
+        comments=_comments(user, lesson),
+        heartbeat_interval=int(current_app.config.get("HEARTBEAT_INTERVAL_SECONDS", 30)),
+    )
+
+
+@portal.route("/courses/<slug>/lessons/<int:lesson_id>/complete", methods=["POST"])
+def complete(slug: str, lesson_id: int) -> Any:
+    """Mark the lesson done."""
+    user = _user()
+    if user is None:
+        return _login_redirect()
+    found = _player_lesson(slug, lesson_id, user)
+    if not isinstance(found, tuple):
+        return found
+    course, lesson = found
+    here = url_for("portal.lesson_player", slug=course.slug, lesson_id=lesson.id)
+    try:
+        progress.complete_lesson(user, lesson)
+    except AppError as error:
+        flash(error.message, "danger")
+        return redirect(here)
+    flash(_("Lesson completed."), "success")
+    return redirect(here)
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if not isinstance(value, int | float):
+        raise ValueError(value)
+    if value != value or value in (float("inf"), float("-inf")):  # NaN / infinity
+        raise ValueError(value)
+    return max(0.0, float(value))
+
+
+@portal.route("/courses/<slug>/lessons/<int:lesson_id>/heartbeat", methods=["POST"])
+def lesson_heartbeat(slug: str, lesson_id: int) -> Response:
+    """The player's heartbeat (JSON in, JSON out): bounded time tracking and video completion."""
+    user = _user()
+    if user is None:
+        return _json_error(401, _("Please sign in."))
+    course, _new_slug = resolve_slug(slug)
+    if course is None or not access.can_see_course(user, course):
+        return _json_error(404, _("Not found."))
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or lesson.course_id != course.id:
+        return _json_error(404, _("Not found."))
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return _json_error(400, _("Send a JSON object."))
+    try:
+        position, duration = _number(data.get("position")), _number(data.get("duration"))
+    except ValueError:
+        return _json_error(422, _("The data is not valid."), {"position": [_("Not a number.")]})
+    try:
+        result = progress.heartbeat(
+            user,
+            lesson,
+            active=bool(data.get("active", True)),
+            position=int(position) if position is not None else None,
+            duration=int(duration) if duration is not None else None,
+            ended=bool(data.get("ended", False)),
+        )
+    except AppError as error:
+        return _json_error(error.status_code, error.message, error.errors)
+    return jsonify(
+        {
+            "credited_seconds": result.credited_seconds,
+            "lesson_seconds": result.lesson_seconds,
+            "course_seconds": result.course_seconds,
+            "completed": result.completed,
+        }
+    )
+
+
+def _json_error(status: int, message: str, errors: dict[str, Any] | None = None) -> Response:
+    response = jsonify({"message": message, "errors": errors or {}})
+    response.status_code = status
+    return response
+
+
+# ---- notes -----------------------------------------------------------------------------------
+@portal.route("/courses/<slug>/lessons/<int:lesson_id>/notes", methods=["POST"])
+def add_note(slug: str, lesson_id: int) -> Any:
+    """Write a note on the lesson."""
+    user = _user()
+    if user is None:
+        return _login_redirect()
+    found = _player_lesson(slug, lesson_id, user)
+    if not isinstance(found, tuple):
+        return found
+    course, lesson = found
+    here = url_for("portal.lesson_player", slug=course.slug, lesson_id=lesson.id) + "#notes"
+    try:
+        notes_service.create_note(
+            user,
+            "lesson",
+            lesson.id,
+            request.form.get("body", ""),
+            visibility=request.form.get("visibility") or "private",
+            color=request.form.get("color") or "yellow",
+            is_pinned=request.form.get("is_pinned") == "1",
+        )
+    except AppError as error:
+        flash(error.message, "danger")
+        return redirect(here)
+    flash(_("Note saved."), "success")
+    return redirect(here)
+
+
+@portal.route("/courses/<slug>/notes/<int:note_id>", methods=["POST"])
+def note_action(slug: str, note_id: int) -> Any:
+    """Pin, archive, edit, delete one's notes; like or unlike public ones."""
+    user = _user()
+    if user is None:
+        return _login_redirect()
+    found = _course_for(slug, user)
+    if not isinstance(found, Course):
+        return found
+    action = request.form.get("action", "")
+    back = _back_to(url_for("portal.course_page", slug=found.slug)) + "#notes"
+    if action not in NOTE_ACTIONS:
+        flash(_("Unknown action."), "danger")
+        return redirect(back)
+    try:
+        note = notes_service.get_note(user, note_id)
+        if note.course_id != found.id:
+            raise NotFound(_("No such note."))
+        if action == "delete":
+            notes_service.delete_note(user, note)
+        elif action == "like":
+            notes_service.like_note(user, note)
+        elif action == "unlike":
+            notes_service.unlike_note(user, note)
+        elif action == "edit":
+            notes_service.update_note(
+                user,
+                note,
+                body=request.form.get("body", ""),
+                visibility=request.form.get("visibility") or None,
+                color=request.form.get("color") or None,
+            )
+        else:
+            flag = "is_pinned" if action in ("pin", "unpin") else "is_archived"
+            notes_service.update_note(user, note, **{flag: action in ("pin", "archive")})
+    except AppError as error:
+        flash(error.message, "danger")
+        return redirect(back)
+    flash(_("Note updated.") if action != "delete" else _("Note deleted."), "success")
+    return redirect(back)
+
+
+# ---- comments --------------------------------------------------------------------------------
+@portal.route("/courses/<slug>/lessons/<int:lesson_id>/comments", methods=["POST"])
+def add_comment(slug: str, lesson_id: int) -> Any:
+    """Comment on a lesson, or reply to a comment."""
+    user = _user()
+    if user is None:
+        return _login_redirect()
+    found = _player_lesson(slug, lesson_id, user)
+    if not isinstance(found, tuple):
+        return found
+    course, lesson = found
+    here = url_for("portal.lesson_player", slug=course.slug, lesson_id=lesson.id) + "#comments"
+    try:
+        from app.engagement import services as engagement
+    except ImportError:
+        abort(404)
+    try:
+        parent = request.form.get("parent_id")
+        engagement.add_comment(
+            user, "lesson", lesson.id, request.form.get("body", ""), parent_id=int(parent) if parent else None
+        )
+    except ValueError:
+        flash(_("The data is not valid."), "danger")
+        return redirect(here)
+    except AppError as error:
+        flash(error.message, "danger")
+        return redirect(here)
+    flash(_("Comment posted."), "success")
+    return redirect(here)
+
+
+# ---- my learning -----------------------------------------------------------------------------
+@portal.route("/my/learning")
+def my_learning() -> Any:
+    """The signed-in learner's courses with their progress."""
+    user = _user()
+    if user is None:
+        return _login_redirect()
+    enrollments = list(
+        db.session.scalars(
+            select(Enrollment)
+            .join(Course, Enrollment.course_id == Course.id)
+            .where(Enrollment.user_id == user.id)
+            .order_by(
+                Enrollment.last_accessed_at.desc().nullslast(),
+                Enrollment.enrolled_at.desc(),
+            )
+            .options(selectinload(Enrollment.course))
+        )
+    )
+    rows = [
+        {
+            "enrollment": enrollment,
+            "course": enrollment.course,
+            "open": access.enrollment_grants_access(enrollment, enrollment.course),
+        }
+        for enrollment in enrollments
+    ]
+    return render_template("portal/my_learning.html", rows=rows)

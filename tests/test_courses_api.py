@@ -1,0 +1,259 @@
+"""Course REST API: row scoping, object checks on writes, business actions, notes privacy."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from app.courses.models import Course, CourseSection, Enrollment
+from app.extensions import db
+from app.lookups.services import lookup_id
+from tests.conftest import jwt_headers
+from tests.course_factories import make_course, make_enrollment, make_lesson, make_note, make_section
+from tests.factories import make_user
+
+
+@pytest.fixture
+def world(app):
+    """Two instructors with a course each (mine: draft, theirs: published), and two students."""
+    with app.app_context():
+        me, other = make_user("Instructor"), make_user("Instructor")
+        alice, bob = make_user("Student"), make_user("Student")
+        mine = make_course(instructors=[me], title="Mine", status="draft", visibility="draft")
+        theirs = make_course(instructors=[other], title="Theirs")
+        private = make_course(instructors=[other], title="Hidden", visibility="private")
+        ids = {"me": me.id, "other": other.id, "alice": alice.id, "bob": bob.id}
+        for name, course in (("mine", mine), ("theirs", theirs), ("private", private)):
+            section = make_section(course)
+            lesson = make_lesson(section)
+            ids[name] = {"course": course.id, "section": section.id, "lesson": lesson.id}
+        names = {k: u.username for k, u in (("me", me), ("other", other), ("alice", alice), ("bob", bob))}
+        db.session.remove()
+    client = app.test_client()
+    headers = {k: jwt_headers(client, name) for k, name in names.items()}
+    return client, headers, ids
+
+
+def _ids(response):
+    assert response.status_code == 200, response.json
+    return {row["id"] for row in response.json["result"]}
+
+
+def test_course_list_scoping(world, api_as, client):
+    client, headers, ids = world
+    student = _ids(client.get("/api/v1/course/", headers=headers["alice"]))
+    assert ids["theirs"]["course"] in student
+    assert ids["mine"]["course"] not in student and ids["private"]["course"] not in student
+    mine = _ids(client.get("/api/v1/course/", headers=headers["me"]))
+    assert ids["mine"]["course"] in mine and ids["private"]["course"] not in mine
+    admin = _ids(client.get("/api/v1/course/", headers=api_as("Admin")))
+    assert {ids[k]["course"] for k in ("mine", "theirs", "private")} <= admin
+    assert client.get(f"/api/v1/course/{ids['private']['course']}", headers=headers["me"]).status_code == 404
+
+
+def test_instructor_cannot_change_another_instructors_course(app, world):
+    client, headers, ids = world
+    theirs = ids["theirs"]
+    me = headers["me"]
+    put = client.put(f"/api/v1/course/{theirs['course']}", json={"price": 1}, headers=me)
+    assert put.status_code == 403 and put.json["message"]
+    assert client.delete(f"/api/v1/course/{theirs['course']}", headers=me).status_code == 403
+    assert client.post(f"/api/v1/course/{theirs['course']}/submit", headers=me).status_code == 403
+    reorder = client.post(
+        f"/api/v1/course/{theirs['course']}/reorder", json={"sections": [theirs["section"]]}, headers=me
+    )
+    assert reorder.status_code == 403
+    # a section forged into their course, and one of mine moved there
+    forged = client.post(
+        "/api/v1/course_section/", json={"course": theirs["course"], "translations": {}}, headers=me
+    )
+    assert forged.status_code == 403, forged.json
+    moved = client.put(
+        f"/api/v1/course_section/{ids['mine']['section']}", json={"course": theirs["course"]}, headers=me
+    )
+    assert moved.status_code == 403
+    # their sections are not even readable (not enrolled), so get/put/delete say 404
+    assert client.get(f"/api/v1/course_section/{theirs['section']}", headers=me).status_code == 404
+    assert client.delete(f"/api/v1/lesson/{theirs['lesson']}", headers=me).status_code == 404
+    with app.app_context():
+        assert db.session.get(Course, theirs["course"]).price == 0
+        sections = db.session.scalars(
+            select(CourseSection.id).where(CourseSection.course_id == theirs["course"])
+        )
+        assert list(sections) == [theirs["section"]]
+        db.session.remove()
+
+
+def test_instructor_writes_own_course_but_cannot_publish_it(app, world):
+    client, headers, ids = world
+    course_id = ids["mine"]["course"]
+    published = None
+    with app.app_context():
+        published = lookup_id("course_status", "published")
+    ok = client.put(f"/api/v1/course/{course_id}", json={"price": 12.5}, headers=headers["me"])
+    assert ok.status_code == 200, ok.json
+    refused = client.put(f"/api/v1/course/{course_id}", json={"status": published}, headers=headers["me"])
+    assert refused.status_code == 403
+    created = client.post(
+        "/api/v1/course_section/",
+        json={"course": course_id, "translations": {"en": {"title": "Two"}}},
+        headers=headers["me"],
+    )
+    assert created.status_code == 201, created.json
+    with app.app_context():
+        course = db.session.get(Course, course_id)
+        assert float(course.price) == 12.5 and course.status.code == "draft"
+        db.session.remove()
+
+
+def test_review_workflow_and_reorder_through_the_api(app, world, api_as):
+    client, headers, ids = world
+    mine = ids["mine"]
+    me, admin = headers["me"], api_as("Admin")
+    assert client.post(f"/api/v1/course/{mine['course']}/submit", headers=me).status_code == 200
+    assert client.post(f"/api/v1/course/{mine['course']}/approve", headers=me).status_code == 403
+    assert client.post(f"/api/v1/course/{mine['course']}/reject", json={}, headers=admin).status_code == 422
+    rejected = client.post(f"/api/v1/course/{mine['course']}/reject", json={"reason": "More"}, headers=admin)
+    assert rejected.status_code == 200 and rejected.json["result"]["review_reason"] == "More"
+    client.post(f"/api/v1/course/{mine['course']}/submit", headers=me)
+    approved = client.post(f"/api/v1/course/{mine['course']}/approve", headers=admin)
+    assert approved.status_code == 200 and approved.json["result"]["status"]["code"] == "published"
+
+    with app.app_context():
+        section = db.session.get(CourseSection, mine["section"])
+        second = make_lesson(section, title="Second")
+        other_section = make_section(db.session.get(Course, mine["course"]), title="Other")
+        second_id, other_id = second.id, other_section.id
+        db.session.remove()
+    lessons = [second_id, mine["lesson"]]
+    response = client.post(
+        f"/api/v1/course_section/{mine['section']}/reorder", json={"lessons": lessons}, headers=me
+    )
+    assert response.status_code == 200 and response.json["lessons"] == lessons
+    bad = client.post(f"/api/v1/course/{mine['course']}/reorder", json={"sections": [other_id]}, headers=me)
+    assert bad.status_code == 422
+    good = client.post(
+        f"/api/v1/course/{mine['course']}/reorder", json={"sections": [other_id, mine["section"]]}, headers=me
+    )
+    assert good.status_code == 200 and good.json["sections"] == [other_id, mine["section"]]
+
+
+def test_enrol_complete_heartbeat_and_drop(app, world):
+    client, headers, ids = world
+    theirs = ids["theirs"]
+    alice = headers["alice"]
+    assert client.get(f"/api/v1/lesson/{theirs['lesson']}", headers=alice).status_code == 404
+    assert client.post(f"/api/v1/lesson/{theirs['lesson']}/complete", headers=alice).status_code == 404
+    enrolled = client.post(f"/api/v1/course/{theirs['course']}/enroll", headers=alice)
+    assert enrolled.status_code == 200 and enrolled.json["status"] == "active"
+    assert client.post(f"/api/v1/course/{theirs['course']}/enroll", headers=alice).status_code == 409
+    assert client.get(f"/api/v1/lesson/{theirs['lesson']}", headers=alice).status_code == 200
+    beat = client.post(f"/api/v1/lesson/{theirs['lesson']}/heartbeat", json={"position": "x"}, headers=alice)
+    assert beat.status_code == 422
+    beat = client.post(f"/api/v1/lesson/{theirs['lesson']}/heartbeat", json={"active": True}, headers=alice)
+    assert beat.status_code == 200 and beat.json["credited_seconds"] == 0
+    done = client.post(f"/api/v1/lesson/{theirs['lesson']}/complete", headers=alice)
+    assert done.status_code == 200 and done.json["progress_percent"] == 100
+    # enrolment visibility: own for the student, none of it for a foreign instructor
+    enrolment_id = enrolled.json["enrollment_id"]
+    assert enrolment_id in _ids(client.get("/api/v1/enrollment/", headers=alice))
+    assert enrolment_id not in _ids(client.get("/api/v1/enrollment/", headers=headers["me"]))
+    assert enrolment_id in _ids(client.get("/api/v1/enrollment/", headers=headers["other"]))
+    assert client.post(f"/api/v1/enrollment/{enrolment_id}/drop", headers=headers["bob"]).status_code == 404
+    assert client.post(f"/api/v1/enrollment/{enrolment_id}/drop", headers=headers["me"]).status_code == 404
+    dropped = client.post(f"/api/v1/enrollment/{enrolment_id}/drop", headers=alice)
+    assert dropped.status_code == 200 and dropped.json["result"]["status"]["code"] == "dropped"
+    # staff enrol someone else; a foreign instructor cannot
+    other = client.post(
+        f"/api/v1/course/{theirs['course']}/enroll", json={"user_id": ids["bob"]}, headers=headers["me"]
+    )
+    assert other.status_code == 403
+    staff = client.post(
+        f"/api/v1/course/{theirs['course']}/enroll", json={"user_id": ids["bob"]}, headers=headers["other"]
+    )
+    assert staff.status_code == 200
+
+
+def test_csv_import_through_the_api(app, world):
+    client, headers, ids = world
+    course_id = ids["mine"]["course"]
+
+    def post(data, course=course_id, who="me"):
+        return client.post(
+            "/api/v1/enrollment/import",
+            data={"course_id": str(course), "file": (io.BytesIO(data), "list.csv")},
+            headers=headers[who],
+            content_type="multipart/form-data",
+        )
+
+    report = post(b"username\n" + b"\n".join(n.encode() for n in ("nobody", "x")) + b"\n")
+    assert report.status_code == 200 and len(report.json["rejected"]) == 2 and report.json["accepted"] == []
+    assert post(b"\xff\xfe\x00bad").status_code == 422
+    assert post(b"name\nfoo\n").status_code == 422
+    assert post(b"username\nfoo\n", course=ids["theirs"]["course"]).status_code == 404
+    assert post(b"username\nfoo\n", who="alice").status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count(Enrollment.id))) == 0
+        db.session.remove()
+
+
+def test_note_api_never_leaks_private_notes(app, world, api_as):
+    client, headers, ids = world
+    theirs = ids["theirs"]
+    with app.app_context():
+        course = db.session.get(Course, theirs["course"])
+        for name in ("alice", "bob"):
+            make_enrollment(ids[name], course)
+        private = make_note(ids["alice"], course, body="secret", visibility="private").id
+        public = make_note(ids["alice"], course, body="shared", visibility="public").id
+        staff = make_note(ids["alice"], course, body="for staff", visibility="instructors_only").id
+        db.session.remove()
+    admin = api_as("Admin")
+    for who, expected in (
+        (headers["alice"], {private, public, staff}),
+        (headers["bob"], {public}),
+        (headers["other"], {public, staff}),
+        (headers["me"], set()),
+        (admin, {public, staff}),
+    ):
+        assert _ids(client.get("/api/v1/note/", headers=who)) == expected
+        assert client.get(f"/api/v1/note/{private}", headers=who).status_code == (
+            200 if expected == {private, public, staff} else 404
+        )
+    for who in (headers["bob"], admin):
+        assert client.put(f"/api/v1/note/{private}", json={"body": "x"}, headers=who).status_code == 404
+        assert client.delete(f"/api/v1/note/{private}", headers=who).status_code == 404
+        assert client.get(f"/api/v1/note/{private}/history", headers=who).status_code == 404
+
+    # create, edit (history), like through the services
+    created = client.post(
+        "/api/v1/note/",
+        json={"target_type": "lesson", "target_id": theirs["lesson"], "body": "mine", "visibility": "public"},
+        headers=headers["bob"],
+    )
+    assert created.status_code == 201, created.json
+    note_id = created.json["id"]
+    assert (
+        client.put(f"/api/v1/note/{note_id}", json={"body": "edited"}, headers=headers["alice"]).status_code
+        == 403
+    )
+    assert (
+        client.put(f"/api/v1/note/{note_id}", json={"body": "edited"}, headers=headers["bob"]).status_code
+        == 200
+    )
+    history = client.get(f"/api/v1/note/{note_id}/history", headers=headers["bob"])
+    assert history.status_code == 200 and history.json["result"][0]["body"] == "mine"
+    assert client.get(f"/api/v1/note/{note_id}/history", headers=headers["alice"]).status_code == 403
+    liked = client.post(f"/api/v1/note/{note_id}/like", headers=headers["alice"])
+    assert liked.status_code == 200 and liked.json["result"]["like_count"] == 1
+    assert client.post(f"/api/v1/note/{note_id}/like", headers=headers["alice"]).status_code == 409
+    assert client.post(f"/api/v1/note/{note_id}/unlike", headers=headers["alice"]).status_code == 200
+    outsider = client.post(
+        "/api/v1/note/",
+        json={"target_type": "course", "target_id": ids["mine"]["course"], "body": "x"},
+        headers=headers["bob"],
+    )
+    assert outsider.status_code == 403
+    assert client.delete(f"/api/v1/note/{note_id}", headers=headers["bob"]).status_code == 200
