@@ -11,6 +11,8 @@ _NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
 def slugify(text: str, max_length: int = 180) -> str:
     """A slug from any text ("Intro to Python!" -> "intro-to-python"; Arabic stays Arabic)."""
     normalized = unicodedata.normalize("NFKC", text or "").lower()
+    # Harakat and other combining marks (and the tatweel) would otherwise split words apart.
+    normalized = "".join(c for c in normalized if unicodedata.category(c) != "Mn" and c != "\u0640")
     slug = _NOT_WORD.sub("-", normalized).replace("_", "-").strip("-")
     slug = re.sub(r"-{2,}", "-", slug)
     return slug[:max_length].strip("-")

@@ -1,4 +1,4 @@
-"""Portal routes: the public home page; course pages are in `app.portal.courses`."""
+"""Portal routes: the public home page; course pages are in `app.portal.courses` and `app.portal.player`."""
 
 from __future__ import annotations
 
@@ -13,4 +13,4 @@ def home() -> str:
     return render_template("portal/home.html")
 
 
-from app.portal import courses  # noqa: E402, F401  (course routes live on the same blueprint)
+from app.portal import courses, player  # noqa: E402, F401  (course routes live on the same blueprint)

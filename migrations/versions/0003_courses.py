@@ -84,7 +84,8 @@ def upgrade():
     sa.UniqueConstraint('uuid', name=op.f('uq_course_uuid'))
     )
     with op.batch_alter_table('course', schema=None) as batch_op:
-        batch_op.create_index('ix_course_catalog', ['status_id', 'visibility_id', 'published_at'], unique=False)
+        batch_op.create_index('ix_course_catalog', ['status_id', 'visibility_id', 'published_at', 'id'], unique=False, postgresql_where=sa.text('is_deleted IS false'))
+        batch_op.create_index('ix_course_recent', ['updated_at', 'id'], unique=False, postgresql_where=sa.text('is_deleted IS false'))
         batch_op.create_index(batch_op.f('ix_course_category_id'), ['category_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_course_cover_media_id'), ['cover_media_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_course_is_deleted'), ['is_deleted'], unique=False)
@@ -506,6 +507,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_course_is_deleted'))
         batch_op.drop_index(batch_op.f('ix_course_cover_media_id'))
         batch_op.drop_index(batch_op.f('ix_course_category_id'))
+        batch_op.drop_index('ix_course_recent')
         batch_op.drop_index('ix_course_catalog')
 
     op.drop_table('course')

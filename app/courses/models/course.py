@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -88,7 +89,18 @@ class Course(TranslatedTitleMixin, BaseModel):
     __audit_ignored__ = frozenset({"updated_at", "view_count", "enrollment_count", "search_text"})
     __table_args__ = (
         CheckConstraint("price >= 0", name="price_not_negative"),
-        Index("ix_course_catalog", "status_id", "visibility_id", "published_at"),
+        # Partial, with the soft-delete filter's exact predicate: the catalog's count is index-only
+        # and its newest-first page an index scan.
+        Index(
+            "ix_course_catalog",
+            "status_id",
+            "visibility_id",
+            "published_at",
+            "id",
+            postgresql_where=text("is_deleted IS false"),
+        ),
+        # The back office lists courses most recently changed first.
+        Index("ix_course_recent", "updated_at", "id", postgresql_where=text("is_deleted IS false")),
         # Trigram index: substring search in any language stays fast at 100k courses.
         Index(
             "ix_course_search_text",

@@ -1,0 +1,390 @@
+"""Portal lesson player: the player page, completion, heartbeat, notes and comments."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.core.errors import AppError, NotFound
+from app.core.translations import translated
+from app.courses.models import Course, CourseResource, Lesson, LessonContent, Note
+from app.courses.models.notes import NoteLike
+from app.courses.services import access, progress
+from app.courses.services import notes as notes_service
+from app.courses.services.catalog import outline, resolve_slug
+from app.extensions import db
+from app.lookups.services import values_of
+from app.portal.courses import _course_for, _login_redirect, _media_link, _safe_url, _user
+from app.portal.views import portal
+
+COMMENTS_PAGE_SIZE = 20
+NOTE_ACTIONS = ("pin", "unpin", "archive", "unarchive", "delete", "like", "unlike", "edit")
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+def _https_url(url: str | None) -> str | None:
+    safe = _safe_url(url)
+    return safe if safe and safe.startswith("https://") else None
+
+
+def _lesson_of(course: Course, lesson_id: int) -> Lesson:
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or lesson.course_id != course.id:
+        abort(404)
+    return lesson
+
+
+def _forbidden_page(course: Course, message: str) -> tuple[str, int]:
+    return render_template("portal/course_error.html", course=course, message=message, status=403), 403
+
+
+def _back_to(default: str) -> str:
+    """A same-site path from the form's `next` field, else the default."""
+    target = request.form.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
+        return target
+    return default
+
+
+# ---- lesson player ---------------------------------------------------------------------------
+def _content_items(lesson: Lesson, user: Any) -> list[dict[str, Any]]:
+    items = []
+    contents = db.session.scalars(
+        select(LessonContent)
+        .where(LessonContent.lesson_id == lesson.id)
+        .order_by(LessonContent.position, LessonContent.id)
+        .options(selectinload(LessonContent.kind), selectinload(LessonContent.media))
+    )
+    for content in contents:
+        kind = content.kind.code if content.kind else "text"
+        item: dict[str, Any] = {
+            "id": content.id,
+            "kind": kind,
+            "title": translated(content.translations, "title"),
+            "body": translated(content.translations, "body"),
+            "external_url": _https_url(content.external_url),
+            "media": content.media,
+            "src": None,
+            "download": None,
+        }
+        if content.media is not None:
+            item["src"] = _media_link(content.media, user, inline=True)
+            item["download"] = _media_link(content.media, user, inline=False)
+        items.append(item)
+    return items
+
+
+def _resources(course: Course, lesson: Lesson, user: Any) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        select(CourseResource)
+        .where(
+            CourseResource.course_id == course.id,
+            or_(
+                and_(CourseResource.section_id.is_(None), CourseResource.lesson_id.is_(None)),
+                and_(CourseResource.section_id == lesson.section_id, CourseResource.lesson_id.is_(None)),
+                CourseResource.lesson_id == lesson.id,
+            ),
+        )
+        .order_by(CourseResource.position, CourseResource.id)
+        .options(selectinload(CourseResource.media), selectinload(CourseResource.resource_type))
+    )
+    resources = []
+    for resource in rows:
+        href = _media_link(resource.media, user, inline=False) if resource.media else _safe_url(resource.url)
+        if href:
+            resources.append(
+                {
+                    "title": resource.title or (resource.media.original_filename if resource.media else href),
+                    "description": translated(resource.translations, "description"),
+                    "href": href,
+                    "is_file": resource.media is not None,
+                    "type": resource.resource_type.name if resource.resource_type else "",
+                    "level": resource.level,
+                }
+            )
+    return resources
+
+
+def _lesson_notes(user: Any, lesson: Lesson) -> dict[str, Any]:
+    notes = list(
+        db.session.scalars(
+            notes_service.visible_notes(user)
+            .where(Note.target_type == "lesson", Note.target_id == lesson.id)
+            .order_by(Note.is_pinned.desc(), Note.created_at.desc())
+            .options(selectinload(Note.user), selectinload(Note.revisions))
+        )
+    )
+    liked = set(
+        db.session.scalars(
+            select(NoteLike.note_id).where(
+                NoteLike.user_id == user.id, NoteLike.note_id.in_([n.id for n in notes] or [0])
+            )
+        )
+    )
+    return {
+        "active": [n for n in notes if not n.is_archived],
+        "archived": [n for n in notes if n.is_archived and n.user_id == user.id],
+        "liked": liked,
+        "visibilities": values_of("note_visibility"),
+        "colors": notes_service.COLORS,
+    }
+
+
+def _comments(user: Any, lesson: Lesson) -> dict[str, Any] | None:
+    """The comments panel, when the engagement module is installed."""
+    try:
+        from app.engagement import services as engagement
+    except ImportError:  # the engagement module ships separately
+        return None
+    try:
+        page = max(1, int(request.args.get("comments_page", 1)))
+    except ValueError:
+        page = 1
+    try:
+        listing = engagement.list_comments(user, "lesson", lesson.id, page=page, page_size=COMMENTS_PAGE_SIZE)
+    except AppError:
+        return None
+    return {
+        "listing": listing,
+        "page": page,
+        "page_size": COMMENTS_PAGE_SIZE,
+        "count": engagement.comment_count("lesson", lesson.id),
+    }
+
+
+def _player_lesson(slug: str, lesson_id: int, user: Any) -> tuple[Course, Lesson] | Response:
+    found = _course_for(slug, user, lambda s: url_for("portal.lesson_player", slug=s, lesson_id=lesson_id))
+    if not isinstance(found, Course):
+        return found
+    return found, _lesson_of(found, lesson_id)
+
+
+@portal.route("/courses/<slug>/lessons/<int:lesson_id>")
+def lesson_player(slug: str, lesson_id: int) -> Any:
+    """The player: content, outline, resources, notes, comments; opening records progress."""
+    user = _user()
+    found = _player_lesson(slug, lesson_id, user)
+    if not isinstance(found, tuple):
+        return found
+    course, lesson = found
+    try:
+        progress.require_open_lesson(user, lesson)
+    except AppError as error:
+        if user is None:
+            return _login_redirect()
+        return _forbidden_page(course, error.message)
+    has_access = bool(user) and access.can_access(user, course)
+    if user is not None:
+        progress.open_lesson(user, lesson)
+    sections = outline(course)
+    lessons = [item for _section, items in sections for item in items]
+    completed = progress.completed_lesson_ids(user.id, course.id) if user else set()
+    locked = progress.locked_lesson_ids(user, course, lessons) if user else set()
+    position = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
+    previous_lesson = lessons[position - 1] if position > 0 else None
+    next_lesson = lessons[position + 1] if position + 1 < len(lessons) else None
+    enrollment = access.enrollment_of(user.id, course.id) if user else None
+    tracked = has_access and access.enrollment_grants_access(enrollment, course)
+    return render_template(
+        "portal/lesson_player.html",
+        course=course,
+        lesson=lesson,
+        summary=translated(lesson.translations, "summary"),
+        contents=_content_items(lesson, user),
+        resources=_resources(course, lesson, user) if has_access else [],
+        sections=sections,
+        completed=completed,
+        locked=locked,
+        previous_lesson=previous_lesson,
+        next_lesson=next_lesson,
+        has_access=has_access,
+        tracked=tracked,
+        can_open=lambda item: item.id not in locked and (has_access or item.is_free_preview),
+        notes=_lesson_notes(user, lesson) if has_access else None,
+        comments=_comments(user, lesson),
+        heartbeat_interval=int(current_app.config.get("HEARTBEAT_INTERVAL_SECONDS", 30)),
+    )
+
+
+@portal.route("/courses/<slug>/lessons/<int:lesson_id>/complete", methods=["POST"])
+def complete(slug: str, lesson_id: int) -> Any:
+    """Mark the lesson done."""
+    user = _user()
+    if user is None:
+        return _login_redirect()
+    found = _player_lesson(slug, lesson_id, user)
+    if not isinstance(found, tuple):
+        return found
+    course, lesson = found
+    here = url_for("portal.lesson_player", slug=course.slug, lesson_id=lesson.id)
+    try:
+        progress.complete_lesson(user, lesson)
+    except AppError as error:
+        flash(error.message, "danger")
+        return redirect(here)
+    flash(_("Lesson completed."), "success")
+    return redirect(here)
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if not isinstance(value, int | float):
+        raise ValueError(value)
+    if value != value or value in (float("inf"), float("-inf")):  # NaN / infinity
+        raise ValueError(value)
+    return max(0.0, float(value))
+
+
+@portal.route("/courses/<slug>/lessons/<int:lesson_id>/heartbeat", methods=["POST"])
+def lesson_heartbeat(slug: str, lesson_id: int) -> Response:
+    """The player's heartbeat (JSON in, JSON out): bounded time tracking and video completion."""
+    user = _user()
+    if user is None:
+        return _json_error(401, _("Please sign in."))
+    course, _new_slug = resolve_slug(slug)
+    if course is None or not access.can_see_course(user, course):
+        return _json_error(404, _("Not found."))
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or lesson.course_id != course.id:
+        return _json_error(404, _("Not found."))
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return _json_error(400, _("Send a JSON object."))
+    try:
+        position, duration = _number(data.get("position")), _number(data.get("duration"))
+    except ValueError:
+        return _json_error(422, _("The data is not valid."), {"position": [_("Not a number.")]})
+    try:
+        result = progress.heartbeat(
+            user,
+            lesson,
+            active=bool(data.get("active", True)),
+            position=int(position) if position is not None else None,
+            duration=int(duration) if duration is not None else None,
+            ended=bool(data.get("ended", False)),
+        )
+    except AppError as error:
+        return _json_error(error.status_code, error.message, error.errors)
+    return jsonify(
+        {
+            "credited_seconds": result.credited_seconds,
+            "lesson_seconds": result.lesson_seconds,
+            "course_seconds": result.course_seconds,
+            "completed": result.completed,
+        }
+    )
+
+
+def _json_error(status: int, message: str, errors: dict[str, Any] | None = None) -> Response:
+    response = jsonify({"message": message, "errors": errors or {}})
+    response.status_code = status
+    return response
+
+
+# ---- notes -----------------------------------------------------------------------------------
+@portal.route("/courses/<slug>/lessons/<int:lesson_id>/notes", methods=["POST"])
+def add_note(slug: str, lesson_id: int) -> Any:
+    """Write a note on the lesson."""
+    user = _user()
+    if user is None:
+        return _login_redirect()
+    found = _player_lesson(slug, lesson_id, user)
+    if not isinstance(found, tuple):
+        return found
+    course, lesson = found
+    here = url_for("portal.lesson_player", slug=course.slug, lesson_id=lesson.id) + "#notes"
+    try:
+        notes_service.create_note(
+            user,
+            "lesson",
+            lesson.id,
+            request.form.get("body", ""),
+            visibility=request.form.get("visibility") or "private",
+            color=request.form.get("color") or "yellow",
+            is_pinned=request.form.get("is_pinned") == "1",
+        )
+    except AppError as error:
+        flash(error.message, "danger")
+        return redirect(here)
+    flash(_("Note saved."), "success")
+    return redirect(here)
+
+
+@portal.route("/courses/<slug>/notes/<int:note_id>", methods=["POST"])
+def note_action(slug: str, note_id: int) -> Any:
+    """Pin, archive, edit, delete one's notes; like or unlike public ones."""
+    user = _user()
+    if user is None:
+        return _login_redirect()
+    found = _course_for(slug, user)
+    if not isinstance(found, Course):
+        return found
+    action = request.form.get("action", "")
+    back = _back_to(url_for("portal.course_page", slug=found.slug)) + "#notes"
+    if action not in NOTE_ACTIONS:
+        flash(_("Unknown action."), "danger")
+        return redirect(back)
+    try:
+        note = notes_service.get_note(user, note_id)
+        if note.course_id != found.id:
+            raise NotFound(_("No such note."))
+        if action == "delete":
+            notes_service.delete_note(user, note)
+        elif action == "like":
+            notes_service.like_note(user, note)
+        elif action == "unlike":
+            notes_service.unlike_note(user, note)
+        elif action == "edit":
+            notes_service.update_note(
+                user,
+                note,
+                body=request.form.get("body", ""),
+                visibility=request.form.get("visibility") or None,
+                color=request.form.get("color") or None,
+            )
+        else:
+            flag = "is_pinned" if action in ("pin", "unpin") else "is_archived"
+            notes_service.update_note(user, note, **{flag: action in ("pin", "archive")})
+    except AppError as error:
+        flash(error.message, "danger")
+        return redirect(back)
+    flash(_("Note updated.") if action != "delete" else _("Note deleted."), "success")
+    return redirect(back)
+
+
+# ---- comments --------------------------------------------------------------------------------
+@portal.route("/courses/<slug>/lessons/<int:lesson_id>/comments", methods=["POST"])
+def add_comment(slug: str, lesson_id: int) -> Any:
+    """Comment on a lesson, or reply to a comment."""
+    user = _user()
+    if user is None:
+        return _login_redirect()
+    found = _player_lesson(slug, lesson_id, user)
+    if not isinstance(found, tuple):
+        return found
+    course, lesson = found
+    here = url_for("portal.lesson_player", slug=course.slug, lesson_id=lesson.id) + "#comments"
+    try:
+        from app.engagement import services as engagement
+    except ImportError:
+        abort(404)
+    try:
+        parent = request.form.get("parent_id")
+        engagement.add_comment(
+            user, "lesson", lesson.id, request.form.get("body", ""), parent_id=int(parent) if parent else None
+        )
+    except ValueError:
+        flash(_("The data is not valid."), "danger")
+        return redirect(here)
+    except AppError as error:
+        flash(error.message, "danger")
+        return redirect(here)
+    flash(_("Comment posted."), "success")
+    return redirect(here)
