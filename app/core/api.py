@@ -7,10 +7,13 @@ from typing import Any
 import prison
 from flask import Response
 from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.exceptions import ApplyFilterException
 from flask_babel import gettext
+from sqlalchemy.exc import DataError
 
 from app.core.permissions import READ_WRITE_PERMISSIONS
 from app.core.views import SYSTEM_COLUMNS
+from app.extensions import db
 
 _prison_loads = prison.loads
 
@@ -42,6 +45,14 @@ class BaseModelRestApi(ModelRestApi):
         datamodel = cls.__dict__.get("datamodel")
         if datamodel is not None and "resource_name" not in cls.__dict__:
             cls.resource_name = datamodel.obj.__tablename__
+
+    def get_list_headless(self, **kwargs: Any) -> Response:
+        """FAB's list, where a filter value the column cannot take is a 400, not a 500."""
+        try:
+            return super().get_list_headless(**kwargs)
+        except (ApplyFilterException, DataError):
+            db.session.rollback()
+            return self.response(400, message=gettext("A filter value does not fit its column."))
 
     def response(self, code: int, **kwargs: Any) -> Response:
         """Every error carries `message` and `errors` (DESIGN "URLs and API conventions")."""

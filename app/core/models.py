@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from flask_appbuilder import Model
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Identity, Integer, Uuid, false, func
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Identity, Integer, Uuid, event, false, func
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 # Deterministic constraint names keep migrations stable across databases.
 Model.metadata.naming_convention = {
@@ -86,3 +86,26 @@ class BaseModel(IdMixin, TimestampMixin, SoftDeleteMixin, AuditedMixin, Model):
             if value:
                 return str(value)
         return f"{type(self).__name__} #{self.id}"
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _check_json_content(mapper: Mapper[Any], cls: type) -> None:
+    """`translations` and `seo` are checked whenever they are set (forms, API bodies, services)."""
+    from app.core.seo import checked_seo
+    from app.core.translations import checked_translations
+
+    fields = getattr(cls, "__translatable__", ())
+    if fields and "translations" in mapper.columns:
+        event.listen(
+            cls.translations,  # type: ignore[attr-defined]
+            "set",
+            lambda _target, value, _old, _initiator: checked_translations(value, fields),
+            retval=True,
+        )
+    if "seo" in mapper.columns:
+        event.listen(
+            cls.seo,  # type: ignore[attr-defined]
+            "set",
+            lambda _target, value, _old, _initiator: checked_seo(value),
+            retval=True,
+        )

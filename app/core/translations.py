@@ -6,6 +6,9 @@ from typing import Any
 
 from flask import has_request_context
 from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from app.core.errors import Invalid
 
 LANGUAGES = ("en", "ar")
 
@@ -42,3 +45,41 @@ def set_translation(
     if not bucket:
         data.pop(language, None)
     return data
+
+
+MAX_TRANSLATION_LENGTH = 200_000
+
+
+def checked_translations(value: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    """`translations` as stored: {"en"|"ar": {field: text}}; anything else is Invalid (a 422)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Invalid(_("Translations must map a language to its texts."), {"translations": ["object"]})
+    cleaned: dict[str, Any] = {}
+    for language, texts in value.items():
+        if language not in LANGUAGES:
+            raise Invalid(_("Unknown language '%(code)s'.", code=language), {"translations": list(LANGUAGES)})
+        if texts is None:
+            continue
+        if not isinstance(texts, dict):
+            raise Invalid(
+                _("Translations must map a language to its texts."), {f"translations.{language}": ["object"]}
+            )
+        bucket: dict[str, str] = {}
+        for field, text in texts.items():
+            where = f"translations.{language}.{field}"
+            if field not in fields:
+                raise Invalid(_("Unknown field '%(field)s'.", field=field), {where: list(fields)})
+            if text is None or text == "":
+                continue
+            if not isinstance(text, str):
+                raise Invalid(_("'%(field)s' must be text.", field=field), {where: ["string"]})
+            if len(text) > MAX_TRANSLATION_LENGTH:
+                raise Invalid(
+                    _("'%(field)s' is too long.", field=field), {where: [str(MAX_TRANSLATION_LENGTH)]}
+                )
+            bucket[field] = text
+        if bucket:
+            cleaned[language] = bucket
+    return cleaned

@@ -15,7 +15,14 @@ from app.core.models import utcnow
 from app.core.search_text import normalize_search
 from app.core.slugs import is_valid_slug, slugify
 from app.core.targets import is_admin
-from app.courses.models import Course, CourseSection, CourseSlug, Lesson, course_instructor
+from app.courses.models import (
+    Course,
+    CourseSection,
+    CourseSlug,
+    Lesson,
+    course_instructor,
+    course_prerequisite,
+)
 from app.courses.services.access import can_manage, can_see_course, has_active_subscription
 from app.extensions import db
 from app.lookups.services import lookup_id, require_lookup_id
@@ -86,12 +93,58 @@ def prepare_course(course: Course, user: Any) -> None:
     course.tags = [str(t).strip() for t in (course.tags or []) if str(t).strip()]
     if course.id is None and not is_admin(user) and user is not None and user not in course.instructors:
         course.instructors.append(user)  # an instructor's new course is theirs
+    check_instructors(course)
+    check_prerequisites(course, user)
     published = lookup_id("course_status", "published")
     status_changed = course.id is None or db.inspect(course).attrs.status_id.history.has_changes()
     if course.status_id == published and status_changed and not is_admin(user):
         raise Forbidden(_("An admin publishes a course after reviewing it."))
     if course.status_id == published and course.published_at is None:
         course.published_at = utcnow()
+
+
+TEACHING_ROLES = ("Instructor", "Admin")
+
+
+def check_instructors(course: Course) -> None:
+    """Only active users holding the Instructor (or Admin) role teach a course."""
+    wrong = [
+        u.username
+        for u in course.instructors
+        if not u.is_active or not any(role.name in TEACHING_ROLES for role in u.roles)
+    ]
+    if wrong:
+        raise Invalid(_("Only instructors can teach a course."), {"instructors": wrong})
+
+
+def _requires(course_id: int, target_id: int) -> bool:
+    """True when the course requires `target_id`, directly or through its own prerequisites."""
+    seen, todo = set(), [course_id]
+    while todo:
+        current = todo.pop()
+        if current == target_id:
+            return True
+        if current in seen:
+            continue
+        seen.add(current)
+        todo += db.session.scalars(
+            select(course_prerequisite.c.required_course_id).where(course_prerequisite.c.course_id == current)
+        )
+    return False
+
+
+def check_prerequisites(course: Course, user: Any) -> None:
+    """Prerequisites are courses the user may see or manage, never the course itself or a cycle."""
+    for required in course.prerequisites:
+        if course.id is not None and (required.id == course.id or _requires(required.id, course.id)):
+            raise Invalid(
+                _("A course cannot require itself, even through other courses."),
+                {"prerequisites": [required.title]},
+            )
+        if not (can_see_course(user, required) or can_manage(user, required)):
+            raise Invalid(
+                _("Choose prerequisites among published courses."), {"prerequisites": [str(required.id)]}
+            )
 
 
 def resolve_slug(slug: str) -> tuple[Course | None, str | None]:

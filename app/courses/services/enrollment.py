@@ -14,6 +14,7 @@ from app.audit.context import system_actor
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.models import utcnow
 from app.core.targets import is_admin
+from app.core.transactions import unique_insert
 from app.courses.models import Course, CoursePurchase, Enrollment, SubscriptionAccess
 from app.courses.services.access import (
     OPEN_STATUSES,
@@ -88,7 +89,8 @@ def _upsert(user: LmsUser, course: Course, type_code: str, source: str, by: Any)
             enrollment_type_id=type_id,
             status_id=active_id,
         )
-        db.session.add(enrollment)
+        with unique_insert(_("%(user)s is already enrolled in this course.", user=user.username)):
+            db.session.add(enrollment)
         db.session.execute(
             update(Course).where(Course.id == course.id).values(enrollment_count=Course.enrollment_count + 1)
         )

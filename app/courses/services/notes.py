@@ -11,6 +11,7 @@ from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.html import plain_text, sanitize_html
 from app.core.models import utcnow
 from app.core.targets import is_admin
+from app.core.transactions import unique_insert
 from app.courses.models import Course, CourseSection, Lesson, Note, NoteLike, NoteRevision
 from app.courses.services.access import accessible_course_ids, can_access, can_manage
 from app.courses.services.catalog import courses_taught_by
@@ -190,7 +191,8 @@ def like_note(user: Any, note: Note) -> Note:
     if like is not None and not like.is_deleted:
         raise Conflict(_("You already like this note."))
     if like is None:
-        db.session.add(NoteLike(note_id=note.id, user_id=user.id))
+        with unique_insert(_("You already like this note.")):
+            db.session.add(NoteLike(note_id=note.id, user_id=user.id))
     else:
         like.is_deleted, like.deleted_at = False, None
     db.session.execute(update(Note).where(Note.id == note.id).values(like_count=Note.like_count + 1))

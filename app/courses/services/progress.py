@@ -11,8 +11,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app.core.errors import Forbidden
+from app.core.errors import Conflict, Forbidden
 from app.core.models import utcnow
+from app.core.transactions import unique_insert
 from app.courses.models import Course, Enrollment, Lesson, LessonProgress
 from app.courses.services.access import _user_id, can_access, can_manage, can_see_course, enrollment_of
 from app.courses.services.catalog import ordered_lessons
@@ -93,8 +94,11 @@ def _progress_row(user_id: int, lesson: Lesson) -> LessonProgress:
     )
     if row is None:
         row = LessonProgress(user_id=user_id, lesson_id=lesson.id, course_id=lesson.course_id)
-        db.session.add(row)
-        db.session.flush()
+        try:
+            with unique_insert(""):
+                db.session.add(row)
+        except Conflict:  # another request of the same learner created it a moment ago
+            return _progress_row(user_id, lesson)
     return row
 
 
