@@ -370,3 +370,17 @@ def test_threads_are_paged_newest_first(app, client, world):
     assert [t["id"] for t in first["result"]] == ids[::-1][:2] and first["count"] == 3
     second = client.get(f"{API}/for/course/{world.course_id}?page=2&page_size=2", headers=student).json
     assert [t["id"] for t in second["result"]] == [ids[0]] and second["page"] == 2
+
+
+def test_restoring_from_the_trash_counts_the_comments_again(app, client, world):
+    student = _h(app, world, "student")
+    ids = [_post(client, student, "course", world.course_id, f"Back {n}").json["id"] for n in range(2)]
+    admin = app.test_client()
+    assert login(admin, world.admin).status_code == 302
+    admin.post("/commentmodelview/action_post", data={"action": "delete_comments", "rowid": ids})
+    with app.app_context():
+        assert services.comment_count("course", world.course_id) == 0
+    response = admin.post("/admin/trash/comment/restore", data={"rowid": [str(i) for i in ids]})
+    assert response.status_code == 302
+    with app.app_context():
+        assert services.comment_count("course", world.course_id) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event, func, select
@@ -90,15 +91,27 @@ def deleted_rows(model: type, page: int, page_size: int) -> list[Any]:
     return list(db.session.scalars(stmt))
 
 
+_RESTORE_HOOKS: dict[type, list[Callable[[list[Any]], None]]] = {}
+
+
+def on_restore(model: type, hook: Callable[[list[Any]], None]) -> None:
+    """Call `hook(rows)` after rows of the model come back from the Trash (to fix counters...)."""
+    hooks = _RESTORE_HOOKS.setdefault(model, [])
+    if hook not in hooks:  # register() runs once per app; tools may build several apps
+        hooks.append(hook)
+
+
 def restore_ids(model: type, ids: list[int]) -> int:
     """Restore the given soft-deleted rows of a model and commit; returns how many."""
     from app.extensions import db
 
     stmt = select(model).where(model.id.in_(ids)).execution_options(**{INCLUDE_DELETED: True})
-    restored = 0
+    restored = []
     for item in db.session.scalars(stmt):
         if item.is_deleted:
             restore(item)
-            restored += 1
+            restored.append(item)
     db.session.commit()
-    return restored
+    for hook in _RESTORE_HOOKS.get(model, []):
+        hook(restored)
+    return len(restored)

@@ -40,13 +40,24 @@ def _register_comment_target() -> None:
     )
 
 
+def _recount_restored(comments: list[Any]) -> None:
+    """Comments back from the Trash count again on their targets."""
+    from app.engagement.services import recount_comments
+
+    for target_type, target_id in {(c.target_type, c.target_id) for c in comments}:
+        recount_comments(target_type, target_id)
+
+
 def register(appbuilder: AppBuilder) -> None:
     """Add the comment moderation screen and the comment API; comments become a target."""
+    from app.core.softdelete import on_restore
     from app.engagement.api import CommentApi
+    from app.engagement.models import Comment
     from app.engagement.views import CommentModelView
 
     _register_comment_target()
     _register_course_scopes()
+    on_restore(Comment, _recount_restored)
     appbuilder.add_view(
         CommentModelView,
         "Comments",
