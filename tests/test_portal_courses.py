@@ -503,3 +503,8 @@ def test_comments_and_replies_on_a_lesson(app, client, login_as):
     refused = outsider.post(f"{second_url}/comments", data={"body": "outsider says hello"})
     assert refused.status_code == 302
     assert "outsider says hello" not in _page(student.get(second_url))
+
+
+def test_an_absurd_page_number_is_an_empty_page_not_an_error(client):
+    response = client.get("/courses/?page=99999999999999999999999")
+    assert response.status_code == 200

@@ -28,6 +28,7 @@ from app.extensions import db
 from app.lookups.services import lookup_id, require_lookup_id
 
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 10_000  # deeper pages are empty anyway; an absurd page number must not overflow OFFSET
 
 
 def get_course(course_id: int) -> Course:
@@ -323,7 +324,7 @@ def catalog_query(
 def catalog(page: int = 1, page_size: int = 12, **filters: Any) -> CatalogPage:
     """A page of the catalog, newest first, with the total count."""
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
-    page = max(1, int(page))
+    page = min(max(1, int(page)), MAX_PAGE)
     query = catalog_query(**filters)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     items = list(
