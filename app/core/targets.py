@@ -89,6 +89,13 @@ def registered_codes() -> list[str]:
     return sorted(_TARGETS)
 
 
+def signed_in_user_id(user: Any) -> int | None:
+    """The id of a signed-in user; None for visitors (None or an anonymous user object)."""
+    if user is None or not getattr(user, "is_authenticated", True):
+        return None
+    return getattr(user, "id", None)
+
+
 def is_admin(user: Any) -> bool:
     """True for a signed-in user holding the Admin role."""
     return _admin(user)

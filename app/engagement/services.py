@@ -46,12 +46,6 @@ class Thread:
 
 
 # ---- helpers --------------------------------------------------------------------------------
-def _user_id(user: Any) -> int | None:
-    if user is None or not getattr(user, "is_authenticated", True):
-        return None
-    return getattr(user, "id", None)
-
-
 def _viewable_target(user: Any, target_type: str, target_id: int) -> Any:
     """The target, NotFound when it does not exist, Forbidden when the user may not see it."""
     if not isinstance(target_type, str) or not isinstance(target_id, int) or isinstance(target_id, bool):
@@ -158,7 +152,7 @@ def _readable(user: Any, moderator: bool) -> ColumnElement[bool]:
     """Hidden comments are read by moderators and by their authors only."""
     if moderator:
         return true()
-    user_id = _user_id(user)
+    user_id = targets.signed_in_user_id(user)
     if user_id is None:
         return Comment.is_hidden.is_(False)
     return or_(Comment.is_hidden.is_(False), Comment.author_id == user_id)
@@ -203,7 +197,7 @@ def can_read_comment(user: Any, comment: Comment) -> bool:
         return False
     return (
         not comment.is_hidden
-        or comment.author_id == _user_id(user)
+        or comment.author_id == targets.signed_in_user_id(user)
         or targets.can_moderate(user, comment.target_type, target)
     )
 
@@ -229,7 +223,7 @@ def can_moderate_comment(user: Any, comment: Comment) -> bool:
     """Admins, and whoever the target's own rule names (a course's instructors)."""
     if targets.is_admin(user):
         return True
-    if _user_id(user) is None:
+    if targets.signed_in_user_id(user) is None:
         return False
     try:
         target = targets.load_target(comment.target_type, comment.target_id)
@@ -240,7 +234,7 @@ def can_moderate_comment(user: Any, comment: Comment) -> bool:
 
 def can_edit_comment(user: Any, comment: Comment) -> bool:
     """Only the author edits a comment."""
-    return comment.author_id is not None and comment.author_id == _user_id(user)
+    return comment.author_id is not None and comment.author_id == targets.signed_in_user_id(user)
 
 
 def can_delete_comment(user: Any, comment: Comment) -> bool:
@@ -254,7 +248,7 @@ def add_comment(
 ) -> Comment:
     """Comment on (or reply on) something the user can see; a moderator's comment is marked as
     an instructor response. Replies to a reply join the top-level thread (one level deep)."""
-    user_id = _user_id(user)
+    user_id = targets.signed_in_user_id(user)
     if user_id is None:
         raise Forbidden(_("Sign in to comment."))
     if target_type == COMMENT_TARGET:
@@ -334,7 +328,7 @@ def hide_comment(user: Any, comment: Comment, reason: str | None = None) -> Comm
         raise Conflict(_("This comment is already hidden."))
     weight = _weight(comment, root)
     comment.is_hidden = True
-    comment.hidden_by_id = _user_id(user)
+    comment.hidden_by_id = targets.signed_in_user_id(user)
     comment.hidden_at = utcnow()
     comment.hidden_reason = clean_reason or None
     if comment.parent_id is not None:
@@ -366,7 +360,7 @@ def unhide_comment(user: Any, comment: Comment) -> Comment:
 
 def flag_comment(user: Any, comment: Comment, reason: str | None = None) -> Comment:
     """Report a comment to its moderators: once per user, never one's own."""
-    user_id = _user_id(user)
+    user_id = targets.signed_in_user_id(user)
     if user_id is None:
         raise Forbidden(_("Sign in to flag comments."))
     if comment.author_id == user_id:
@@ -425,7 +419,7 @@ def moderated_clause(user: Any) -> ColumnElement[bool]:
     """A WHERE clause for comments the user moderates: all for admins; per-type scopes otherwise."""
     if targets.is_admin(user):
         return true()
-    user_id = _user_id(user)
+    user_id = targets.signed_in_user_id(user)
     if user_id is None or not _MODERATION_SCOPES:
         return false()
     return or_(

@@ -11,18 +11,12 @@ from typing import Any
 from sqlalchemy import Select, exists, or_, select
 
 from app.core.models import utcnow
-from app.core.targets import is_admin
+from app.core.targets import is_admin, signed_in_user_id
 from app.courses.models import Course, CoursePurchase, Enrollment, SubscriptionAccess, course_instructor
 from app.extensions import db
 from app.lookups.services import lookup_id
 
 OPEN_STATUSES = ("active", "completed")
-
-
-def _user_id(user: Any) -> int | None:
-    if user is None or not getattr(user, "is_authenticated", True):
-        return None
-    return getattr(user, "id", None)
 
 
 def has_purchased(user_id: int, course_id: int) -> bool:
@@ -52,7 +46,7 @@ def has_active_subscription(user_id: int) -> bool:
 
 def is_instructor(user: Any, course: Course | int) -> bool:
     """True when the user teaches the course."""
-    user_id = _user_id(user)
+    user_id = signed_in_user_id(user)
     if user_id is None:
         return False
     course_id = course if isinstance(course, int) else course.id
@@ -117,7 +111,7 @@ def accessible_course_ids(user_id: int | None) -> Select[Any]:
 
 def can_access(user: Any, course: Course) -> bool:
     """The entitlement rule, used everywhere a course's content, resources or notes are served."""
-    user_id = _user_id(user)
+    user_id = signed_in_user_id(user)
     if user_id is None or course is None or course.is_deleted:
         return False
     if can_manage(user, course):

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 
 from app.core.errors import Conflict, Forbidden
 from app.core.models import utcnow
+from app.core.targets import signed_in_user_id
 from app.core.transactions import unique_insert
 from app.courses.models import Course, Enrollment, Lesson, LessonProgress
-from app.courses.services.access import _user_id, can_access, can_manage, can_see_course, enrollment_of
+from app.courses.services.access import can_access, can_manage, can_see_course, enrollment_of
 from app.courses.services.catalog import ordered_lessons
 from app.extensions import db
 from app.lookups.services import lookup_id, require_lookup_id
@@ -53,7 +54,7 @@ def locked_lesson_ids(user: Any, course: Course, lessons: list[Lesson] | None = 
     """Lessons a sequential course keeps closed until the required lessons before them are done."""
     if not course.sequential or can_manage(user, course):
         return set()
-    user_id = _user_id(user)
+    user_id = signed_in_user_id(user)
     if user_id is None:
         return set()  # visitors open free previews only, which are never tracked nor locked
     lessons = lessons if lessons is not None else ordered_lessons(course.id)
@@ -80,7 +81,7 @@ def require_open_lesson(user: Any, lesson: Lesson) -> None:
 
 def _tracked_enrollment(user: Any, lesson: Lesson) -> Enrollment | None:
     """The enrolment progress is recorded on: an entitled learner's, never a visitor's or staff's."""
-    user_id = _user_id(user)
+    user_id = signed_in_user_id(user)
     if user_id is None or not can_access(user, lesson.course):
         return None
     return enrollment_of(user_id, lesson.course_id)
