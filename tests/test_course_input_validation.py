@@ -157,3 +157,28 @@ def test_a_like_racing_another_is_a_conflict_not_a_500(ctx, monkeypatch):
     with pytest.raises(Conflict):
         notes_service.like_note(reader, db.session.get(Note, note.id))
     assert db.session.get(Note, note.id).like_count == 1
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "value", "accepted"),
+    [
+        ("content", "external_url", "https://www.youtube-nocookie.com/embed/x", True),
+        ("content", "external_url", "http://example.com/video", False),  # framed: https only
+        ("content", "external_url", "javascript:alert(1)", False),
+        ("content", "external_url", "//evil.test/x", False),
+        ("resource", "url", "http://example.com/slides", True),
+        ("resource", "url", "ftp://example.com/file", False),
+        ("resource", "url", "data:text/html,<script>", False),
+    ],
+)
+def test_lesson_and_resource_links_must_be_absolute_web_addresses(ctx, model, field, value, accepted):
+    from app.courses.models import CourseResource, LessonContent
+
+    row = LessonContent() if model == "content" else CourseResource()
+    if accepted:
+        setattr(row, field, value)
+        assert getattr(row, field) == value
+    else:
+        with pytest.raises(Invalid) as refused:
+            setattr(row, field, value)
+        assert field in refused.value.errors

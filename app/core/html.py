@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import nh3
+from flask_babel import gettext as _
+
+from app.core.errors import Invalid
 
 RICH_TEXT_TAGS = {
     "p", "br", "strong", "b", "em", "i", "u", "s", "blockquote", "code", "pre", "ul", "ol", "li",
@@ -34,3 +39,16 @@ def sanitize_html(html: str | None) -> str:
 def plain_text(html: str | None) -> str:
     """The text of some HTML, without any tag."""
     return nh3.clean(html or "", tags=set()).strip()
+
+
+def checked_url(value: str | None, field: str, *, https_only: bool = False) -> str | None:
+    """An absolute http(s) address (https only when asked), None for blank; Invalid otherwise."""
+    if value is None or not str(value).strip():
+        return None
+    url = str(value).strip()
+    parts = urlsplit(url)
+    schemes = ("https",) if https_only else ("http", "https")
+    if parts.scheme not in schemes or not parts.netloc or len(url) > 1000:
+        message = _("Use an absolute https address.") if https_only else _("Use an absolute http(s) address.")
+        raise Invalid(message, {field: [url[:200]]})
+    return url

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 
 from app.core.errors import Invalid
+from app.core.html import checked_url
 from app.core.translations import LANGUAGES
 
 TEXT_KEYS = ("meta_title", "meta_description", "og_title", "og_description", "og_type")
 URL_KEYS = ("og_image", "canonical_url")
 MAX_TEXT = 1000
-
-
-def _url(value: Any, where: str) -> str:
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise Invalid(_("Use an absolute http(s) address."), {where: [str(value)[:200]]})
-    return value
 
 
 def checked_seo(value: Any) -> dict[str, Any]:
@@ -45,7 +38,9 @@ def checked_seo(value: Any) -> dict[str, Any]:
                 if not isinstance(item, str) or len(item) > MAX_TEXT:
                     raise Invalid(_("'%(field)s' must be text.", field=key), {where: ["string"]})
             elif key in URL_KEYS:
-                item = _url(item, where)
+                if not isinstance(item, str):
+                    raise Invalid(_("Use an absolute http(s) address."), {where: [str(item)[:200]]})
+                item = checked_url(item, where)
             elif key == "keywords":
                 if isinstance(item, str):
                     item = [word.strip() for word in item.split(",")]

@@ -22,8 +22,9 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from app.core.html import checked_url
 from app.core.models import BaseModel, BigId, IdMixin, JsonType, Model, TimestampMixin
 from app.core.translations import translated
 from app.lookups.models import Lookup, lookup_fk
@@ -239,6 +240,11 @@ class LessonContent(BaseModel):
     kind: Mapped[Lookup] = relationship(foreign_keys=[kind_id])
     media: Mapped[Media | None] = relationship(foreign_keys=[media_id])
 
+    @validates("external_url")
+    def _check_external_url(self, _key: str, value: str | None) -> str | None:
+        # Embedded in an iframe: https only.
+        return checked_url(value, "external_url", https_only=True)
+
     def __str__(self) -> str:
         return translated(self.translations, "title") or f"{self.kind} #{self.id}"
 
@@ -265,6 +271,10 @@ class CourseResource(TranslatedTitleMixin, BaseModel):
     lesson: Mapped[Lesson | None] = relationship()
     resource_type: Mapped[Lookup] = relationship(foreign_keys=[resource_type_id])
     media: Mapped[Media | None] = relationship(foreign_keys=[media_id])
+
+    @validates("url")
+    def _check_url(self, _key: str, value: str | None) -> str | None:
+        return checked_url(value, "url")
 
     @property
     def level(self) -> str:
