@@ -508,3 +508,20 @@ def test_comments_and_replies_on_a_lesson(app, client, login_as):
 def test_an_absurd_page_number_is_an_empty_page_not_an_error(client):
     response = client.get("/courses/?page=99999999999999999999999")
     assert response.status_code == 200
+
+
+def test_only_allowed_players_are_framed_others_are_links(app, login_as):
+    data = _course_with_lessons(app, title="Embeds")
+    with app.app_context():
+        video = require_lookup_id("content_types", "video")
+        for n, url in enumerate(("https://www.youtube-nocookie.com/embed/abc", "https://unknown.test/v/1")):
+            db.session.add(
+                LessonContent(lesson_id=data["second"], kind_id=video, external_url=url, position=n)
+            )
+        db.session.commit()
+    student = login_as("Student")
+    _enrol(app, student.user_id, data["id"])
+    page = _page(student.get(f"/courses/{data['slug']}/lessons/{data['second']}"))
+    assert '<iframe class="lesson-embed" src="https://www.youtube-nocookie.com/embed/abc"' in page
+    assert 'src="https://unknown.test/v/1"' not in page  # the CSP would block the frame anyway
+    assert 'href="https://unknown.test/v/1"' in page

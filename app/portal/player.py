@@ -32,6 +32,14 @@ def _https_url(url: str | None) -> str | None:
     return safe if safe and safe.startswith("https://") else None
 
 
+def _embeddable(url: str | None) -> bool:
+    """True when the CSP lets the page frame the address (EMBED_FRAME_SOURCES); else only a link."""
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" in current_app.config.get("EMBED_FRAME_SOURCES", [])
+
+
 def _lesson_of(course: Course, lesson_id: int) -> Lesson:
     lesson = db.session.get(Lesson, lesson_id)
     if lesson is None or lesson.course_id != course.id:
@@ -69,6 +77,7 @@ def _content_items(lesson: Lesson, user: Any) -> list[dict[str, Any]]:
             "title": translated(content.translations, "title"),
             "body": translated(content.translations, "body"),
             "external_url": _https_url(content.external_url),
+            "embeddable": _embeddable(_https_url(content.external_url)),
             "media": content.media,
             "src": None,
             "download": None,
