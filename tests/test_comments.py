@@ -384,3 +384,31 @@ def test_restoring_from_the_trash_counts_the_comments_again(app, client, world):
     assert response.status_code == 302
     with app.app_context():
         assert services.comment_count("course", world.course_id) == 2
+
+
+def test_back_office_author_filter_lists_only_authors_of_moderated_comments(app, client, world):
+    from tests.test_courses_admin import select_options
+
+    assert _post(client, _h(app, world, "student"), "course", world.course_id, "Mine").status_code == 201
+    assert (
+        _post(client, _h(app, world, "outsider"), "course", world.other_course_id, "Theirs").status_code
+        == 201
+    )
+    teacher = app.test_client()
+    assert login(teacher, world.teacher).status_code == 302
+    authors = select_options(teacher.get("/commentmodelview/list/").get_data(as_text=True), "author")
+    assert authors == {world.student_id}
+    admin = app.test_client()
+    assert login(admin, world.admin).status_code == 302
+    everyone = select_options(admin.get("/commentmodelview/list/").get_data(as_text=True), "author")
+    assert {world.student_id, world.outsider_id, world.teacher_id} <= everyone
+
+
+def test_comment_api_info_lists_no_related_rows(app, client, world):
+    _post(client, _h(app, world, "student"), "course", world.course_id, "Hello")
+    for name in ("outsider", "other_teacher"):
+        info = client.get(f"{API}/_info", headers=_h(app, world, name))
+        assert info.status_code == 200
+        fields = info.json["add_columns"] + info.json["edit_columns"]
+        assert fields and not any("values" in field for field in fields)
+        assert world.student not in info.get_data(as_text=True)

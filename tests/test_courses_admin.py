@@ -314,3 +314,70 @@ def test_analytics_page_figures(app, two_instructors):
         assert f'data-figure="{figure}">{value}</td>' in page, figure
     assert 'data-seconds="6000"' in page and 'data-seconds="1500"' in page
     assert mine.get(f"/courseanalytics/{ids['theirs']['course']}").status_code == 404
+
+
+def select_options(page: str, name: str) -> set[int]:
+    """The option values of the select named `name` in a form or in the list's filter templates."""
+    import re
+
+    text = page.replace("\\u003c", "<").replace("\\u003e", ">").replace('\\"', '"')
+    found = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', text, re.S)
+    assert found, f"no select named {name}"
+    return {int(v) for v in re.findall(r'<option[^>]*value="(\d+)"', found.group(1))}
+
+
+def test_course_form_offers_only_teachers_and_visible_prerequisites(app, login_as, two_instructors):
+    mine, theirs, ids = two_instructors
+    with app.app_context():
+        student = make_user("Student").id
+        listed = make_course(instructors=[theirs.user_id], title="Listed theirs").id
+        private = make_course(instructors=[theirs.user_id], title="Private theirs", visibility="private").id
+        db.session.remove()
+    for url in ("/coursemodelview/add", f"/coursemodelview/edit/{ids['mine']['course']}"):
+        page = mine.get(url).get_data(as_text=True)
+        teachers = select_options(page, "instructors")
+        assert {mine.user_id, theirs.user_id} <= teachers and student not in teachers, url
+        required = select_options(page, "prerequisites")
+        assert {ids["mine"]["course"], listed} <= required, url
+        assert not {ids["theirs"]["course"], private} & required, url
+    admin_page = login_as("Admin").get("/coursemodelview/add").get_data(as_text=True)
+    assert {ids["theirs"]["course"], private, listed} <= select_options(admin_page, "prerequisites")
+
+
+def test_list_filters_offer_only_my_courses_and_their_people(app, login_as, two_instructors):
+    from app.engagement.models import Comment
+
+    mine, theirs, ids = two_instructors
+    with app.app_context():
+        my_course, their_course = (db.session.get(Course, ids[k]["course"]) for k in ("mine", "theirs"))
+        learner, commenter, stranger = make_user("Student"), make_user("Student"), make_user("Student")
+        make_enrollment(learner, my_course)
+        make_enrollment(stranger, their_course)
+        db.session.add(
+            Comment(target_type="course", target_id=my_course.id, author_id=commenter.id, body="Hi")
+        )
+        db.session.commit()
+        people = {"learner": learner.id, "commenter": commenter.id, "stranger": stranger.id}
+        db.session.remove()
+    my_ids = ids["mine"]
+    for url, fields in (
+        ("/coursesectionmodelview/list/", {"course": my_ids["course"]}),
+        ("/lessonmodelview/list/", {"course": my_ids["course"], "section": my_ids["section"]}),
+        ("/lessoncontentmodelview/list/", {"lesson": my_ids["lesson"]}),
+        (
+            "/courseresourcemodelview/list/",
+            {"course": my_ids["course"], "section": my_ids["section"], "lesson": my_ids["lesson"]},
+        ),
+        ("/enrollmentmodelview/list/", {"course": my_ids["course"]}),
+        ("/notemodelview/list/", {"course": my_ids["course"]}),
+    ):
+        page = mine.get(url).get_data(as_text=True)
+        for field, only in fields.items():
+            assert select_options(page, field) == {only}, (url, field)
+    for url in ("/enrollmentmodelview/list/", "/notemodelview/list/"):
+        users = select_options(mine.get(url).get_data(as_text=True), "user")
+        assert {people["learner"], people["commenter"], mine.user_id} <= users, url
+        assert not {people["stranger"], theirs.user_id} & users, url
+    admin = login_as("Admin").get("/enrollmentmodelview/list/").get_data(as_text=True)
+    assert set(people.values()) <= select_options(admin, "user")
+    assert {my_ids["course"], ids["theirs"]["course"]} <= select_options(admin, "course")

@@ -257,3 +257,119 @@ def test_note_api_never_leaks_private_notes(app, world, api_as):
     )
     assert outsider.status_code == 403
     assert client.delete(f"/api/v1/note/{note_id}", headers=headers["bob"]).status_code == 200
+
+
+def _choices(response, column, key="add_columns"):
+    """(count, ids) of the relation choices `_info` offers for a form column."""
+    assert response.status_code == 200, response.json
+    field = next(f for f in response.json[key] if f["name"] == column)
+    return field["count"], {value["id"] for value in field["values"]}
+
+
+def test_info_offers_only_choices_the_user_may_use(app, world, api_as):
+    client, headers, ids = world
+    mine, theirs, private = ids["mine"], ids["theirs"], ids["private"]
+    # A student writes no course: no form fields, so no titles of unlisted courses and no user names.
+    student = client.get("/api/v1/course/_info", headers=headers["alice"])
+    assert student.status_code == 200 and student.json["add_columns"] == student.json["edit_columns"] == []
+    assert "Hidden" not in student.get_data(as_text=True)
+    for resource in ("course_section", "lesson", "course_resource", "enrollment"):
+        info = client.get(f"/api/v1/{resource}/_info", headers=headers["alice"])
+        assert info.status_code == 200 and info.json["add_columns"] == [], resource
+    # An instructor: teachers among the users, listed or own courses as prerequisites.
+    course = client.get("/api/v1/course/_info", headers=headers["me"])
+    _count, teachers = _choices(course, "instructors")
+    assert {ids["me"], ids["other"]} <= teachers and not {ids["alice"], ids["bob"]} & teachers
+    _count, required = _choices(course, "prerequisites", "edit_columns")
+    assert {mine["course"], theirs["course"]} <= required and private["course"] not in required
+    with app.app_context():
+        categories = lookup_id("course_categories", "programming")
+        draft = lookup_id("course_status", "draft")
+    assert categories in _choices(course, "category")[1] and draft not in _choices(course, "category")[1]
+    # ...and only the sections, lessons and courses of their own courses.
+    assert _choices(client.get("/api/v1/lesson/_info", headers=headers["me"]), "section") == (
+        1,
+        {mine["section"]},
+    )
+    assert _choices(client.get("/api/v1/course_section/_info", headers=headers["me"]), "course") == (
+        1,
+        {mine["course"]},
+    )
+    resource = client.get("/api/v1/course_resource/_info", headers=headers["me"])
+    assert _choices(resource, "course") == (1, {mine["course"]})
+    assert _choices(resource, "section", "edit_columns") == (1, {mine["section"]})
+    assert _choices(resource, "lesson") == (1, {mine["lesson"]})
+    # Enrolments and progress have no create or update route: no user or course lists at all.
+    for resource in ("enrollment", "lesson_progress"):
+        info = client.get(f"/api/v1/{resource}/_info", headers=headers["me"])
+        assert info.status_code == 200 and info.json["add_columns"] == info.json["edit_columns"] == []
+    # Admins choose among every course.
+    admin = client.get("/api/v1/course/_info", headers=api_as("Admin"))
+    assert {mine["course"], theirs["course"], private["course"]} <= _choices(admin, "prerequisites")[1]
+
+
+def test_heartbeat_refuses_numbers_it_cannot_use(app, world):
+    client, headers, ids = world
+    lesson = ids["theirs"]["lesson"]
+    alice = headers["alice"]
+    assert client.post(f"/api/v1/course/{ids['theirs']['course']}/enroll", headers=alice).status_code == 200
+    url = f"/api/v1/lesson/{lesson}/heartbeat"
+    json_headers = {**alice, "Content-Type": "application/json"}
+    for raw in (
+        '{"position": Infinity}',
+        '{"position": -Infinity}',
+        '{"duration": NaN}',
+        '{"position": 1e400}',
+        '{"position": -1}',
+        '{"duration": 864001}',
+        '{"active": "false"}',
+        '{"ended": 1}',
+        '{"position": true}',
+    ):
+        beat = client.post(url, data=raw, headers=json_headers)
+        assert beat.status_code == 422, (raw, beat.status_code)
+        assert beat.json["message"] and beat.json["errors"], raw
+    for raw in ("not json", "[1, 2]", '"text"'):
+        beat = client.post(url, data=raw, headers=json_headers)
+        assert beat.status_code == 400 and beat.json["message"], raw
+    ok = client.post(
+        url, json={"active": False, "position": 12.5, "duration": 600, "ended": False}, headers=alice
+    )
+    assert ok.status_code == 200, ok.json
+    assert client.post(url, headers=alice).status_code == 200  # no body: the defaults
+
+
+def test_enrol_someone_else_needs_an_integer_user_id(app, world):
+    client, headers, ids = world
+    url = f"/api/v1/course/{ids['theirs']['course']}/enroll"
+    for value in (True, False, 1.5, "7", [1], {"id": 1}):
+        refused = client.post(url, json={"user_id": value}, headers=headers["other"])
+        assert refused.status_code == 422, (value, refused.status_code)
+        assert refused.json["message"] and "user_id" in refused.json["errors"]
+    assert client.post(url, json={"user_id": 987654321}, headers=headers["other"]).status_code == 422
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count(Enrollment.id))) == 0
+        db.session.remove()
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "visible"),
+    [
+        ("purchase", "dropped", False),
+        ("purchase", "expired", False),
+        ("subscription", "active", False),  # no active subscription: no access
+        ("purchase", "active", True),
+        ("purchase", "completed", True),
+    ],
+)
+def test_course_list_follows_the_entitlement_rule(app, world, kind, status, visible):
+    client, headers, ids = world
+    private = ids["private"]["course"]
+    with app.app_context():
+        make_enrollment(ids["alice"], db.session.get(Course, private), type=kind, status=status)
+        db.session.remove()
+    listed = _ids(client.get("/api/v1/course/", headers=headers["alice"]))
+    assert (private in listed) is visible
+    assert client.get(f"/api/v1/course/{private}", headers=headers["alice"]).status_code == (
+        200 if visible else 404
+    )

@@ -7,11 +7,13 @@ the services (old and new course), so a forged id of another instructor's course
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 from flask import Response, g, request
 from flask_appbuilder.api import expose, safe
+from flask_appbuilder.const import PERMISSION_PREFIX
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
@@ -20,6 +22,7 @@ from app.core.api import BaseModelRestApi
 from app.core.errors import AppError, Invalid, NotFound
 from app.core.interface import SQLAInterface
 from app.core.targets import is_admin
+from app.core.views import lookup_choice_filters, lookup_relations
 from app.courses.models import Course, CourseResource, CourseSection, Lesson, LessonContent
 from app.courses.services import enrollment, progress
 from app.courses.services.catalog import (
@@ -34,11 +37,19 @@ from app.courses.services.catalog import (
 )
 from app.courses.services.media_links import check_media_choice, link_media
 from app.courses.services.scope import readable_clause, visible_courses_clause
-from app.courses.views import check_item, refuse_unreviewed_publishing, remember_status, sync_lookup_ids
+from app.courses.views import (
+    COURSE_RELATIONS,
+    MANAGED_RELATIONS,
+    check_item,
+    refuse_unreviewed_publishing,
+    remember_status,
+    sync_lookup_ids,
+)
 from app.extensions import db
 from app.security.models import LmsUser
 
 SYSTEM = ["id", "uuid", "created_at", "updated_at"]
+MAX_SECONDS = 24 * 3600 * 10  # a heartbeat's position or duration: ten days at most
 
 
 class FilterReadable(BaseFilter):
@@ -65,6 +76,30 @@ class CourseApiBase(BaseModelRestApi):
     """Row-scoped reads, object-checked writes, AppError as its status with {message, errors}."""
 
     base_filters = READABLE
+    # Relation choices in `_info`: only rows of the courses the user manages (admins: all).
+    add_query_rel_fields = edit_query_rel_fields = MANAGED_RELATIONS
+
+    def __init__(self) -> None:
+        super().__init__()
+        lookups = {
+            rel: lookup_choice_filters(code) for rel, code in lookup_relations(self.datamodel.obj).items()
+        }
+        self.add_query_rel_fields = {**lookups, **self.add_query_rel_fields}
+        self.edit_query_rel_fields = {**lookups, **self.edit_query_rel_fields}
+
+    def _may_write(self) -> bool:
+        """True when this API has a create or update route and the user holds its write permission."""
+        routes = self.include_route_methods
+        if routes is not None and not {"post", "put"} & set(routes):
+            return False
+        permission = self.method_permission_name.get("post", "write")
+        return bool(self.appbuilder.sm.has_access(PERMISSION_PREFIX + permission, self.class_permission_name))
+
+    def _get_fields_info(self, cols: Any, model_schema: Any, filter_rel_fields: Any, **kwargs: Any) -> Any:
+        """`_info`'s form fields (with relation choices) only for users who may write through this API."""
+        if not self._may_write():
+            return []
+        return super()._get_fields_info(cols, model_schema, filter_rel_fields, **kwargs)
 
     def error(self, exc: AppError) -> Response:
         """The one error shape; the half-applied change is dropped."""
@@ -136,6 +171,41 @@ def _json() -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def _json_object() -> dict[str, Any]:
+    """The body as a JSON object: empty for no body, 400 for anything else than an object."""
+    if not request.get_data(cache=True):
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise AppError(_("Send a JSON object."), {"body": [_("Send a JSON object.")]})
+    return body
+
+
+def _seconds(body: dict[str, Any], key: str) -> int | None:
+    """A finite number of seconds in 0..MAX_SECONDS (None when absent); 422 otherwise."""
+    value = body.get(key)
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value <= MAX_SECONDS
+    ):
+        raise Invalid(_("'%(key)s' must be a number of seconds.", key=key), {key: [_("Not a number.")]})
+    return int(value)
+
+
+def _flag(body: dict[str, Any], key: str, default: bool) -> bool:
+    """A JSON boolean (default when absent); 422 for anything else."""
+    value = body.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise Invalid(_("The data is not valid."), {key: [str(value)[:50]]})
+    return value
+
+
 def _ids(body: dict[str, Any], key: str) -> list[int]:
     value = body.get(key)
     if not isinstance(value, list):
@@ -201,6 +271,7 @@ class CourseApi(CourseApiBase):
         "reorder": "reorder",
     }
     list_columns = show_columns = COURSE_COLUMNS
+    add_query_rel_fields = edit_query_rel_fields = COURSE_RELATIONS
     add_columns = edit_columns = [
         "slug",
         "translations",
@@ -252,8 +323,12 @@ class CourseApi(CourseApiBase):
         def act() -> Response:
             course = self.scoped(pk)
             user_id = _json().get("user_id")
+            if user_id is not None and (isinstance(user_id, bool) or not isinstance(user_id, int)):
+                raise Invalid(
+                    _("%(name)s must be a number.", name="user_id"), {"user_id": [_("Must be a number.")]}
+                )
             if user_id is not None and user_id != g.user.id:
-                student = db.session.get(LmsUser, user_id) if isinstance(user_id, int) else None
+                student = db.session.get(LmsUser, user_id)
                 if student is None:
                     raise Invalid(_("No such user."), {"user_id": [str(user_id)]})
                 result = enrollment.enroll_by_instructor(course, student, g.user)
@@ -416,20 +491,14 @@ class LessonApi(CourseApiBase):
 
         def act() -> Response:
             lesson = self.scoped(pk)
-            body = _json()
-            numbers = {}
-            for key in ("position", "duration"):
-                value = body.get(key)
-                if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
-                    raise Invalid(_("'%(key)s' must be a number of seconds.", key=key), {key: [str(value)]})
-                numbers[key] = int(value) if value is not None else None
+            body = _json_object()
             result = progress.heartbeat(
                 g.user,
                 lesson,
-                active=bool(body.get("active", True)),
-                position=numbers["position"],
-                duration=numbers["duration"],
-                ended=bool(body.get("ended", False)),
+                active=_flag(body, "active", True),
+                position=_seconds(body, "position"),
+                duration=_seconds(body, "duration"),
+                ended=_flag(body, "ended", False),
             )
             return self.response(200, id=lesson.id, **result.__dict__)
 

@@ -36,7 +36,12 @@ from app.courses.services.catalog import (
     submit_for_review,
 )
 from app.courses.services.media_links import check_media_choice, link_media
-from app.courses.services.scope import taught_clause
+from app.courses.services.scope import (
+    course_user_ids,
+    instructor_choice_clause,
+    prerequisite_choice_clause,
+    taught_clause,
+)
 from app.extensions import db
 from app.lookups.services import lookup_id
 
@@ -76,7 +81,56 @@ class FilterManagedCourses(BaseFilter):
         return query.filter(taught_clause(self.model, getattr(user, "id", None)))
 
 
+class FilterInstructorChoices(BaseFilter):
+    """Users a course may name as instructors: active Instructors (and Admins)."""
+
+    name = "Instructor choices"
+    arg_name = "instructor_choices"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        """Restrict the user query to active instructors and admins."""
+        return query.filter(instructor_choice_clause())
+
+
+class FilterPrerequisiteChoices(BaseFilter):
+    """Courses a course may name as prerequisites: admins every one; others listed or taught ones."""
+
+    name = "Prerequisite choices"
+    arg_name = "prerequisite_choices"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        """Restrict the course query to listed and taught courses unless the user is an admin."""
+        user = g.get("user")
+        if is_admin(user):
+            return query
+        return query.filter(prerequisite_choice_clause(getattr(user, "id", None)))
+
+
+class FilterCourseUsers(BaseFilter):
+    """Users in filter dropdowns: admins every one; others the people of the courses they teach."""
+
+    name = "People of my courses"
+    arg_name = "course_users"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        """Restrict the user query to learners, co-instructors and commenters of taught courses."""
+        user = g.get("user")
+        if is_admin(user):
+            return query
+        return query.filter(self.model.id.in_(course_user_ids(user)))
+
+
 MANAGED = [["id", FilterManagedCourses, None]]
+INSTRUCTOR_CHOICES = [["id", FilterInstructorChoices, None]]
+PREREQUISITE_CHOICES = [["id", FilterPrerequisiteChoices, None]]
+COURSE_USERS = [["id", FilterCourseUsers, None]]
+# Relation choices of forms and list filters: only rows of the user's courses (admins: all).
+MANAGED_RELATIONS = {"course": MANAGED, "section": MANAGED, "lesson": MANAGED}
+COURSE_RELATIONS = {
+    **MANAGED_RELATIONS,
+    "instructors": INSTRUCTOR_CHOICES,
+    "prerequisites": PREREQUISITE_CHOICES,
+}
 POSITION_FIELD = IntegerField(_l("Position"), validators=[Optional()], description=_l("Empty: at the end."))
 
 
@@ -127,11 +181,8 @@ class CourseScopedView(BaseModelView):
     label_columns = COMMON_LABELS
     # Empty position: the end of the parent (set in `prepare`).
     add_form_extra_fields = edit_form_extra_fields = {"position": POSITION_FIELD}
-    add_form_query_rel_fields = edit_form_query_rel_fields = {
-        "course": MANAGED,
-        "section": MANAGED,
-        "lesson": MANAGED,
-    }
+    add_form_query_rel_fields = edit_form_query_rel_fields = MANAGED_RELATIONS
+    search_form_query_rel_fields = {**MANAGED_RELATIONS, "user": COURSE_USERS}
 
     def prepare(self, item: Any) -> None:
         """Derived fields before the object check (a lesson's course from its section...)."""
@@ -314,6 +365,7 @@ class CourseModelView(CourseScopedView):
     order_columns = ["price", "enrollment_count", "updated_at", "published_at"]
     base_order = ("updated_at", "desc")
     formatters_columns = {"tags": lambda tags: ", ".join(tags or [])}
+    add_form_query_rel_fields = edit_form_query_rel_fields = COURSE_RELATIONS
 
     def prepare(self, item: Course) -> None:
         """Tags from the comma-separated field, then the catalog's defaults and publishing rule."""

@@ -20,7 +20,7 @@ from app.courses.models import Course, CoursePurchase, Enrollment, Note, Subscri
 from app.courses.services import enrollment, notes
 from app.courses.services.access import can_manage
 from app.courses.services.scope import taught_clause
-from app.courses.views import COMMON_LABELS, MANAGED, CourseScopedView, FilterManagedCourses, guarded
+from app.courses.views import COMMON_LABELS, CourseScopedView, FilterManagedCourses, guarded
 from app.extensions import db
 from app.lookups.services import lookup_id
 from app.security.models import LmsUser
@@ -97,7 +97,6 @@ class EnrollmentModelView(CourseScopedView):
     ]
     search_columns = ["user", "course", "enrollment_type", "status", "source"]
     base_order = ("enrolled_at", "desc")
-    search_form_query_rel_fields = {"course": MANAGED}
 
     @action("drop", _l("Drop"), _l("End the selected enrolments? Progress is kept."), "fa-user-times")
     def drop(self, items: Any) -> Any:

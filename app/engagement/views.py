@@ -11,10 +11,12 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+from sqlalchemy import select
 
 from app.core.errors import AppError
 from app.core.html import sanitize_html
 from app.core.interface import SQLAInterface
+from app.core.targets import is_admin
 from app.core.views import BaseModelView
 from app.engagement import services
 from app.engagement.models import Comment
@@ -29,6 +31,21 @@ class FilterModeratedComments(BaseFilter):
     def apply(self, query: Any, value: Any) -> Any:
         """Restrict the query with the moderation scopes of the target types."""
         return query.filter(services.moderated_clause(g.get("user")))
+
+
+class FilterCommentAuthors(BaseFilter):
+    """Users in the author filter: admins every one; others the authors of comments they moderate."""
+
+    name = "Authors of comments I moderate"
+    arg_name = "comment_authors"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        """Restrict the user query to authors of moderated comments unless the user is an admin."""
+        user = g.get("user")
+        if is_admin(user):
+            return query
+        authors = select(Comment.author_id).where(services.moderated_clause(user))
+        return query.filter(self.model.id.in_(authors))
 
 
 def format_body(value: Any) -> Markup:
@@ -50,6 +67,7 @@ class CommentModelView(BaseModelView):
         "delete_comments": "write",
     }
     base_filters = [["id", FilterModeratedComments, None]]
+    search_form_query_rel_fields = {"author": [["id", FilterCommentAuthors, None]]}
     list_title = _l("Comments")
     show_title = _l("Comment")
     label_columns = {

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from flask_appbuilder.security.sqla.models import Role
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, union
 
 from app.courses.models import (
     Course,
@@ -16,10 +17,13 @@ from app.courses.models import (
     Enrollment,
     Lesson,
     LessonContent,
+    course_instructor,
 )
 from app.courses.services.access import accessible_course_ids as enrolled_access
 from app.courses.services.catalog import courses_taught_by
 from app.lookups.services import lookup_id
+from app.security.models import LmsUser
+from app.security.roles import ADMIN, INSTRUCTOR
 
 
 def _course_column(model: type) -> Any:
@@ -61,9 +65,39 @@ def listed_clause() -> ColumnElement[bool]:
 
 
 def visible_courses_clause(user_id: int | None) -> ColumnElement[bool]:
-    """Courses in the API list: listed ones, plus those the user teaches or is enrolled in."""
-    enrolled = select(Enrollment.course_id).where(Enrollment.user_id == user_id)
-    return or_(listed_clause(), Course.id.in_(courses_taught_by(user_id or 0)), Course.id.in_(enrolled))
+    """Courses in the API list, as `access.can_see_course`: listed ones, plus those the user teaches
+    or holds an enrolment that grants access to (a dropped or expired one does not)."""
+    return or_(listed_clause(), Course.id.in_(accessible_course_ids(user_id)))
+
+
+def instructor_choice_clause() -> ColumnElement[bool]:
+    """Users who may be named a course's instructors: active accounts with the Instructor (or Admin)
+    role (soft-deleted users are hidden by the global filter)."""
+    return and_(
+        LmsUser.active.is_(True),
+        or_(LmsUser.status_id.is_(None), LmsUser.status_id == lookup_id("user_status", "active")),
+        LmsUser.roles.any(Role.name.in_((INSTRUCTOR, ADMIN))),
+    )
+
+
+def prerequisite_choice_clause(user_id: int | None) -> ColumnElement[bool]:
+    """Courses a (non-admin) user may name as prerequisites: listed ones and those they teach."""
+    return or_(listed_clause(), taught_clause(Course, user_id))
+
+
+def course_user_ids(user: Any) -> Select[Any]:
+    """Ids of the users related to the courses `user` teaches: their learners (any enrolment), their
+    co-instructors, and the authors of comments the user moderates (for filter dropdowns)."""
+    from app.engagement.models import Comment
+    from app.engagement.services import moderated_clause
+
+    user_id = getattr(user, "id", None) or 0
+    taught = courses_taught_by(user_id)
+    return union(
+        select(Enrollment.user_id).where(Enrollment.course_id.in_(taught)),
+        select(course_instructor.c.user_id).where(course_instructor.c.course_id.in_(taught)),
+        select(Comment.author_id).where(moderated_clause(user)),
+    )
 
 
 def readable_clause(model: type, user_id: int | None) -> ColumnElement[bool]:
