@@ -318,3 +318,14 @@ def test_time_stays_after_the_subscription_ends(ctx: None, clock: Clock) -> None
     db.session.expire_all()
     assert enrollment_of(student.id, course.id).time_spent_seconds == 20
     assert _rows(student)[0].time_spent_seconds == 20
+
+
+def test_elapsed_time_accepts_the_naive_times_sqlite_returns():
+    from datetime import UTC, datetime, timedelta
+
+    from app.courses.services.progress import _elapsed
+
+    now = datetime(2026, 1, 1, 12, 0, 30, tzinfo=UTC)
+    stored_by_sqlite = datetime(2026, 1, 1, 12, 0, 0)  # the same UTC instant, without its zone
+    assert _elapsed(stored_by_sqlite, now, gap=90) == 30
+    assert _elapsed(stored_by_sqlite - timedelta(hours=1), now, gap=90) == 0

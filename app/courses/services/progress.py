@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
@@ -160,6 +160,8 @@ class HeartbeatResult:
 def _elapsed(since: datetime | None, now: datetime, gap: int) -> int:
     if since is None:
         return 0
+    if since.tzinfo is None:  # SQLite (`make run`) returns stored UTC times without their zone
+        since = since.replace(tzinfo=UTC)
     seconds = int((now - since).total_seconds())
     return seconds if 0 < seconds <= gap else 0
 
