@@ -58,6 +58,14 @@ def format_blank_none(value: Any) -> Any:
     return "" if value is None else value
 
 
+COMMON_LABELS = {"translations": _l("Translations"), "seo": _l("SEO")}
+
+
+def format_related_list(value: Any) -> str:
+    """Related rows as "a, b", not as a Python list."""
+    return ", ".join(str(item) for item in value or [])
+
+
 def csv_safe(value: Any) -> str:
     """A cell that a spreadsheet will not run as a formula."""
     text = "" if value is None else str(value)
@@ -164,6 +172,8 @@ class BaseModelView(ModelView):
     def __init__(self, **kwargs: Any) -> None:
         model = self.datamodel.obj
         self.translatable_fields: tuple[str, ...] = getattr(model, "__translatable__", ())
+        # Shared columns get translated labels unless the view names them itself.
+        self.label_columns = {**COMMON_LABELS, **(self.label_columns or {})}
         self._setup_translation_fields()
         self._setup_lookup_fields(model)
         self._setup_formatters(model)
@@ -242,7 +252,7 @@ class BaseModelView(ModelView):
             else:
                 formatters.setdefault(prop.key, format_blank_none)
         for rel in sa_inspect(model).relationships:
-            formatters.setdefault(rel.key, format_blank_none)
+            formatters.setdefault(rel.key, format_related_list if rel.uselist else format_blank_none)
         self.formatters_columns = formatters
 
     # ---- translations -------------------------------------------------------------------

@@ -266,8 +266,8 @@ class CourseApi(CourseApiBase):
         **BaseModelRestApi.method_permission_name,
         "enroll": "enroll",
         "submit": "review",
-        "approve": "review",
-        "reject": "review",
+        "approve": "moderate",
+        "reject": "moderate",
         "reorder": "reorder",
     }
     list_columns = show_columns = COURSE_COLUMNS

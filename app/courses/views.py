@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
-from flask_babel import gettext
+from flask_babel import LazyString, gettext
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import FileStorage
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import Optional
 
-from app.core.errors import AppError, Forbidden, Invalid
+from app.core.errors import AppError, Conflict, Forbidden, Invalid
 from app.core.interface import SQLAInterface
 from app.core.targets import is_admin
 from app.core.views import BaseModelView
@@ -35,7 +38,7 @@ from app.courses.services.catalog import (
     require_manager,
     submit_for_review,
 )
-from app.courses.services.media_links import check_media_choice, link_media
+from app.courses.services.media_links import MEDIA_FIELDS, check_media_choice, link_media
 from app.courses.services.scope import (
     course_user_ids,
     instructor_choice_clause,
@@ -44,6 +47,8 @@ from app.courses.services.scope import (
 )
 from app.extensions import db
 from app.lookups.services import lookup_id
+from app.media import services as media_services
+from app.media.validation import EXTENSION_FAMILY, IMAGE_FAMILIES, human_size, kind_rules
 
 TRANSLATED_LABELS = {
     "title": _l("Title"),
@@ -133,6 +138,92 @@ COURSE_RELATIONS = {
 }
 POSITION_FIELD = IntegerField(_l("Position"), validators=[Optional()], description=_l("Empty: at the end."))
 
+# ---- file uploads ------------------------------------------------------------------------------
+# Course files (covers, lesson videos and documents, resources) are uploaded as this media kind: its
+# types, size limit and roles come from the media module (DEFAULT_KINDS, MEDIA_KINDS, MEDIA_KIND_ROLES).
+UPLOAD_KIND = "course_material"
+
+
+def upload_extensions(images_only: bool = False) -> list[str]:
+    """The extensions the upload kind accepts now (only the images for a cover)."""
+    extensions = kind_rules(current_app.config)[UPLOAD_KIND].extensions
+    if images_only:
+        extensions = frozenset(e for e in extensions if EXTENSION_FAMILY.get(e) in IMAGE_FAMILIES)
+    return sorted(extensions)
+
+
+def _upload_hint(images_only: bool) -> str:
+    types = ", ".join(e.upper() for e in upload_extensions(images_only))
+    size = human_size(kind_rules(current_app.config)[UPLOAD_KIND].max_bytes)
+    return gettext("Accepted: %(types)s; at most %(size)s.", types=types, size=size)
+
+
+def upload_field(label: Any, images_only: bool = False) -> FileField:
+    """An optional file field; its help text lists the types and size the media kind accepts."""
+    return FileField(
+        label,
+        validators=[Optional()],
+        description=LazyString(_upload_hint, images_only),
+        render_kw={"accept": "image/*"} if images_only else None,
+    )
+
+
+def media_id_field(label: Any) -> IntegerField:
+    """The id of a file already in the media library (the user's own upload)."""
+    return IntegerField(
+        label,
+        validators=[Optional()],
+        description=_l("Or choose a file you uploaded before, by its id. A new upload replaces it."),
+    )
+
+
+def pending_upload(item: Any, field: str | None) -> FileStorage | None:
+    """The file sent in the form's upload field, if any (FAB put it on the object)."""
+    value = item.__dict__.get(field) if field else None
+    return value if isinstance(value, FileStorage) and value.filename else None
+
+
+def store_upload(item: Any, field: str | None, images_only: bool, user: Any) -> None:
+    """Validate and store the form's file through the media module and make it the row's file.
+
+    It stays temporary until `link_media` attaches it once the row is saved. Refused files raise the
+    media module's AppError, so nothing is stored and the form is not saved.
+    """
+    upload = pending_upload(item, field)
+    if field:
+        item.__dict__.pop(field, None)
+    if upload is None:
+        return
+    name = upload.filename or ""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    allowed = upload_extensions(images_only)
+    if images_only and extension not in allowed:
+        types = ", ".join(e.upper() for e in allowed)
+        raise Invalid(
+            gettext("The cover must be an image (%(types)s).", types=types), {field or "file": ["not_image"]}
+        )
+    _forget_backrefs(item)
+    try:
+        media = media_services.upload_files([(name, upload.read())], UPLOAD_KIND, user)[0]
+    except SQLAlchemyError:
+        # The upload's commit also writes an edited row's changes: a constraint error is the row's.
+        db.session.rollback()
+        raise Conflict(gettext("The record could not be saved: it conflicts with existing data.")) from None
+    setattr(item, MEDIA_FIELDS[type(item)][0], media.id)
+
+
+def _forget_backrefs(item: Any) -> None:
+    """A new row is not in the session yet, but FAB's form put it in its parents' collections (a
+    lesson's `contents`): drop those in-memory entries before the upload commits, so that the commit
+    does not trip over it; the row still names its parent and is saved with it afterwards."""
+    state = db.inspect(item)
+    if not state.transient:
+        return
+    for rel in state.mapper.relationships:
+        parent = state.dict.get(rel.key)
+        if rel.back_populates and parent is not None and not rel.uselist and db.inspect(parent).persistent:
+            db.session.expire(parent, [rel.back_populates])
+
 
 def courses_of(item: Any) -> list[Course]:
     """The courses an object belongs to: the one it names now and the one it belonged to before."""
@@ -183,6 +274,9 @@ class CourseScopedView(BaseModelView):
     add_form_extra_fields = edit_form_extra_fields = {"position": POSITION_FIELD}
     add_form_query_rel_fields = edit_form_query_rel_fields = MANAGED_RELATIONS
     search_form_query_rel_fields = {**MANAGED_RELATIONS, "user": COURSE_USERS}
+    # The form's file field (see `store_upload`), and whether it takes images only.
+    upload_field_name: str | None = None
+    upload_images_only = False
 
     def prepare(self, item: Any) -> None:
         """Derived fields before the object check (a lesson's course from its section...)."""
@@ -193,6 +287,7 @@ class CourseScopedView(BaseModelView):
         guarded(self.prepare, item)
         guarded(check_item, item, g.user)
         guarded(check_media_choice, item, g.user)
+        guarded(self.store_upload, item)
 
     def pre_update(self, item: Any) -> None:
         """The same checks as when adding, on the old and the new course."""
@@ -200,6 +295,11 @@ class CourseScopedView(BaseModelView):
         guarded(self.prepare, item)
         guarded(check_item, item, g.user)
         guarded(check_media_choice, item, g.user)
+        guarded(self.store_upload, item)
+
+    def store_upload(self, item: Any) -> None:
+        """Last, once every check passed: store the uploaded file and make it the row's file."""
+        store_upload(item, self.upload_field_name, self.upload_images_only, g.user)
 
     def post_add(self, item: Any) -> None:
         """Attach the row's file (cover, lesson media, resource) to the row."""
@@ -253,10 +353,10 @@ class CourseModelView(CourseScopedView):
     method_permission_name = {
         **BaseModelView.method_permission_name,
         "reorder": "reorder",
-        "reject_form": "review",
+        "reject_form": "moderate",
         "submit_review": "review",
-        "approve": "review",
-        "reject": "review",
+        "approve": "moderate",
+        "reject": "moderate",
     }
     show_template = "courses/course_show.html"
     list_title = _l("Courses")
@@ -274,6 +374,7 @@ class CourseModelView(CourseScopedView):
         "address": _l("Address"),
         "duration_minutes": _l("Duration (minutes)"),
         "cover_media_id": _l("Cover image (media id)"),
+        "cover_upload": _l("Cover image"),
         "price": _l("Price"),
         "currency": _l("Currency"),
         "included_in_subscription": _l("Included in subscriptions"),
@@ -339,6 +440,7 @@ class CourseModelView(CourseScopedView):
         "language",
         "tags_text",
         "duration_minutes",
+        "cover_upload",
         "cover_media_id",
         "price",
         "currency",
@@ -353,7 +455,8 @@ class CourseModelView(CourseScopedView):
         "tags_text": StringField(
             _l("Tags"), validators=[Optional()], description=_l("Separate tags with commas.")
         ),
-        "cover_media_id": IntegerField(_l("Cover image (media id)"), validators=[Optional()]),
+        "cover_upload": upload_field(_l("Cover image"), images_only=True),
+        "cover_media_id": media_id_field(_l("Cover image (media id)")),
         # Not the `slug` column itself: FAB would write an empty value before the checks run.
         "address": StringField(
             _l("Address"), validators=[Optional()], description=_l("Empty: made from the title.")
@@ -366,6 +469,8 @@ class CourseModelView(CourseScopedView):
     base_order = ("updated_at", "desc")
     formatters_columns = {"tags": lambda tags: ", ".join(tags or [])}
     add_form_query_rel_fields = edit_form_query_rel_fields = COURSE_RELATIONS
+    upload_field_name = "cover_upload"
+    upload_images_only = True
 
     def prepare(self, item: Course) -> None:
         """Tags from the comma-separated field, then the catalog's defaults and publishing rule."""

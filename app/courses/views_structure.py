@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField
-from wtforms.validators import Optional
+from wtforms import BooleanField
 
 from app.core.errors import Invalid
 from app.core.interface import SQLAInterface
 from app.courses.models import CourseResource, CourseSection, Lesson, LessonContent
 from app.courses.services.catalog import next_position
-from app.courses.views import COMMON_LABELS, POSITION_FIELD, CourseScopedView
+from app.courses.views import (
+    COMMON_LABELS,
+    POSITION_FIELD,
+    CourseScopedView,
+    media_id_field,
+    pending_upload,
+    upload_field,
+)
+
+# Lesson content and resources: upload a new file, or name one already in the media library.
+FILE_FIELDS = {
+    "position": POSITION_FIELD,
+    "file_upload": upload_field(_l("File")),
+    "media_id": media_id_field(_l("Media file id")),
+}
 
 
 # ---- sections, lessons, content, resources ---------------------------------------------------
@@ -105,14 +118,17 @@ class LessonContentModelView(CourseScopedView):
     class_permission_name = "LessonContentAdmin"
     list_title = _l("Lesson content")
     show_title = add_title = edit_title = _l("Content item")
-    label_columns = {**COMMON_LABELS, "kind": _l("Kind"), "external_url": _l("External address")}
+    label_columns = {
+        **COMMON_LABELS,
+        "kind": _l("Kind"),
+        "external_url": _l("External address"),
+        "file_upload": _l("File"),
+    }
     list_columns = ["lesson", "position", "kind", "media_id", "external_url"]
     show_columns = ["lesson", "position", "kind", "translations", "media_id", "external_url", "created_at"]
-    add_columns = edit_columns = ["lesson", "position", "kind", "media_id", "external_url"]
-    add_form_extra_fields = edit_form_extra_fields = {
-        "position": POSITION_FIELD,
-        "media_id": IntegerField(_l("Media file id"), validators=[Optional()]),
-    }
+    add_columns = edit_columns = ["lesson", "position", "kind", "file_upload", "media_id", "external_url"]
+    add_form_extra_fields = edit_form_extra_fields = FILE_FIELDS
+    upload_field_name = "file_upload"
     search_columns = ["lesson", "kind"]
     base_order = ("position", "asc")
 
@@ -129,7 +145,12 @@ class CourseResourceModelView(CourseScopedView):
     class_permission_name = "CourseResourceAdmin"
     list_title = _l("Resources")
     show_title = add_title = edit_title = _l("Resource")
-    label_columns = {**COMMON_LABELS, "resource_type": _l("Type"), "url": _l("Link")}
+    label_columns = {
+        **COMMON_LABELS,
+        "resource_type": _l("Type"),
+        "url": _l("Link"),
+        "file_upload": _l("File"),
+    }
     list_columns = ["course", "section", "lesson", "title", "resource_type", "position"]
     show_columns = [
         "course",
@@ -148,14 +169,13 @@ class CourseResourceModelView(CourseScopedView):
         "section",
         "lesson",
         "resource_type",
+        "file_upload",
         "media_id",
         "url",
         "position",
     ]
-    add_form_extra_fields = edit_form_extra_fields = {
-        "position": POSITION_FIELD,
-        "media_id": IntegerField(_l("Media file id"), validators=[Optional()]),
-    }
+    add_form_extra_fields = edit_form_extra_fields = FILE_FIELDS
+    upload_field_name = "file_upload"
     search_columns = ["course", "section", "lesson", "resource_type"]
     base_order = ("position", "asc")
 
@@ -165,5 +185,5 @@ class CourseResourceModelView(CourseScopedView):
         for part in (item.section, item.lesson):
             if part is not None and course is not None and part.course_id != course.id:
                 raise Invalid(gettext("The section and lesson must belong to the chosen course."))
-        if not item.media_id and not item.url:
-            raise Invalid(gettext("Give a media file id or a link."))
+        if not item.media_id and not item.url and pending_upload(item, self.upload_field_name) is None:
+            raise Invalid(gettext("Upload a file, or give a media file id or a link."))
