@@ -373,3 +373,45 @@ def test_course_list_follows_the_entitlement_rule(app, world, kind, status, visi
     assert client.get(f"/api/v1/course/{private}", headers=headers["alice"]).status_code == (
         200 if visible else 404
     )
+
+
+def test_minimal_bodies_create_a_course_its_section_lesson_and_content(app, api_as):
+    """Only what a person would type: titles and parents; the rest are the service's defaults."""
+    headers = api_as("Instructor")
+    client = app.test_client()
+    course = client.post(
+        "/api/v1/course/",
+        json={"translations": {"en": {"title": "API course"}, "ar": {"title": "دورة الواجهة"}}},
+        headers=headers,
+    )
+    assert course.status_code == 201, course.json
+    assert course.json["result"]["slug"] == "api-course"
+    course_id = course.json["id"]
+    section = client.post(
+        "/api/v1/course_section/",
+        json={"course": course_id, "translations": {"en": {"title": "S"}}},
+        headers=headers,
+    )
+    assert section.status_code == 201, section.json
+    lesson = client.post(
+        "/api/v1/lesson/",
+        json={"section": section.json["id"], "translations": {"en": {"title": "L"}}},
+        headers=headers,
+    )
+    assert lesson.status_code == 201, lesson.json
+    content = client.post(
+        "/api/v1/lesson_content/",
+        json={"lesson": lesson.json["id"], "translations": {"en": {"body": "<p>Hi<script>x</script></p>"}}},
+        headers=headers,
+    )
+    assert content.status_code == 201, content.json
+    with app.app_context():
+        from app.courses.models import Lesson, LessonContent
+
+        assert db.session.get(Lesson, lesson.json["id"]).content_type.code == "text"
+        stored = db.session.get(LessonContent, content.json["id"])
+        assert stored.kind.code == "text" and stored.translations["en"]["body"] == "<p>Hi</p>"
+        created = db.session.get(Course, course_id)
+        assert created.status.code == "draft" and created.visibility.code == "draft"
+    submitted = client.post(f"/api/v1/course/{course_id}/submit", json={}, headers=headers)
+    assert submitted.status_code == 200 and submitted.json["result"]["review_status"]["code"] == "pending"

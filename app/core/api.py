@@ -39,12 +39,22 @@ class BaseModelRestApi(ModelRestApi):
     add_exclude_columns = SYSTEM_COLUMNS
     edit_exclude_columns = SYSTEM_COLUMNS
     page_size = 25
+    # Columns a client may leave out when creating: the service fills them (defaults, slugs...).
+    optional_add_columns: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         datamodel = cls.__dict__.get("datamodel")
         if datamodel is not None and "resource_name" not in cls.__dict__:
             cls.resource_name = datamodel.obj.__tablename__
+
+    def _init_model_schemas(self) -> None:
+        """FAB's schemas, with `optional_add_columns` no longer required on create."""
+        super()._init_model_schemas()
+        for name in self.optional_add_columns:
+            field = self.add_model_schema.fields.get(name)
+            if field is not None:
+                field.required = False
 
     def get_list_headless(self, **kwargs: Any) -> Response:
         """FAB's list, where a filter value the column cannot take is a 400, not a 500."""

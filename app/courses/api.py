@@ -46,6 +46,7 @@ from app.courses.views import (
     sync_lookup_ids,
 )
 from app.extensions import db
+from app.lookups.services import require_lookup_id
 from app.security.models import LmsUser
 
 SYSTEM = ["id", "uuid", "created_at", "updated_at"]
@@ -249,6 +250,7 @@ class CourseApi(CourseApiBase):
 
     datamodel = SQLAInterface(Course)
     class_permission_name = "Course"
+    optional_add_columns = ("slug", "status", "visibility", "price", "currency", "tags", "seo")
     include_route_methods = {
         "get",
         "get_list",
@@ -391,6 +393,7 @@ class CourseSectionApi(CourseApiBase):
 
     datamodel = SQLAInterface(CourseSection)
     class_permission_name = "CourseSection"
+    optional_add_columns = ("position",)
     include_route_methods = {"get", "get_list", "info", "post", "put", "delete", "reorder"}
     method_permission_name = {**BaseModelRestApi.method_permission_name, "reorder": "reorder"}
     list_columns = show_columns = [*SYSTEM, "course_id", "title", "translations", "position"]
@@ -424,6 +427,7 @@ class LessonApi(CourseApiBase):
 
     datamodel = SQLAInterface(Lesson)
     class_permission_name = "Lesson"
+    optional_add_columns = ("content_type", "position", "is_free_preview", "is_required")
     include_route_methods = {"get", "get_list", "info", "post", "put", "delete", "complete", "heartbeat"}
     method_permission_name = {
         **BaseModelRestApi.method_permission_name,
@@ -456,7 +460,9 @@ class LessonApi(CourseApiBase):
     base_order = ("position", "asc")
 
     def prepare(self, item: Lesson) -> None:
-        """The lesson's course is its section's; new lessons go last."""
+        """The lesson's course is its section's; new lessons go last and are text unless told."""
+        if item.content_type_id is None and item.content_type is None:
+            item.content_type_id = require_lookup_id("content_types", "text")
         if item.section is not None:
             item.course = item.section.course
             if not item.position:
@@ -517,6 +523,7 @@ class LessonContentApi(CourseApiBase):
 
     datamodel = SQLAInterface(LessonContent)
     class_permission_name = "LessonContent"
+    optional_add_columns = ("kind", "position")
     include_route_methods = {"get", "get_list", "info", "post", "put", "delete"}
     list_columns = show_columns = [
         *SYSTEM,
@@ -533,7 +540,9 @@ class LessonContentApi(CourseApiBase):
     base_order = ("position", "asc")
 
     def prepare(self, item: LessonContent) -> None:
-        """New items go last in their lesson."""
+        """New items go last in their lesson and are rich text unless told."""
+        if item.kind_id is None and item.kind is None:
+            item.kind_id = require_lookup_id("content_types", "text")
         if not item.position and item.lesson is not None:
             item.position = next_position(LessonContent, lesson_id=item.lesson.id)
 
@@ -543,6 +552,7 @@ class CourseResourceApi(CourseApiBase):
 
     datamodel = SQLAInterface(CourseResource)
     class_permission_name = "CourseResource"
+    optional_add_columns = ("position",)
     include_route_methods = {"get", "get_list", "info", "post", "put", "delete"}
     list_columns = show_columns = [
         *SYSTEM,
