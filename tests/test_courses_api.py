@@ -415,3 +415,30 @@ def test_minimal_bodies_create_a_course_its_section_lesson_and_content(app, api_
         assert created.status.code == "draft" and created.visibility.code == "draft"
     submitted = client.post(f"/api/v1/course/{course_id}/submit", json={}, headers=headers)
     assert submitted.status_code == 200 and submitted.json["result"]["review_status"]["code"] == "pending"
+
+
+def test_lookups_may_be_given_by_code(app, api_as):
+    admin = api_as("Admin")
+    client = app.test_client()
+    body = {
+        "translations": {"en": {"title": "By code"}},
+        "status": "published",
+        "visibility": "public",
+        "level": "beginner",
+        "category": "programming",
+    }
+    created = client.post("/api/v1/course/", json=body, headers=admin)
+    assert created.status_code == 201, created.json
+    with app.app_context():
+        course = db.session.get(Course, created.json["id"])
+        codes = (course.status.code, course.visibility.code, course.level.code, course.category.code)
+    assert codes == ("published", "public", "beginner", "programming")
+    for field, value in (
+        ("level", "expert"),
+        ("category", 987654321),
+        ("instructors", ["x"]),
+        ("level", True),
+    ):
+        wrong = client.put(f"/api/v1/course/{created.json['id']}", json={field: value}, headers=admin)
+        assert wrong.status_code == 422, (field, value, wrong.get_data(as_text=True))
+        assert field in wrong.json["errors"]

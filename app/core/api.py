@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import prison
-from flask import Response
+from flask import Response, request
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.exceptions import ApplyFilterException
 from flask_babel import gettext
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError
 
 from app.core.permissions import READ_WRITE_PERMISSIONS
-from app.core.views import SYSTEM_COLUMNS
+from app.core.views import SYSTEM_COLUMNS, lookup_relations
 from app.extensions import db
+from app.lookups.services import lookup_id, lookup_type_id
 
 _prison_loads = prison.loads
 
@@ -55,6 +57,48 @@ class BaseModelRestApi(ModelRestApi):
             field = self.add_model_schema.fields.get(name)
             if field is not None:
                 field.required = False
+
+    def _normalize_body(self) -> Response | None:
+        """Lookups may be named by code ({"status": "published"} as well as {"status": 12}); related
+        rows must be named by integer ids. A bad reference is a 422 here, not a database error later."""
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return None
+        lookups = lookup_relations(self.datamodel.obj)
+        errors: dict[str, list[str]] = {}
+        for relation in sa_inspect(self.datamodel.obj).relationships:
+            name = relation.key
+            if name not in body or body[name] is None:
+                continue
+            value = body[name]
+            if name in lookups and isinstance(value, str):
+                found = lookup_id(lookups[name], value)
+                if found is None:
+                    errors[name] = [gettext("Unknown code '%(code)s'.", code=value[:50])]
+                else:
+                    body[name] = found
+                continue
+            values = value if relation.uselist and isinstance(value, list) else [value]
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+                errors[name] = [gettext("Give the id of an existing row.")]
+                continue
+            for row_id in values:
+                row = db.session.get(relation.mapper.class_, row_id)
+                if row is None or (name in lookups and row.type_id != lookup_type_id(lookups[name])):
+                    errors[name] = [gettext("No such row: %(id)s.", id=row_id)]
+                    break
+        if errors:
+            return self.response(422, message=gettext("The data is not valid."), errors=errors)
+        request._cached_json = (body, body)  # what FAB's `request.json` reads next
+        return None
+
+    def post_headless(self) -> Response:
+        """FAB's create, after `_normalize_body`."""
+        return self._normalize_body() or super().post_headless()
+
+    def put_headless(self, pk: Any) -> Response:
+        """FAB's update, after `_normalize_body`."""
+        return self._normalize_body() or super().put_headless(pk)
 
     def get_list_headless(self, **kwargs: Any) -> Response:
         """FAB's list, where a filter value the column cannot take is a 400, not a 500."""
