@@ -412,3 +412,15 @@ def test_comment_api_info_lists_no_related_rows(app, client, world):
         fields = info.json["add_columns"] + info.json["edit_columns"]
         assert fields and not any("values" in field for field in fields)
         assert world.student not in info.get_data(as_text=True)
+
+
+def test_a_reply_in_a_hidden_thread_is_hidden_too(app, client, world):
+    student, teacher = _h(app, world, "student"), _h(app, world, "teacher")
+    outsider = _h(app, world, "outsider")
+    top = _post(client, student, "course", world.course_id, "Thread").json["id"]
+    reply = _post(client, teacher, "course", world.course_id, "Answer", parent_id=top).json["id"]
+    assert client.post(f"{API}/{top}/hide", json={"reason": "Spam"}, headers=teacher).status_code == 200
+    # The reply itself is not hidden, but its thread is: outsiders can neither read nor flag it.
+    assert client.post(f"{API}/{reply}/flag", json={}, headers=outsider).status_code == 404
+    assert client.post(f"{API}/{top}/unhide", headers=teacher).status_code == 200
+    assert client.post(f"{API}/{reply}/flag", json={}, headers=outsider).status_code == 200

@@ -7,13 +7,13 @@ import re
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app.courses.models import Course, Enrollment, LessonContent
+from app.courses.models import Course, Enrollment, LessonContent, Note
 from app.extensions import db
 from app.lookups.services import require_lookup_id
 from app.security.models import LmsUser
-from tests.conftest import login
+from tests.conftest import jwt_headers, login
 from tests.course_factories import (
     buy,
     grant_subscription,
@@ -525,3 +525,64 @@ def test_only_allowed_players_are_framed_others_are_links(app, login_as):
     assert '<iframe class="lesson-embed" src="https://www.youtube-nocookie.com/embed/abc"' in page
     assert 'src="https://unknown.test/v/1"' not in page  # the CSP would block the frame anyway
     assert 'href="https://unknown.test/v/1"' in page
+
+
+def test_a_locked_lesson_takes_no_notes_or_comments_and_shows_none(app, login_as):
+    data = _course_with_lessons(app, title="Locked", sequential=True)
+    student = login_as("Student")
+    _enrol(app, student.user_id, data["id"])
+    locked = f"/courses/{data['slug']}/lessons/{data['second']}"
+    assert student.get(locked).status_code == 403
+    student.post(f"{locked}/notes", data={"body": "sneaky", "visibility": "private", "color": "yellow"})
+    student.post(f"{locked}/comments", data={"body": "sneaky"})
+    with app.app_context():
+        assert (
+            db.session.scalar(select(func.count()).select_from(Note).where(Note.target_id == data["second"]))
+            == 0
+        )
+        from app.engagement.models import Comment
+
+        on_lesson = select(func.count()).select_from(Comment).where(Comment.target_id == data["second"])
+        assert db.session.scalar(on_lesson) == 0
+    api = app.test_client()
+    with app.app_context():
+        username = db.session.get(LmsUser, student.user_id).username
+    headers = jwt_headers(api, username)
+    assert api.get(f"/api/v1/comment/for/lesson/{data['second']}", headers=headers).status_code == 403
+    posted = api.post(
+        "/api/v1/comment/",
+        json={"target_type": "lesson", "target_id": data["second"], "body": "x"},
+        headers=headers,
+    )
+    assert posted.status_code == 403
+
+
+def test_absurd_numbers_are_refused_or_empty_never_a_500(app, login_as):
+    data = _course_with_lessons(app, title="Numbers")
+    student = login_as("Student")
+    _enrol(app, student.user_id, data["id"])
+    lesson = f"/courses/{data['slug']}/lessons/{data['second']}"
+    assert student.get(f"{lesson}?comments_page=10000000000000000000").status_code == 200
+    for body in ({"position": 1e12, "duration": 1e12}, {"position": -5}, {"position": 1e300}):
+        response = student.post(f"{lesson}/heartbeat", json=body)
+        assert response.status_code == 422, body
+        assert set(response.json) >= {"message", "errors"}
+    api = app.test_client()
+    with app.app_context():
+        username = db.session.get(LmsUser, student.user_id).username
+    headers = jwt_headers(api, username)
+    assert (
+        api.get(
+            f"/api/v1/comment/for/lesson/{data['second']}?page=999999999999999999", headers=headers
+        ).status_code
+        == 200
+    )
+    assert api.get(f"/api/v1/comment/for/lesson/{data['second']}?page=²", headers=headers).status_code in (
+        400,
+        422,
+    )
+    assert api.put("/api/v1/comment/²", json={"body": "x"}, headers=headers).status_code == 404
+    posted = api.post(
+        "/api/v1/comment/", json={"target_type": "lesson", "target_id": "²", "body": "x"}, headers=headers
+    )
+    assert posted.status_code == 422

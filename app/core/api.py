@@ -34,6 +34,9 @@ def _safe_prison_loads(value: str) -> Any:
 prison.loads = _safe_prison_loads
 
 
+MAX_RELATED_IDS = 200  # rows one body may link at once (instructors, prerequisites...)
+
+
 class BaseModelRestApi(ModelRestApi):
     """ModelRestApi at /api/v1/<table name>, sharing read/write permissions with its view."""
 
@@ -66,10 +69,11 @@ class BaseModelRestApi(ModelRestApi):
             return None
         lookups = lookup_relations(self.datamodel.obj)
         errors: dict[str, list[str]] = {}
+        writable = set(self.add_columns or ()) | set(self.edit_columns or ())
         for relation in sa_inspect(self.datamodel.obj).relationships:
             name = relation.key
-            if name not in body or body[name] is None:
-                continue
+            if name not in writable or body.get(name) is None:
+                continue  # FAB refuses fields it does not write; nothing to look up for them
             value = body[name]
             if name in lookups and isinstance(value, str):
                 found = lookup_id(lookups[name], value)
@@ -79,6 +83,9 @@ class BaseModelRestApi(ModelRestApi):
                     body[name] = found
                 continue
             values = value if relation.uselist and isinstance(value, list) else [value]
+            if len(values) > MAX_RELATED_IDS:
+                errors[name] = [gettext("At most %(n)d items.", n=MAX_RELATED_IDS)]
+                continue
             if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
                 errors[name] = [gettext("Give the id of an existing row.")]
                 continue

@@ -10,6 +10,7 @@ def _register_targets() -> None:
     from app.core.targets import register_target
     from app.courses import services
     from app.courses.models import Course, CourseResource, CourseSection, Lesson, LessonContent
+    from app.courses.services.progress import may_open_lesson
 
     def course_of(obj: Any) -> Any:
         return obj if isinstance(obj, Course) else obj.course
@@ -26,11 +27,11 @@ def _register_targets() -> None:
             can_edit=manage,
             can_moderate=manage,
         )
-    register_target("lesson", Lesson, can_view=services.can_open_lesson, can_edit=manage, can_moderate=manage)
+    register_target("lesson", Lesson, can_view=may_open_lesson, can_edit=manage, can_moderate=manage)
     register_target(
         "lesson_content",
         LessonContent,
-        can_view=lambda user, obj: services.can_open_lesson(user, obj.lesson),
+        can_view=lambda user, obj: may_open_lesson(user, obj.lesson),
         can_edit=lambda user, obj: services.can_manage(user, obj.lesson.course),
     )
 

@@ -50,7 +50,6 @@ from app.lookups.services import require_lookup_id
 from app.security.models import LmsUser
 
 SYSTEM = ["id", "uuid", "created_at", "updated_at"]
-MAX_SECONDS = 24 * 3600 * 10  # a heartbeat's position or duration: ten days at most
 
 
 class FilterReadable(BaseFilter):
@@ -183,7 +182,7 @@ def _json_object() -> dict[str, Any]:
 
 
 def _seconds(body: dict[str, Any], key: str) -> int | None:
-    """A finite number of seconds in 0..MAX_SECONDS (None when absent); 422 otherwise."""
+    """A finite number of seconds in 0..progress.MAX_REPORTED_SECONDS (None when absent); 422 otherwise."""
     value = body.get(key)
     if value is None:
         return None
@@ -191,7 +190,7 @@ def _seconds(body: dict[str, Any], key: str) -> int | None:
         isinstance(value, bool)
         or not isinstance(value, int | float)
         or not math.isfinite(value)
-        or not 0 <= value <= MAX_SECONDS
+        or not 0 <= value <= progress.MAX_REPORTED_SECONDS
     ):
         raise Invalid(_("'%(key)s' must be a number of seconds.", key=key), {key: [_("Not a number.")]})
     return int(value)

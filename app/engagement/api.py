@@ -81,7 +81,7 @@ def _int(value: Any, name: str, *, required: bool = True) -> int | None:
     if value is None and not required:
         return None
     if isinstance(value, bool) or not (
-        isinstance(value, int) or (isinstance(value, str) and value.isdigit())
+        isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit())
     ):
         raise Invalid(_("%(name)s must be a number.", name=name), {name: [_("Must be a number.")]})
     return int(value)
@@ -89,7 +89,7 @@ def _int(value: Any, name: str, *, required: bool = True) -> int | None:
 
 def _pk(pk: Any) -> int:
     text = str(pk)
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise NotFound(_("No such comment."))
     return int(text)
 

@@ -28,6 +28,7 @@ from app.extensions import db
 MAX_COMMENT_LENGTH = 10_000
 MAX_REASON_LENGTH = 1_000
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 10_000
 # Comments are themselves a target (reactions, reports, attached images), but not of comments.
 COMMENT_TARGET = "comment"
 
@@ -116,6 +117,15 @@ def _lock(comment: Comment) -> Comment:
     return root if root is not None else comment
 
 
+def _gone(comment: Comment) -> bool:
+    """True when the comment was deleted, by this request or one that held the lock before it."""
+    return bool(
+        db.session.scalar(
+            select(Comment.is_deleted).where(Comment.id == comment.id).execution_options(include_deleted=True)
+        )
+    )
+
+
 def _weight(comment: Comment, root: Comment | None) -> int:
     """How many counted comments this one stands for while it is visible (itself + its replies)."""
     if comment.parent_id is None:
@@ -164,7 +174,8 @@ def list_comments(
     """One page of a target's threads, newest first, each with its replies (oldest first)."""
     target = _viewable_target(user, target_type, target_id)
     readable = _readable(user, targets.can_moderate(user, target_type, target))
-    page, page_size = max(int(page), 1), min(max(int(page_size), 1), MAX_PAGE_SIZE)
+    # Deeper pages are empty anyway; an absurd page number must not overflow OFFSET.
+    page, page_size = min(max(int(page), 1), MAX_PAGE), min(max(int(page_size), 1), MAX_PAGE_SIZE)
     on_target = and_(Comment.target_type == target_type, Comment.target_id == target_id, readable)
     tops = db.session.scalars(
         select(Comment)
@@ -195,8 +206,12 @@ def can_read_comment(user: Any, comment: Comment) -> bool:
         return False
     if not targets.can_view(user, comment.target_type, target):
         return False
+    parent = db.session.get(Comment, comment.parent_id) if comment.parent_id else None
+    hidden = comment.is_hidden or (
+        parent is not None and parent.is_hidden
+    )  # a hidden thread hides its replies
     return (
-        not comment.is_hidden
+        not hidden
         or comment.author_id == targets.signed_in_user_id(user)
         or targets.can_moderate(user, comment.target_type, target)
     )
@@ -304,6 +319,8 @@ def delete_comment(user: Any, comment: Comment) -> None:
     if comment.is_deleted:  # already gone, with its thread
         return
     root = _lock(comment)
+    if _gone(comment):  # a concurrent delete won the lock: the counters are already right
+        return
     weight = 0 if comment.is_hidden else _weight(comment, root)
     if comment.parent_id is None:
         for reply in db.session.scalars(select(Comment).where(Comment.parent_id == comment.id)):
@@ -324,6 +341,8 @@ def hide_comment(user: Any, comment: Comment, reason: str | None = None) -> Comm
         raise NotFound(_("No such comment."))
     clean_reason = _clean_reason(reason)
     root = _lock(comment)
+    if _gone(comment):
+        raise NotFound(_("No such comment."))
     if comment.is_hidden:
         raise Conflict(_("This comment is already hidden."))
     weight = _weight(comment, root)
@@ -345,6 +364,8 @@ def unhide_comment(user: Any, comment: Comment) -> Comment:
     if comment.is_deleted:
         raise NotFound(_("No such comment."))
     root = _lock(comment)
+    if _gone(comment):
+        raise NotFound(_("No such comment."))
     if not comment.is_hidden:
         raise Conflict(_("This comment is not hidden."))
     comment.is_hidden = False

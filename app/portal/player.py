@@ -246,9 +246,9 @@ def _number(value: Any) -> float | None:
         return None
     if not isinstance(value, int | float):
         raise ValueError(value)
-    if value != value or value in (float("inf"), float("-inf")):  # NaN / infinity
+    if value != value or not 0 <= value <= progress.MAX_REPORTED_SECONDS:  # NaN, infinity, absurd positions
         raise ValueError(value)
-    return max(0.0, float(value))
+    return float(value)
 
 
 @portal.route("/courses/<slug>/lessons/<int:lesson_id>/heartbeat", methods=["POST"])

@@ -15,6 +15,7 @@ from app.core.transactions import unique_insert
 from app.courses.models import Course, CourseSection, Lesson, Note, NoteLike, NoteRevision
 from app.courses.services.access import accessible_course_ids, can_access, can_manage
 from app.courses.services.catalog import courses_taught_by
+from app.courses.services.progress import require_open_lesson
 from app.extensions import db
 from app.lookups.services import lookup_id, require_lookup_id
 
@@ -118,6 +119,8 @@ def create_note(
     course = note_course(target_type, target_id)
     if not can_access(user, course):
         raise Forbidden(_("Enrol in this course to write notes."))
+    if target_type == "lesson":  # a lesson still locked by sequencing takes no notes either
+        require_open_lesson(user, db.session.get(Lesson, target_id))
     fields = _clean_fields(body or "", color, visibility)  # a missing body is an empty one
     note = Note(
         user_id=user.id,

@@ -25,6 +25,7 @@ from app.lookups.services import lookup_id, require_lookup_id
 CompletionRule = Callable[[int, Course], bool]
 COMPLETION_RULES: list[CompletionRule] = []
 AUTO_COMPLETE_ON_OPEN = ("text", "document", "embed")
+MAX_REPORTED_SECONDS = 10 * 24 * 3600  # the longest video position or duration a player may report
 
 
 def _heartbeat_interval() -> int:
@@ -77,6 +78,15 @@ def require_open_lesson(user: Any, lesson: Lesson) -> None:
     # A free preview: open to anyone who sees the course, untracked, so never held back by sequencing.
     if not (lesson.is_free_preview and can_see_course(user, lesson.course)):
         raise Forbidden(_("Enrol in this course to open this lesson."))
+
+
+def may_open_lesson(user: Any, lesson: Lesson) -> bool:
+    """`require_open_lesson` as a yes/no: what the lesson target's "can view" rule uses."""
+    try:
+        require_open_lesson(user, lesson)
+    except Forbidden:
+        return False
+    return True
 
 
 def _tracked_enrollment(user: Any, lesson: Lesson) -> Enrollment | None:
@@ -205,7 +215,7 @@ def heartbeat(
     row.time_spent_seconds += credit
     enrollment.time_spent_seconds += credit
     if position is not None:
-        row.video_position_seconds = max(0, int(position))
+        row.video_position_seconds = min(max(0, int(position)), MAX_REPORTED_SECONDS)
     finished_video = ended or (position is not None and duration and position >= 0.95 * duration)
     completed = row.completed_at is not None
     if finished_video and not completed and lesson.content_type.code == "video":
