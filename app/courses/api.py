@@ -7,7 +7,6 @@ the services (old and new course), so a forged id of another instructor's course
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -179,31 +178,6 @@ def _json_object() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise AppError(_("Send a JSON object."), {"body": [_("Send a JSON object.")]})
     return body
-
-
-def _seconds(body: dict[str, Any], key: str) -> int | None:
-    """A finite number of seconds in 0..progress.MAX_REPORTED_SECONDS (None when absent); 422 otherwise."""
-    value = body.get(key)
-    if value is None:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not 0 <= value <= progress.MAX_REPORTED_SECONDS
-    ):
-        raise Invalid(_("'%(key)s' must be a number of seconds.", key=key), {key: [_("Not a number.")]})
-    return int(value)
-
-
-def _flag(body: dict[str, Any], key: str, default: bool) -> bool:
-    """A JSON boolean (default when absent); 422 for anything else."""
-    value = body.get(key)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise Invalid(_("The data is not valid."), {key: [str(value)[:50]]})
-    return value
 
 
 def _ids(body: dict[str, Any], key: str) -> list[int]:
@@ -496,15 +470,7 @@ class LessonApi(CourseApiBase):
 
         def act() -> Response:
             lesson = self.scoped(pk)
-            body = _json_object()
-            result = progress.heartbeat(
-                g.user,
-                lesson,
-                active=_flag(body, "active", True),
-                position=_seconds(body, "position"),
-                duration=_seconds(body, "duration"),
-                ended=_flag(body, "ended", False),
-            )
+            result = progress.report_heartbeat(g.user, lesson, _json_object())
             return self.response(200, id=lesson.id, **result.__dict__)
 
         return self.run(act)

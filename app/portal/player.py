@@ -241,16 +241,6 @@ def complete(slug: str, lesson_id: int) -> Any:
     return redirect(here)
 
 
-def _number(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if not isinstance(value, int | float):
-        raise ValueError(value)
-    if value != value or not 0 <= value <= progress.MAX_REPORTED_SECONDS:  # NaN, infinity, absurd positions
-        raise ValueError(value)
-    return float(value)
-
-
 @portal.route("/courses/<slug>/lessons/<int:lesson_id>/heartbeat", methods=["POST"])
 def lesson_heartbeat(slug: str, lesson_id: int) -> Response:
     """The player's heartbeat (JSON in, JSON out): bounded time tracking and video completion."""
@@ -267,18 +257,7 @@ def lesson_heartbeat(slug: str, lesson_id: int) -> Response:
     if not isinstance(data, dict):
         return _json_error(400, _("Send a JSON object."))
     try:
-        position, duration = _number(data.get("position")), _number(data.get("duration"))
-    except ValueError:
-        return _json_error(422, _("The data is not valid."), {"position": [_("Not a number.")]})
-    try:
-        result = progress.heartbeat(
-            user,
-            lesson,
-            active=bool(data.get("active", True)),
-            position=int(position) if position is not None else None,
-            duration=int(duration) if duration is not None else None,
-            ended=bool(data.get("ended", False)),
-        )
+        result = progress.report_heartbeat(user, lesson, data)
     except AppError as error:
         return _json_error(error.status_code, error.message, error.errors)
     return jsonify(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app.core.errors import Conflict, Forbidden
+from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.models import utcnow
 from app.core.targets import signed_in_user_id
 from app.core.transactions import unique_insert
@@ -224,6 +225,41 @@ def heartbeat(
         completed = True
     db.session.commit()
     return HeartbeatResult(credit, row.time_spent_seconds, enrollment.time_spent_seconds, completed)
+
+
+def _reported_seconds(report: dict[str, Any], key: str) -> int | None:
+    value = report.get(key)
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value <= MAX_REPORTED_SECONDS
+    ):
+        raise Invalid(_("'%(key)s' must be a number of seconds.", key=key), {key: [_("Not a number.")]})
+    return int(value)
+
+
+def _reported_flag(report: dict[str, Any], key: str, default: bool) -> bool:
+    value = report.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise Invalid(_("The data is not valid."), {key: [str(value)[:50]]})
+    return value
+
+
+def report_heartbeat(user: Any, lesson: Lesson, report: dict[str, Any]) -> HeartbeatResult:
+    """A player's report {"active", "position", "duration", "ended"} (JSON types; 422 otherwise)."""
+    return heartbeat(
+        user,
+        lesson,
+        active=_reported_flag(report, "active", True),
+        position=_reported_seconds(report, "position"),
+        duration=_reported_seconds(report, "duration"),
+        ended=_reported_flag(report, "ended", False),
+    )
 
 
 def course_time_spent(course_id: int) -> int:
