@@ -39,7 +39,7 @@ def _register_targets() -> None:
 def register(appbuilder: AppBuilder) -> None:
     """Add the course screens and APIs, and register courses, sections and lessons as targets."""
     from app.courses import listeners  # noqa: F401  (derived data kept on flush)
-    from app.courses.api import CourseApi, CourseResourceApi, CourseSectionApi, LessonApi, LessonContentApi
+    from app.courses.api import CourseApi
     from app.courses.api_learning import (
         CoursePurchaseApi,
         EnrollmentApi,
@@ -47,6 +47,7 @@ def register(appbuilder: AppBuilder) -> None:
         NoteApi,
         SubscriptionAccessApi,
     )
+    from app.courses.api_structure import CourseResourceApi, CourseSectionApi, LessonApi, LessonContentApi
     from app.courses.views import CourseAnalyticsView, CourseModelView
     from app.courses.views_learning import (
         CoursePurchaseModelView,

@@ -1,5 +1,5 @@
-"""REST API of courses and their structure: /api/v1/course, course_section, lesson, lesson_content,
-course_resource, with the business actions (enrol, review, reorder, complete, heartbeat).
+"""REST API of courses: /api/v1/course with its actions (enrol, review, reorder), and the base every
+course API shares (structure in `api_structure`, enrolments and notes in `api_learning`).
 
 Reads are row-scoped by base filters (what the user may see); writes check the object's course with
 the services (old and new course), so a forged id of another instructor's course gets a 403.
@@ -22,21 +22,19 @@ from app.core.errors import AppError, Invalid, NotFound
 from app.core.interface import SQLAInterface
 from app.core.targets import is_admin
 from app.core.views import lookup_choice_filters, lookup_relations
-from app.courses.models import Course, CourseResource, CourseSection, Lesson, LessonContent
-from app.courses.services import enrollment, progress
+from app.courses.models import Course
+from app.courses.services import enrollment
 from app.courses.services.catalog import (
     approve_course,
-    next_position,
     prepare_course,
     reject_course,
-    reorder_lessons,
     reorder_sections,
     require_manager,
     submit_for_review,
 )
 from app.courses.services.media_links import check_media_choice, link_media
 from app.courses.services.scope import readable_clause, visible_courses_clause
-from app.courses.views import (
+from app.courses.views_base import (
     COURSE_RELATIONS,
     MANAGED_RELATIONS,
     check_item,
@@ -45,7 +43,6 @@ from app.courses.views import (
     sync_lookup_ids,
 )
 from app.extensions import db
-from app.lookups.services import require_lookup_id
 from app.security.models import LmsUser
 
 SYSTEM = ["id", "uuid", "created_at", "updated_at"]
@@ -165,12 +162,13 @@ class CourseApiBase(BaseModelRestApi):
         return self.run(lambda: super(CourseApiBase, self).delete_headless(pk))
 
 
-def _json() -> dict[str, Any]:
+def json_body() -> dict[str, Any]:
+    """The body as a JSON object, empty when there is none or it is not an object."""
     body = request.get_json(silent=True)
     return body if isinstance(body, dict) else {}
 
 
-def _json_object() -> dict[str, Any]:
+def json_object() -> dict[str, Any]:
     """The body as a JSON object: empty for no body, 400 for anything else than an object."""
     if not request.get_data(cache=True):
         return {}
@@ -180,7 +178,8 @@ def _json_object() -> dict[str, Any]:
     return body
 
 
-def _ids(body: dict[str, Any], key: str) -> list[int]:
+def ordered_ids(body: dict[str, Any], key: str) -> list[int]:
+    """The list under `key` (the reorder services check its items); 422 when it is not a list."""
     value = body.get(key)
     if not isinstance(value, list):
         raise Invalid(_("Send the ids in order in '%(key)s'.", key=key), {key: [_("Required.")]})
@@ -297,7 +296,7 @@ class CourseApi(CourseApiBase):
 
         def act() -> Response:
             course = self.scoped(pk)
-            user_id = _json().get("user_id")
+            user_id = json_body().get("user_id")
             if user_id is not None and (isinstance(user_id, bool) or not isinstance(user_id, int)):
                 raise Invalid(
                     _("%(name)s must be a number.", name="user_id"), {"user_id": [_("Must be a number.")]}
@@ -344,7 +343,7 @@ class CourseApi(CourseApiBase):
     @permission_name("reject")
     def reject(self, pk: int) -> Response:
         """An admin sends the course back with {"reason"}."""
-        return self._review(pk, reject_course, str(_json().get("reason") or ""))
+        return self._review(pk, reject_course, str(json_body().get("reason") or ""))
 
     @expose("/<int:pk>/reorder", methods=["POST"])
     @protect()
@@ -355,200 +354,7 @@ class CourseApi(CourseApiBase):
 
         def act() -> Response:
             course = self.scoped(pk)
-            sections = reorder_sections(course, _ids(_json(), "sections"), g.user)
+            sections = reorder_sections(course, ordered_ids(json_body(), "sections"), g.user)
             return self.response(200, id=course.id, sections=[s.id for s in sections])
 
         return self.run(act)
-
-
-class CourseSectionApi(CourseApiBase):
-    """Sections of courses the user may open; staff write and reorder their own."""
-
-    datamodel = SQLAInterface(CourseSection)
-    class_permission_name = "CourseSection"
-    optional_add_columns = ("position",)
-    include_route_methods = {"get", "get_list", "info", "post", "put", "delete", "reorder"}
-    method_permission_name = {**BaseModelRestApi.method_permission_name, "reorder": "reorder"}
-    list_columns = show_columns = [*SYSTEM, "course_id", "title", "translations", "position"]
-    add_columns = edit_columns = ["course", "translations", "position"]
-    search_columns = ["course"]
-    order_columns = ["position", "id"]
-    base_order = ("position", "asc")
-
-    def prepare(self, item: CourseSection) -> None:
-        """New sections go last unless a position is given."""
-        if not item.position and item.course is not None:
-            item.position = next_position(CourseSection, course_id=item.course.id)
-
-    @expose("/<int:pk>/reorder", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("reorder")
-    def reorder(self, pk: int) -> Response:
-        """Put the section's lessons in the order of {"lessons": [ids]}."""
-
-        def act() -> Response:
-            section = self.scoped(pk)
-            lessons = reorder_lessons(section, _ids(_json(), "lessons"), g.user)
-            return self.response(200, id=section.id, lessons=[lesson.id for lesson in lessons])
-
-        return self.run(act)
-
-
-class LessonApi(CourseApiBase):
-    """Lessons the user may open (and free previews of listed courses); complete and heartbeat."""
-
-    datamodel = SQLAInterface(Lesson)
-    class_permission_name = "Lesson"
-    optional_add_columns = ("content_type", "position", "is_free_preview", "is_required")
-    include_route_methods = {"get", "get_list", "info", "post", "put", "delete", "complete", "heartbeat"}
-    method_permission_name = {
-        **BaseModelRestApi.method_permission_name,
-        "complete": "complete",
-        "heartbeat": "heartbeat",
-    }
-    list_columns = show_columns = [
-        *SYSTEM,
-        "course_id",
-        "section_id",
-        "title",
-        "translations",
-        "content_type.code",
-        "position",
-        "is_free_preview",
-        "is_required",
-        "duration_minutes",
-    ]
-    add_columns = edit_columns = [
-        "section",
-        "translations",
-        "content_type",
-        "position",
-        "is_free_preview",
-        "is_required",
-        "duration_minutes",
-    ]
-    search_columns = ["course", "section", "is_free_preview"]
-    order_columns = ["position", "id"]
-    base_order = ("position", "asc")
-
-    def prepare(self, item: Lesson) -> None:
-        """The lesson's course is its section's; new lessons go last and are text unless told."""
-        if item.content_type_id is None and item.content_type is None:
-            item.content_type_id = require_lookup_id("content_types", "text")
-        if item.section is not None:
-            item.course = item.section.course
-            if not item.position:
-                item.position = next_position(Lesson, section_id=item.section.id)
-
-    @expose("/<int:pk>/complete", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("complete")
-    def complete(self, pk: int) -> Response:
-        """Mark the lesson done."""
-
-        def act() -> Response:
-            lesson = self.scoped(pk)
-            row = progress.complete_lesson(g.user, lesson)
-            enrolment = catalog_enrollment(g.user.id, lesson.course_id)
-            return self.response(
-                200,
-                id=lesson.id,
-                completed_at=row.completed_at.isoformat() if row.completed_at else None,
-                progress_percent=enrolment.progress_percent if enrolment else None,
-            )
-
-        return self.run(act)
-
-    @expose("/<int:pk>/heartbeat", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("heartbeat")
-    def heartbeat(self, pk: int) -> Response:
-        """Credit watching time: {"active", "position", "duration", "ended"}."""
-
-        def act() -> Response:
-            lesson = self.scoped(pk)
-            result = progress.report_heartbeat(g.user, lesson, _json_object())
-            return self.response(200, id=lesson.id, **result.__dict__)
-
-        return self.run(act)
-
-
-def catalog_enrollment(user_id: int, course_id: int) -> Any:
-    """The user's enrolment in the course (for responses)."""
-    from app.courses.services.access import enrollment_of
-
-    return enrollment_of(user_id, course_id)
-
-
-class LessonContentApi(CourseApiBase):
-    """Content items of lessons the user may open."""
-
-    datamodel = SQLAInterface(LessonContent)
-    class_permission_name = "LessonContent"
-    optional_add_columns = ("kind", "position")
-    include_route_methods = {"get", "get_list", "info", "post", "put", "delete"}
-    list_columns = show_columns = [
-        *SYSTEM,
-        "lesson_id",
-        "kind.code",
-        "translations",
-        "media_id",
-        "external_url",
-        "position",
-    ]
-    add_columns = edit_columns = ["lesson", "kind", "translations", "media_id", "external_url", "position"]
-    search_columns = ["lesson"]
-    order_columns = ["position", "id"]
-    base_order = ("position", "asc")
-
-    def prepare(self, item: LessonContent) -> None:
-        """New items go last in their lesson and are rich text unless told."""
-        if item.kind_id is None and item.kind is None:
-            item.kind_id = require_lookup_id("content_types", "text")
-        if not item.position and item.lesson is not None:
-            item.position = next_position(LessonContent, lesson_id=item.lesson.id)
-
-
-class CourseResourceApi(CourseApiBase):
-    """Resources of courses the user may open."""
-
-    datamodel = SQLAInterface(CourseResource)
-    class_permission_name = "CourseResource"
-    optional_add_columns = ("position",)
-    include_route_methods = {"get", "get_list", "info", "post", "put", "delete"}
-    list_columns = show_columns = [
-        *SYSTEM,
-        "course_id",
-        "section_id",
-        "lesson_id",
-        "title",
-        "translations",
-        "resource_type.code",
-        "media_id",
-        "url",
-        "position",
-    ]
-    add_columns = edit_columns = [
-        "course",
-        "section",
-        "lesson",
-        "resource_type",
-        "translations",
-        "media_id",
-        "url",
-        "position",
-    ]
-    search_columns = ["course", "section", "lesson"]
-    order_columns = ["position", "id"]
-    base_order = ("position", "asc")
-
-    def prepare(self, item: CourseResource) -> None:
-        """A section or lesson must belong to the resource's course; a file or a link is required."""
-        for part in (item.section, item.lesson):
-            if part is not None and item.course is not None and part.course_id != item.course.id:
-                raise Invalid(_("The section and lesson must belong to the chosen course."))
-        if not item.media_id and not item.url:
-            raise Invalid(_("Give a media file id or a link."), {"url": [_("Required.")]})

@@ -17,7 +17,7 @@ from app.core.api import BaseModelRestApi
 from app.core.errors import AppError, Invalid, NotFound, TooLarge
 from app.core.interface import SQLAInterface
 from app.core.targets import is_admin
-from app.courses.api import SYSTEM, CourseApiBase, _json
+from app.courses.api import SYSTEM, CourseApiBase, json_body
 from app.courses.models import Course, CoursePurchase, Enrollment, LessonProgress, Note, SubscriptionAccess
 from app.courses.services import enrollment, notes
 from app.courses.services.access import can_manage
@@ -183,7 +183,7 @@ class NoteApi(CourseApiBase):
         """Create through the service: target_type, target_id, body, visibility, color, is_pinned."""
 
         def act() -> Response:
-            body = _json()
+            body = json_body()
             target_id = body.get("target_id")
             if not isinstance(target_id, int) or isinstance(target_id, bool):
                 raise Invalid(_("target_id must be a number."), {"target_id": [_("Required.")]})
@@ -204,7 +204,7 @@ class NoteApi(CourseApiBase):
         """Update through the service (author only; the old text goes to the history)."""
 
         def act() -> Response:
-            body = _json()
+            body = json_body()
             changes = {key: body[key] for key in NOTE_FIELDS if key in body}
             for key in ("body", "visibility", "color"):
                 if key in changes and not isinstance(changes[key], str):

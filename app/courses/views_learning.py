@@ -20,7 +20,7 @@ from app.courses.models import Course, CoursePurchase, Enrollment, Note, Subscri
 from app.courses.services import enrollment, notes
 from app.courses.services.access import can_manage
 from app.courses.services.scope import taught_clause
-from app.courses.views import COMMON_LABELS, CourseScopedView, FilterManagedCourses, guarded
+from app.courses.views_base import COMMON_LABELS, CourseScopedView, FilterManagedCourses, guarded
 from app.extensions import db
 from app.lookups.services import lookup_id
 from app.security.models import LmsUser

@@ -10,7 +10,7 @@ from app.core.errors import Invalid
 from app.core.interface import SQLAInterface
 from app.courses.models import CourseResource, CourseSection, Lesson, LessonContent
 from app.courses.services.catalog import next_position
-from app.courses.views import (
+from app.courses.views_base import (
     COMMON_LABELS,
     POSITION_FIELD,
     CourseScopedView,
