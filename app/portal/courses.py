@@ -58,6 +58,17 @@ def _login_redirect() -> Response:
     return redirect(url_for("AuthDBView.login", next=request.full_path.rstrip("?")))
 
 
+def _flashed(back: str, done: str, action: Callable[[], Any]) -> Response:
+    """Run a service call for a form post: its error or `done` is flashed, then back to `back`."""
+    try:
+        action()
+    except AppError as error:
+        flash(error.message, "danger")
+        return redirect(back)
+    flash(done, "success")
+    return redirect(back)
+
+
 def _safe_url(url: str | None) -> str | None:
     """Only absolute https/http URLs make it into links and meta tags."""
     if not url:
@@ -320,13 +331,9 @@ def enroll(slug: str) -> Response:
     if not isinstance(found, Course):
         return found
     page = url_for("portal.course_page", slug=found.slug)
-    try:
-        enrollment_service.enroll_student(user, found)
-    except AppError as error:
-        flash(error.message, "danger")
-        return redirect(page)
-    flash(_("You are enrolled. Enjoy the course!"), "success")
-    return redirect(page)
+    return _flashed(
+        page, _("You are enrolled. Enjoy the course!"), lambda: enrollment_service.enroll_student(user, found)
+    )
 
 
 @portal.route("/courses/<slug>/drop", methods=["POST"])
@@ -343,13 +350,11 @@ def drop(slug: str) -> Response:
     if enrollment is None:
         flash(_("You are not enrolled in this course."), "danger")
         return redirect(page)
-    try:
-        enrollment_service.drop_enrollment(enrollment, user)
-    except AppError as error:
-        flash(error.message, "danger")
-        return redirect(page)
-    flash(_("You left the course. Your progress is kept if you come back."), "success")
-    return redirect(page)
+    return _flashed(
+        page,
+        _("You left the course. Your progress is kept if you come back."),
+        lambda: enrollment_service.drop_enrollment(enrollment, user),
+    )
 
 
 @portal.route("/courses/<slug>/continue")

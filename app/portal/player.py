@@ -19,7 +19,7 @@ from app.courses.services import notes as notes_service
 from app.courses.services.catalog import outline, resolve_slug
 from app.extensions import db
 from app.lookups.services import values_of
-from app.portal.courses import _course_for, _login_redirect, _media_link, _safe_url, _user
+from app.portal.courses import _course_for, _flashed, _login_redirect, _media_link, _safe_url, _user
 from app.portal.views import portal
 
 COMMENTS_PAGE_SIZE = 20
@@ -232,13 +232,7 @@ def complete(slug: str, lesson_id: int) -> Any:
         return found
     course, lesson = found
     here = url_for("portal.lesson_player", slug=course.slug, lesson_id=lesson.id)
-    try:
-        progress.complete_lesson(user, lesson)
-    except AppError as error:
-        flash(error.message, "danger")
-        return redirect(here)
-    flash(_("Lesson completed."), "success")
-    return redirect(here)
+    return _flashed(here, _("Lesson completed."), lambda: progress.complete_lesson(user, lesson))
 
 
 @portal.route("/courses/<slug>/lessons/<int:lesson_id>/heartbeat", methods=["POST"])
@@ -288,21 +282,20 @@ def add_note(slug: str, lesson_id: int) -> Any:
         return found
     course, lesson = found
     here = url_for("portal.lesson_player", slug=course.slug, lesson_id=lesson.id) + "#notes"
-    try:
-        notes_service.create_note(
+    form = request.form
+    return _flashed(
+        here,
+        _("Note saved."),
+        lambda: notes_service.create_note(
             user,
             "lesson",
             lesson.id,
-            request.form.get("body", ""),
-            visibility=request.form.get("visibility") or "private",
-            color=request.form.get("color") or "yellow",
-            is_pinned=request.form.get("is_pinned") == "1",
-        )
-    except AppError as error:
-        flash(error.message, "danger")
-        return redirect(here)
-    flash(_("Note saved."), "success")
-    return redirect(here)
+            form.get("body", ""),
+            visibility=form.get("visibility") or "private",
+            color=form.get("color") or "yellow",
+            is_pinned=form.get("is_pinned") == "1",
+        ),
+    )
 
 
 @portal.route("/courses/<slug>/notes/<int:note_id>", methods=["POST"])
@@ -319,7 +312,8 @@ def note_action(slug: str, note_id: int) -> Any:
     if action not in NOTE_ACTIONS:
         flash(_("Unknown action."), "danger")
         return redirect(back)
-    try:
+
+    def act() -> None:
         note = notes_service.get_note(user, note_id)
         if note.course_id != found.id:
             raise NotFound(_("No such note."))
@@ -340,11 +334,8 @@ def note_action(slug: str, note_id: int) -> Any:
         else:
             flag = "is_pinned" if action in ("pin", "unpin") else "is_archived"
             notes_service.update_note(user, note, **{flag: action in ("pin", "archive")})
-    except AppError as error:
-        flash(error.message, "danger")
-        return redirect(back)
-    flash(_("Note updated.") if action != "delete" else _("Note deleted."), "success")
-    return redirect(back)
+
+    return _flashed(back, _("Note updated.") if action != "delete" else _("Note deleted."), act)
 
 
 # ---- comments --------------------------------------------------------------------------------
