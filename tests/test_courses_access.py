@@ -244,3 +244,18 @@ def test_completed_subscription_enrolment_needs_the_subscription(ctx: None) -> N
     course.included_in_subscription = False
     db.session.commit()
     assert not can_access(student, course)
+
+
+def test_answers_kept_for_a_request_follow_writes_in_that_request(app):
+    """`can_access` is asked many times per page and answered once, until access changes."""
+    from app.courses.services import drop_enrollment, enroll_student, enrollment_of
+
+    with app.test_request_context("/"):
+        student, teacher = make_user("Student"), make_user("Instructor")
+        course = make_course(instructors=[teacher])
+        assert not can_access(student, course)
+        enroll_student(student, course)
+        assert can_access(student, course)
+        drop_enrollment(enrollment_of(student.id, course.id), student)
+        assert not can_access(student, course)
+        db.session.remove()

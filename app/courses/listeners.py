@@ -9,13 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g, has_request_context
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from app.core.html import sanitize_html
 from app.core.models import utcnow
 from app.core.search_text import normalize_search
-from app.courses.models import Course, CourseSlug, LessonContent, Note
+from app.courses.models import (
+    Course,
+    CourseInstructor,
+    CoursePurchase,
+    CourseSlug,
+    Enrollment,
+    LessonContent,
+    Note,
+    SubscriptionAccess,
+)
+from app.courses.services.access import ACCESS_MEMO
 
 RICH_TEXT_FIELDS: dict[type, tuple[str, ...]] = {Course: ("description",), LessonContent: ("body",)}
 
@@ -75,3 +86,15 @@ def _derive_course_data(session: Session, _context: Any, _instances: Any) -> Non
                 obj.search_text = text
             if obj in session.dirty:
                 _keep_old_slug(session, obj)
+
+
+ACCESS_FACTS = (Enrollment, CoursePurchase, SubscriptionAccess, Course, CourseInstructor)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_access_answers(session: Session, _context: Any) -> None:
+    """Written enrolments, purchases, subscriptions or courses: the request asks `can_access` again."""
+    if not has_request_context() or ACCESS_MEMO not in g:
+        return
+    if any(isinstance(obj, ACCESS_FACTS) for obj in (*session.new, *session.dirty, *session.deleted)):
+        g.pop(ACCESS_MEMO, None)

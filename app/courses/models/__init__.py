@@ -2,6 +2,7 @@
 
 from app.courses.models.course import (
     Course,
+    CourseInstructor,
     CourseResource,
     CourseSection,
     CourseSlug,
@@ -15,6 +16,7 @@ from app.courses.models.notes import Note, NoteLike, NoteRevision
 
 __all__ = [
     "Course",
+    "CourseInstructor",
     "CoursePurchase",
     "CourseResource",
     "CourseSection",

@@ -6,8 +6,10 @@ they read the interim `course_purchase` and `subscription_access` records.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from flask import g, has_request_context
 from sqlalchemy import Select, exists, or_, select
 
 from app.core.models import utcnow
@@ -61,9 +63,25 @@ def is_instructor(user: Any, course: Course | int) -> bool:
     )
 
 
+ACCESS_MEMO = "course_access_memo"
+
+
+def _memo(key: tuple[Any, ...], compute: Callable[[], bool]) -> bool:
+    """One answer per request: a page asks the same question for its lesson, notes, comments and
+    resources. Cleared by `app.courses.listeners` whenever an enrolment, purchase, subscription or
+    course is written; outside a request (tasks, shell) nothing is kept."""
+    if not has_request_context():
+        return compute()
+    memo = g.setdefault(ACCESS_MEMO, {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def can_manage(user: Any, course: Course) -> bool:
     """Admins and the course's instructors change a course and everything in it."""
-    return is_admin(user) or is_instructor(user, course)
+    key = ("manage", signed_in_user_id(user), course.id)
+    return _memo(key, lambda: is_admin(user) or is_instructor(user, course))
 
 
 def enrollment_of(user_id: int, course_id: int) -> Enrollment | None:
@@ -114,9 +132,12 @@ def can_access(user: Any, course: Course) -> bool:
     user_id = signed_in_user_id(user)
     if user_id is None or course is None or course.is_deleted:
         return False
-    if can_manage(user, course):
-        return True
-    return enrollment_grants_access(enrollment_of(user_id, course.id), course)
+    return _memo(
+        ("access", user_id, course.id),
+        lambda: (
+            can_manage(user, course) or enrollment_grants_access(enrollment_of(user_id, course.id), course)
+        ),
+    )
 
 
 def is_listed(course: Course) -> bool:
