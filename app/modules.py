@@ -6,6 +6,7 @@ MODULES: list[str] = [
     "app.security",
     "app.media",
     "app.courses",
+    "app.assessments",
     "app.engagement",
     "app.core",
     "app.portal",
