@@ -117,7 +117,7 @@ class QuizDraw(BaseModel):
     bank: Mapped[QuestionBank] = relationship()
 
     def __str__(self) -> str:
-        return f"{self.count} × {self.bank}" + (f" [{self.tag}]" if self.tag else "")
+        return f"{self.count} x {self.bank}" + (f" [{self.tag}]" if self.tag else "")
 
 
 class QuizOverride(BaseModel):
