@@ -25,6 +25,9 @@ from app.lookups.services import lookup_id, require_lookup_id
 # Extra completion rules (the assessments module adds "quizzes passed", "minimum grade"...).
 CompletionRule = Callable[[int, Course], bool]
 COMPLETION_RULES: list[CompletionRule] = []
+# Called with (user id, course id) after the commit that completed a course (certificates).
+CompletionHook = Callable[[int, int], None]
+COMPLETION_HOOKS: list[CompletionHook] = []
 AUTO_COMPLETE_ON_OPEN = ("text", "document", "embed")
 MAX_REPORTED_SECONDS = 10 * 24 * 3600  # the longest video position or duration a player may report
 
@@ -114,7 +117,8 @@ def _progress_row(user_id: int, lesson: Lesson) -> LessonProgress:
     return row
 
 
-def _refresh_course_progress(enrollment: Enrollment, course: Course) -> None:
+def _refresh_course_progress(enrollment: Enrollment, course: Course) -> bool:
+    """Progress % and completion of an enrolment; True when this call completed the course."""
     required = set(
         db.session.scalars(
             select(Lesson.id).where(Lesson.course_id == course.id, Lesson.is_required.is_(True))
@@ -123,11 +127,36 @@ def _refresh_course_progress(enrollment: Enrollment, course: Course) -> None:
     done = completed_lesson_ids(enrollment.user_id, course.id) & required
     enrollment.progress_percent = int(100 * len(done) / len(required)) if required else 0
     finished = bool(required) and done == required
+    newly = False
     if finished and all(rule(enrollment.user_id, course) for rule in COMPLETION_RULES):
         if enrollment.completed_at is None:
             enrollment.completed_at = utcnow()
         if enrollment.status_id == lookup_id("enrollment_status", "active"):
             enrollment.status_id = require_lookup_id("enrollment_status", "completed")
+            newly = True
+    return newly
+
+
+def _after_completion(user_id: int, course_id: int) -> None:
+    for hook in COMPLETION_HOOKS:
+        hook(user_id, course_id)
+
+
+def refresh_completion(user_id: int, course: Course) -> bool:
+    """Check a learner's completion again (a quiz passed, a grade changed); True when now completed."""
+    enrollment = db.session.scalar(
+        select(Enrollment)
+        .where(Enrollment.user_id == user_id, Enrollment.course_id == course.id)
+        .with_for_update(of=Enrollment)
+        .execution_options(populate_existing=True)
+    )
+    if enrollment is None or not can_access(enrollment.user, course):
+        return False
+    newly = _refresh_course_progress(enrollment, course)
+    db.session.commit()
+    if newly:
+        _after_completion(user_id, course.id)
+    return newly
 
 
 def complete_lesson(user: Any, lesson: Lesson) -> LessonProgress:
@@ -139,8 +168,10 @@ def complete_lesson(user: Any, lesson: Lesson) -> LessonProgress:
     row = _progress_row(user.id, lesson)
     if row.completed_at is None:
         row.completed_at = utcnow()
-    _refresh_course_progress(enrollment, lesson.course)
+    newly = _refresh_course_progress(enrollment, lesson.course)
     db.session.commit()
+    if newly:
+        _after_completion(user.id, lesson.course_id)
     return row
 
 
@@ -219,11 +250,14 @@ def heartbeat(
         row.video_position_seconds = min(max(0, int(position)), MAX_REPORTED_SECONDS)
     finished_video = ended or (position is not None and duration and position >= 0.95 * duration)
     completed = row.completed_at is not None
+    newly = False
     if finished_video and not completed and lesson.content_type.code == "video":
         row.completed_at = now
-        _refresh_course_progress(enrollment, lesson.course)
+        newly = _refresh_course_progress(enrollment, lesson.course)
         completed = True
     db.session.commit()
+    if newly:
+        _after_completion(user.id, lesson.course_id)
     return HeartbeatResult(credit, row.time_spent_seconds, enrollment.time_spent_seconds, completed)
 
 

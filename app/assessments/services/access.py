@@ -1,0 +1,50 @@
+"""Who may do what with assessments: the course's staff manage, its entitled learners take part."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+
+from app.assessments.models import QuestionBank, Rubric
+from app.core.errors import Forbidden
+from app.core.targets import is_admin, signed_in_user_id
+from app.courses import services as courses
+from app.courses.models import Course
+
+
+def is_staff(user: Any, course: Course) -> bool:
+    """Admins and the course's instructors."""
+    return courses.can_manage(user, course)
+
+
+def require_staff(user: Any, course: Course) -> None:
+    """Forbidden unless the user manages the course."""
+    if not is_staff(user, course):
+        raise Forbidden(_("Only the course's instructors may do this."))
+
+
+def require_learner(user: Any, course: Course) -> int:
+    """The id of a signed-in user entitled to the course, or Forbidden."""
+    user_id = signed_in_user_id(user)
+    if user_id is None or not courses.can_access(user, course):
+        raise Forbidden(_("Enrol in this course first."))
+    return user_id
+
+
+def can_manage_bank(user: Any, bank: QuestionBank) -> bool:
+    """Admins, the bank's owner, and the staff of the bank's course."""
+    if is_admin(user) or bank.owner_id == signed_in_user_id(user):
+        return True
+    return bank.course is not None and is_staff(user, bank.course)
+
+
+def require_bank_manager(user: Any, bank: QuestionBank) -> None:
+    """Forbidden unless the user may change the bank and its questions."""
+    if not can_manage_bank(user, bank):
+        raise Forbidden(_("You may not change this question bank."))
+
+
+def can_manage_rubric(user: Any, rubric: Rubric) -> bool:
+    """Admins and the rubric's owner."""
+    return is_admin(user) or rubric.owner_id == signed_in_user_id(user)
