@@ -34,6 +34,8 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Where the public site answers: certificates print verification links and QR codes for it.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000")
     STORAGE_URL = os.environ.get("STORAGE_URL", f"osfs://{INSTANCE_DIR / 'media'}")
     # Providers tried in order when a write to STORAGE_URL fails (comma-separated URLs).
     STORAGE_FAILOVER_URLS = env_list("STORAGE_FAILOVER_URLS")

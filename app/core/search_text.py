@@ -12,7 +12,11 @@ _ARABIC_LETTERS = str.maketrans(
 )
 
 
+def normalize_arabic(text: str | None) -> str:
+    """Arabic diacritics removed and letter variants unified, nothing else changed ("مُقدِّمة" -> "مقدمه")."""
+    return _ARABIC_MARKS.sub("", text or "").translate(_ARABIC_LETTERS)
+
+
 def normalize_search(text: str | None) -> str:
     """Lower-case, NFKC, Arabic diacritics removed and letter variants unified ("مُقدِّمة" -> "مقدمه")."""
-    value = unicodedata.normalize("NFKC", text or "").lower()
-    return _ARABIC_MARKS.sub("", value).translate(_ARABIC_LETTERS)
+    return normalize_arabic(unicodedata.normalize("NFKC", text or "").lower())

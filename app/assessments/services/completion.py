@@ -1,0 +1,59 @@
+"""Course completion criteria beyond required lessons: quizzes passed, assignments graded, a minimum
+grade. They join the courses module's completion rules; completing may issue a certificate."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.assessments.models import Assignment, CourseCompletion, Submission
+from app.assessments.services.assignments import percent_of
+from app.assessments.services.gradebook import course_grade
+from app.assessments.services.quizzes import published_quizzes, quiz_passed
+from app.courses.models import Course
+from app.extensions import db
+
+
+def completion_settings(course_id: int) -> CourseCompletion | None:
+    """The course's completion settings (None: required lessons and required quizzes only)."""
+    return db.session.scalar(select(CourseCompletion).where(CourseCompletion.course_id == course_id))
+
+
+def required_quizzes_passed(user_id: int, course: Course) -> bool:
+    """Every required, published quiz passed (unless the course's settings say otherwise)."""
+    settings = completion_settings(course.id)
+    if settings is not None and not settings.require_quizzes_passed:
+        return True
+    return all(quiz_passed(quiz, user_id) for quiz in published_quizzes(course.id) if quiz.is_required)
+
+
+def required_assignments_graded(user_id: int, course: Course) -> bool:
+    """Every required, published assignment graded, when the course's settings ask for it."""
+    settings = completion_settings(course.id)
+    if settings is None or not settings.require_assignments_graded:
+        return True
+    assignments = db.session.scalars(
+        select(Assignment).where(
+            Assignment.course_id == course.id,
+            Assignment.is_published.is_(True),
+            Assignment.is_required.is_(True),
+        )
+    )
+    for assignment in assignments:
+        submission = db.session.scalar(
+            select(Submission).where(Submission.assignment_id == assignment.id, Submission.user_id == user_id)
+        )
+        if percent_of(submission) is None:
+            return False
+    return True
+
+
+def minimum_grade_reached(user_id: int, course: Course) -> bool:
+    """The weighted course grade reaches the course's minimum, when it sets one."""
+    settings = completion_settings(course.id)
+    if settings is None or settings.min_grade_percent is None:
+        return True
+    grade = course_grade(user_id, course)
+    return grade is not None and grade >= settings.min_grade_percent
+
+
+COMPLETION_RULES = (required_quizzes_passed, required_assignments_graded, minimum_grade_reached)
