@@ -44,6 +44,7 @@ bench: install translations
 	scripts/services.sh
 	$(BIN)/python -m bench.audit_list
 	$(BIN)/python -m bench.courses_catalog
+	$(BIN)/python -m bench.certificates
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

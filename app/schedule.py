@@ -25,6 +25,12 @@ SCHEDULE: list[tuple[str, str, str]] = [
         os.environ.get("ENROLLMENT_EXPIRY_CRON", "*/15 * * * *"),
         "default",
     ),
+    # Attempts are refused answers at their deadline on every request; this hands them in.
+    (
+        "app.assessments.tasks.submit_overdue_attempts",
+        os.environ.get("OVERDUE_ATTEMPTS_CRON", "* * * * *"),
+        "default",
+    ),
 ]
 
 for task_path, expression, queue_name in SCHEDULE:

@@ -48,6 +48,8 @@ def seed_demo() -> dict[str, Any]:
             user.locale, user.timezone, user.status_id = locale, tz, active
             db.session.commit()
             passwords[username] = password
+    from seed.demo_assessments import seed_demo_assessments
     from seed.demo_courses import seed_demo_courses
 
-    return {"passwords": passwords, "courses": seed_demo_courses()}
+    courses = seed_demo_courses()
+    return {"passwords": passwords, "courses": courses, "assessments": seed_demo_assessments()}

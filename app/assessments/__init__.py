@@ -4,11 +4,12 @@ the gradebook, completion criteria and certificates."""
 from typing import Any
 
 from flask_appbuilder import AppBuilder
+from flask_babel import lazy_gettext as _l
 
 
 def _register_targets() -> None:
-    from app.assessments.models import Assignment, Quiz, Submission
-    from app.assessments.services import assignments
+    from app.assessments.models import Assignment, Certificate, Quiz, Submission
+    from app.assessments.services import assignments, certificates
     from app.assessments.services.access import is_staff
     from app.core.targets import register_target
     from app.courses import services as courses
@@ -34,18 +35,40 @@ def _register_targets() -> None:
         can_view=assignments.can_view_submission,
         can_edit=lambda user, obj: is_staff(user, obj.assignment.course),
     )
+    register_target(
+        "certificate",
+        Certificate,
+        can_view=certificates.can_view_certificate,
+        can_edit=certificates.can_manage_certificate,
+    )
 
 
 def _join_course_completion() -> None:
+    from app.assessments.services.certificates import on_course_completed
     from app.assessments.services.completion import COMPLETION_RULES
     from app.courses.services import progress
 
     for rule in COMPLETION_RULES:
         if rule not in progress.COMPLETION_RULES:
             progress.COMPLETION_RULES.append(rule)
+    if on_course_completed not in progress.COMPLETION_HOOKS:
+        progress.COMPLETION_HOOKS.append(on_course_completed)
 
 
 def register(appbuilder: AppBuilder) -> None:
     """Add the assessment screens and APIs, register their targets and completion rules."""
+    from app.assessments.views import VIEWS
+
     _register_targets()
     _join_course_completion()
+    category = {
+        "category": "Assessments",
+        "category_label": _l("Assessments"),
+        "category_icon": "fa-clipboard-check",
+    }
+    for view, name, label, icon in VIEWS:
+        appbuilder.add_view(view, name, label=label, icon=icon, **category)
+    from app.assessments.api import APIS
+
+    for api in APIS:
+        appbuilder.add_api(api)

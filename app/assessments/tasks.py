@@ -19,3 +19,10 @@ def render_certificate(certificate_id: int) -> int | None:
     if certificate is None:
         return None
     return certificates.render_certificate_pdf(certificate).id
+
+
+def submit_overdue_attempts() -> int:
+    """Scheduled: close every quiz attempt still in progress after its deadline."""
+    from app.assessments.services.attempts import submit_overdue_attempts as close_overdue
+
+    return close_overdue()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import render_template
+from markupsafe import Markup
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 
@@ -16,10 +17,10 @@ class PdfError(RuntimeError):
     """xhtml2pdf reported errors while rendering."""
 
 
-def font_faces() -> str:
+def font_faces() -> Markup:
     """The @font-face rules a PDF template puts in its <style> (regular and bold Amiri)."""
     regular, bold = FONT_DIR / "Amiri-Regular.ttf", FONT_DIR / "Amiri-Bold.ttf"
-    return (
+    return Markup(
         f'@font-face {{ font-family: "Amiri"; src: url("{regular}"); }}\n'
         f'@font-face {{ font-family: "Amiri"; src: url("{bold}"); font-weight: bold; }}\n'
     )

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
+from app.assessments.models import Assignment, Quiz
 from app.core.errors import AppError, NotFound
 from app.core.translations import translated
 from app.courses.models import Course, CourseResource, Lesson, LessonContent, Note
@@ -167,6 +168,24 @@ def _comments(user: Any, lesson: Lesson) -> dict[str, Any] | None:
     }
 
 
+def _lesson_assessments(lesson: Lesson) -> dict[str, list[Any]]:
+    """The lesson's published quizzes and assignments, linked from the player."""
+    return {
+        "quizzes": list(
+            db.session.scalars(
+                select(Quiz).where(Quiz.lesson_id == lesson.id, Quiz.is_published.is_(True)).order_by(Quiz.id)
+            )
+        ),
+        "assignments": list(
+            db.session.scalars(
+                select(Assignment)
+                .where(Assignment.lesson_id == lesson.id, Assignment.is_published.is_(True))
+                .order_by(Assignment.id)
+            )
+        ),
+    }
+
+
 def _player_lesson(slug: str, lesson_id: int, user: Any) -> tuple[Course, Lesson] | Response:
     found = _course_for(slug, user, lambda s: url_for("portal.lesson_player", slug=s, lesson_id=lesson_id))
     if not isinstance(found, Course):
@@ -217,6 +236,7 @@ def lesson_player(slug: str, lesson_id: int) -> Any:
         can_open=lambda item: item.id not in locked and (has_access or item.is_free_preview),
         notes=_lesson_notes(user, lesson) if has_access else None,
         comments=_comments(user, lesson),
+        assessments=_lesson_assessments(lesson) if has_access else None,
         heartbeat_interval=int(current_app.config.get("HEARTBEAT_INTERVAL_SECONDS", 30)),
     )
 

@@ -30,6 +30,35 @@ FEEDBACK_KIND = "attachment"
 MAX_TEXT = 100_000
 
 
+def check_assignment(assignment: Assignment) -> None:
+    """Invalid when the settings contradict each other or the media library's limits."""
+    from flask import current_app
+
+    from app.media.validation import kind_rules
+
+    errors: dict[str, list[str]] = {}
+    due, cutoff = aware(assignment.due_at), aware(assignment.cutoff_at)
+    if due is not None and cutoff is not None and cutoff < due:
+        errors["cutoff_at"] = [_("The cut-off date cannot be before the due date.")]
+    extensions = assignment.allowed_extensions or []
+    if not isinstance(extensions, list) or not all(isinstance(ext, str) for ext in extensions):
+        errors["allowed_extensions"] = [_("A list of file extensions.")]
+    else:
+        accepted = kind_rules(current_app.config)[SUBMISSION_KIND].extensions
+        unknown = sorted({ext.lower().lstrip(".") for ext in extensions} - set(accepted))
+        if unknown:
+            errors["allowed_extensions"] = [
+                _("Not accepted for submissions: %(types)s.", types=", ".join(unknown))
+            ]
+        assignment.allowed_extensions = sorted({ext.lower().lstrip(".") for ext in extensions})
+    if assignment.max_file_mb is not None and not 0 < assignment.max_file_mb <= 1024:
+        errors["max_file_mb"] = [_("Between 1 and 1024 MB.")]
+    if not (assignment.allow_files or assignment.allow_text):
+        errors["allow_text"] = [_("Accept files, text or both.")]
+    if errors:
+        raise Invalid(_("The assignment settings are not valid."), errors)
+
+
 def files_of(submission: Submission, owner_type: str = "submission") -> list[Media]:
     """The student's files (`submission`) or the grader's returned files (`submission_feedback`)."""
     return list(
@@ -144,7 +173,7 @@ def submit_assignment(
     row = db.session.scalar(
         select(Submission)
         .where(Submission.id == row.id)
-        .with_for_update()
+        .with_for_update(of=Submission)
         .execution_options(populate_existing=True)
     )
     if row.status.code == "graded":  # graded while the files were uploading
@@ -226,7 +255,7 @@ def grade_submission(
     submission = db.session.scalar(
         select(Submission)
         .where(Submission.id == submission.id)
-        .with_for_update()
+        .with_for_update(of=Submission)
         .execution_options(populate_existing=True)
     )
     old = submission.points

@@ -37,7 +37,7 @@ def _locked(attempt: QuizAttempt) -> QuizAttempt:
     locked = db.session.scalar(
         select(QuizAttempt)
         .where(QuizAttempt.id == attempt.id)
-        .with_for_update()
+        .with_for_update(of=QuizAttempt)
         .execution_options(populate_existing=True)
     )
     if locked is None:

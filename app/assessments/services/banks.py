@@ -20,21 +20,18 @@ in any order; `type` and one of `text_en` / `text_ar` are required, the rest opt
 
 In `|`-separated cells `\\|` is a literal `|` and `\\\\` a literal backslash. A cell starting with
 `'` followed by `=`, `+`, `-` or `@` loses the apostrophe (exports add it so that spreadsheets do
-not run cells as formulas). Option feedback is not part of the format.
+not run cells as formulas). Option feedback is not part of the format; a true/false question is
+exported as which of its two options is right.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from app.assessments.models import Question, QuestionBank, QuestionOption
 from app.assessments.services.access import require_bank_manager
@@ -51,33 +48,34 @@ MAX_POINTS = Decimal(1000)
 MAX_TAGS, MAX_TAG_LENGTH = 20, 50
 MAX_ANSWER_LENGTH, MAX_ACCEPTED_ANSWERS = 200, 50
 MAX_OPTIONS = 20
-CSV_MAX_BYTES = 2 * 1024 * 1024
-CSV_MAX_ROWS = 2000
-CSV_COLUMNS = (
-    "type", "text_en", "text_ar", "points", "tags", "options_en", "options_ar", "correct",
-    "accepted_answers", "case_sensitive", "feedback_en", "feedback_ar",
-)  # fmt: skip
-TRUE_FALSE_OPTIONS = ({"en": "True", "ar": "صواب"}, {"en": "False", "ar": "خطأ"})
 OPTION_KEYS = frozenset({"id", "text_en", "text_ar", "is_correct", "feedback_en", "feedback_ar"})
 QUESTION_FIELDS = frozenset(
-    {"type", "translations", "points", "tags", "options", "accepted_answers", "case_sensitive", "multiple_answers"}
+    {
+        "type",
+        "translations",
+        "points",
+        "tags",
+        "options",
+        "accepted_answers",
+        "case_sensitive",
+        "multiple_answers",
+    }
 )
-_TRAILING_PUNCTUATION = ".,;:!?؟،؛ "  # noqa: RUF001 - Arabic question mark, comma and semicolon
-_FORMULA_PREFIXES = ("=", "+", "-", "@")
-_BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+_TRAILING_PUNCTUATION = ".,;:!?؟،؛ "
 
 Errors = dict[str, list[str]]
 
 
 # ---- the rules -------------------------------------------------------------------------------
-def _type_ids() -> dict[str, int]:
+def question_type_ids() -> dict[str, int]:
+    """The lookup id of each question type code (cached by the lookups module)."""
     ids = {code: lookup_id("quiz_question_types", code) for code in QUESTION_TYPES}
     return {code: value for code, value in ids.items() if value is not None}
 
 
 def question_type_code(question: Question) -> str | None:
     """The question's type code, also for a question not yet saved (its relationship is not loaded)."""
-    return next((code for code, id_ in _type_ids().items() if id_ == question.question_type_id), None)
+    return next((code for code, id_ in question_type_ids().items() if id_ == question.question_type_id), None)
 
 
 def _has_text(html: Any) -> bool:
@@ -88,36 +86,41 @@ def _any_text(translations: dict[str, Any] | None, field: str) -> bool:
     return any(_has_text((texts or {}).get(field)) for texts in (translations or {}).values())
 
 
-def _add(errors: Errors, field: str, message: str) -> None:
+def add_error(errors: Errors, field: str, message: str) -> None:
+    """Record one problem of one field."""
     errors.setdefault(field, []).append(message)
 
 
 def _checked_tags(tags: Any, errors: Errors) -> list[str]:
     if not isinstance(tags, list | tuple):
-        _add(errors, "tags", _("Tags must be a list of words."))
+        add_error(errors, "tags", _("Tags must be a list of words."))
         return []
     cleaned: dict[str, str] = {}  # casefolded -> first spelling, so "Python" and "python" are one tag
     for tag in tags:
         if not isinstance(tag, str) or not tag.strip():
-            _add(errors, "tags", _("A tag cannot be empty."))
+            add_error(errors, "tags", _("A tag cannot be empty."))
         elif len(tag.strip()) > MAX_TAG_LENGTH:
-            _add(errors, "tags", _("A tag has at most %(n)d characters.", n=MAX_TAG_LENGTH))
+            add_error(errors, "tags", _("A tag has at most %(n)d characters.", n=MAX_TAG_LENGTH))
         else:
             cleaned.setdefault(tag.strip().casefold(), tag.strip())
     if len(cleaned) > MAX_TAGS:
-        _add(errors, "tags", _("At most %(n)d tags.", n=MAX_TAGS))
+        add_error(errors, "tags", _("At most %(n)d tags.", n=MAX_TAGS))
     return list(cleaned.values())
 
 
 def _checked_answers(answers: Any, errors: Errors) -> list[str]:
     if not isinstance(answers, list | tuple) or not all(isinstance(a, str) for a in answers):
-        _add(errors, "accepted_answers", _("Accepted answers must be a list of texts."))
+        add_error(errors, "accepted_answers", _("Accepted answers must be a list of texts."))
         return []
     cleaned = list(dict.fromkeys(a.strip() for a in answers if a.strip()))
     if any(len(a) > MAX_ANSWER_LENGTH for a in cleaned):
-        _add(errors, "accepted_answers", _("An accepted answer has at most %(n)d characters.", n=MAX_ANSWER_LENGTH))
+        add_error(
+            errors,
+            "accepted_answers",
+            _("An accepted answer has at most %(n)d characters.", n=MAX_ANSWER_LENGTH),
+        )
     if len(cleaned) > MAX_ACCEPTED_ANSWERS:
-        _add(errors, "accepted_answers", _("At most %(n)d accepted answers.", n=MAX_ACCEPTED_ANSWERS))
+        add_error(errors, "accepted_answers", _("At most %(n)d accepted answers.", n=MAX_ACCEPTED_ANSWERS))
     return cleaned
 
 
@@ -127,62 +130,66 @@ def _check_points(points: Any, errors: Errors) -> None:
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite() or not 0 <= value <= MAX_POINTS:
-        _add(errors, "points", _("Points must be a number from 0 to %(max)d.", max=MAX_POINTS))
+        add_error(errors, "points", _("Points must be a number from 0 to %(max)d.", max=MAX_POINTS))
 
 
 def _check_options(code: str, question: Question, options: list[QuestionOption], errors: Errors) -> None:
     correct = sum(1 for option in options if option.is_correct)
     for number, option in enumerate(options, start=1):
         if not _any_text(option.translations, "text"):
-            _add(errors, "options", _("Option %(n)d needs a text.", n=number))
+            add_error(errors, "options", _("Option %(n)d needs a text.", n=number))
     if code == "multiple_choice":
         if len(options) < 2:
-            _add(errors, "options", _("A multiple-choice question needs at least two options."))
+            add_error(errors, "options", _("A multiple-choice question needs at least two options."))
         if len(options) > MAX_OPTIONS:
-            _add(errors, "options", _("At most %(n)d options.", n=MAX_OPTIONS))
+            add_error(errors, "options", _("At most %(n)d options.", n=MAX_OPTIONS))
         if correct == 0:
-            _add(errors, "options", _("Mark at least one option as correct."))
+            add_error(errors, "options", _("Mark at least one option as correct."))
         elif correct > 1 and not question.multiple_answers:
-            _add(errors, "options", _("Mark exactly one option as correct, or allow multiple answers."))
+            add_error(errors, "options", _("Mark exactly one option as correct, or allow multiple answers."))
     elif code == "true_false":
         if len(options) != 2:
-            _add(errors, "options", _("A true/false question has exactly two options."))
+            add_error(errors, "options", _("A true/false question has exactly two options."))
         if correct != 1:
-            _add(errors, "options", _("Mark exactly one of the two options as correct."))
+            add_error(errors, "options", _("Mark exactly one of the two options as correct."))
     elif options:
-        _add(errors, "options", _("Only multiple-choice and true/false questions have options."))
+        add_error(errors, "options", _("Only multiple-choice and true/false questions have options."))
 
 
 def check_question(question: Question, options: list[QuestionOption] | None = None) -> None:
     """Invalid (422, errors by field) unless the question keeps its type's rules; cleans tags and answers.
 
     `options` defaults to `question.options`. Tags and accepted answers are stored stripped and
-    de-duplicated.
+    de-duplicated; `multiple_answers` is cleared on anything but multiple choice.
     """
     errors: Errors = {}
     options = list(question.options) if options is None else list(options)
     code = question_type_code(question)
     if code is None:
-        _add(errors, "type", _("Choose a type: %(types)s.", types=", ".join(QUESTION_TYPES)))
+        add_error(errors, "type", _("Choose a type: %(types)s.", types=", ".join(QUESTION_TYPES)))
     if not _any_text(question.translations, "text"):
-        _add(errors, "text", _("Write the question in English or Arabic."))
+        add_error(errors, "text", _("Write the question in English or Arabic."))
     _check_points(question.points, errors)
     tags = _checked_tags(question.tags if question.tags is not None else [], errors)
-    answers = _checked_answers(question.accepted_answers if question.accepted_answers is not None else [], errors)
+    answers = _checked_answers(
+        question.accepted_answers if question.accepted_answers is not None else [], errors
+    )
     if code is not None:
         _check_options(code, question, options, errors)
     if code == "short_answer" and not answers and "accepted_answers" not in errors:
-        _add(errors, "accepted_answers", _("Give at least one accepted answer."))
+        add_error(errors, "accepted_answers", _("Give at least one accepted answer."))
     elif code is not None and code != "short_answer" and answers:
-        _add(errors, "accepted_answers", _("Only short-answer questions have accepted answers."))
+        add_error(errors, "accepted_answers", _("Only short-answer questions have accepted answers."))
     if errors:
         raise Invalid(_("The question is not valid."), errors)
     question.tags, question.accepted_answers = tags, answers
+    if code != "multiple_choice":  # the flag means nothing elsewhere; keep it from misleading reports
+        question.multiple_answers = False
 
 
 # ---- short answers ---------------------------------------------------------------------------
 def normalize_answer(text: str, case_sensitive: bool) -> str:
-    """An answer as compared: NFKC, spaces collapsed, trailing punctuation and Arabic marks gone, casefolded."""
+    """An answer as compared: NFKC, spaces collapsed, no trailing punctuation or Arabic marks, casefolded."""
     value = normalize_arabic(unicodedata.normalize("NFKC", text or ""))
     value = " ".join(value.split()).rstrip(_TRAILING_PUNCTUATION)
     return value if case_sensitive else value.casefold()
@@ -201,7 +208,9 @@ def short_answer_matches(question: Question, text: Any) -> bool:
 def _rich_translations(value: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     checked = checked_translations(value, fields)
     cleaned = {lang: {k: sanitize_html(v) for k, v in texts.items()} for lang, texts in checked.items()}
-    return {lang: {k: v for k, v in texts.items() if v} for lang, texts in cleaned.items() if any(texts.values())}
+    return {
+        lang: {k: v for k, v in texts.items() if v} for lang, texts in cleaned.items() if any(texts.values())
+    }
 
 
 def _option_translations(text: dict[str, str], feedback: dict[str, str]) -> dict[str, Any]:
@@ -209,7 +218,7 @@ def _option_translations(text: dict[str, str], feedback: dict[str, str]) -> dict
     return _rich_translations(value, ("text", "feedback"))
 
 
-def _points(value: Any) -> Decimal:
+def parse_points(value: Any) -> Decimal:
     """Points rounded to cents; Invalid when not a number from 0 to 1000."""
     errors: Errors = {}
     _check_points(value, errors)
@@ -219,14 +228,14 @@ def _points(value: Any) -> Decimal:
 
 
 def _type_id(code: Any) -> int:
-    type_id = _type_ids().get(code) if isinstance(code, str) else None
+    type_id = question_type_ids().get(code) if isinstance(code, str) else None
     if type_id is None:
         raise Invalid(_("Choose a type: %(types)s.", types=", ".join(QUESTION_TYPES)), {"type": [str(code)]})
     return type_id
 
 
 def _set_options(question: Question, items: Any) -> list[QuestionOption]:
-    """The question's options after `items` (dicts; an `id` updates that option); unlisted ones are deleted."""
+    """The options after `items` (dicts; an `id` updates that option); unlisted ones are soft-deleted."""
     if not isinstance(items, list | tuple) or not all(isinstance(item, dict) for item in items):
         raise Invalid(_("Options must be a list of objects."), {"options": ["list"]})
     current = {option.id: option for option in question.options if option.id is not None}
@@ -236,7 +245,9 @@ def _set_options(question: Question, items: Any) -> list[QuestionOption]:
         if unknown:
             raise Invalid(_("Unknown option fields."), {"options": sorted(unknown)})
         if not isinstance(item.get("is_correct", False), bool):
-            raise Invalid(_("'is_correct' must be true or false."), {"options": [str(item.get("is_correct"))]})
+            raise Invalid(
+                _("'is_correct' must be true or false."), {"options": [str(item.get("is_correct"))]}
+            )
         option = current.pop(item["id"], None) if item.get("id") is not None else QuestionOption()
         if option is None:
             raise Invalid(_("This option is not one of the question's."), {"options": [str(item["id"])]})
@@ -244,15 +255,16 @@ def _set_options(question: Question, items: Any) -> list[QuestionOption]:
         feedback = {lang: item.get(f"feedback_{lang}") for lang in LANGUAGES}
         option.translations = _option_translations(texts, feedback)
         option.is_correct, option.position = bool(item.get("is_correct", False)), position
-        if option.id is None:
-            option.question = question
+        if option.id is None:  # appended from the question's side, so the session cascade adds it
+            question.options.append(option)
         result.append(option)
     for option in current.values():  # attempts may point at old options: hidden, never removed
         soft_delete(option)
     return result
 
 
-def _apply(question: Question, fields: dict[str, Any]) -> list[QuestionOption] | None:
+def apply_fields(question: Question, fields: dict[str, Any]) -> list[QuestionOption] | None:
+    """Set the given fields on the question (unchecked); returns its options when `options` was given."""
     unknown = set(fields) - QUESTION_FIELDS
     if unknown:
         raise Invalid(_("Unknown fields."), {name: [_("Unknown field.")] for name in sorted(unknown)})
@@ -261,7 +273,7 @@ def _apply(question: Question, fields: dict[str, Any]) -> list[QuestionOption] |
     if "translations" in fields:
         question.translations = _rich_translations(fields["translations"], ("text", "feedback"))
     if "points" in fields:
-        question.points = _points(fields["points"])
+        question.points = parse_points(fields["points"])
     for name in ("tags", "accepted_answers"):
         if name in fields:
             setattr(question, name, fields[name] if fields[name] is not None else [])
@@ -271,7 +283,8 @@ def _apply(question: Question, fields: dict[str, Any]) -> list[QuestionOption] |
     return _set_options(question, fields["options"]) if "options" in fields else None
 
 
-def _next_position(bank: QuestionBank) -> int:
+def next_position(bank: QuestionBank) -> int:
+    """The position after the bank's last question."""
     last = db.session.scalar(select(func.max(Question.position)).where(Question.bank_id == bank.id))
     return 0 if last is None else last + 1
 
@@ -280,7 +293,7 @@ def create_question(
     user: Any,
     bank: QuestionBank,
     *,
-    type: str,  # noqa: A002 - the API's field name
+    type: str,
     translations: dict[str, Any],
     points: Any = 1,
     tags: list[str] | None = None,
@@ -291,11 +304,11 @@ def create_question(
 ) -> Question:
     """A new question at the end of the bank, checked against its type's rules, committed."""
     require_bank_manager(user, bank)
-    question = Question(bank_id=bank.id, position=_next_position(bank))
+    question = Question(bank_id=bank.id, position=next_position(bank))
     fields = {"type": type, "translations": translations, "points": points, "tags": tags}
     fields |= {"options": options or [], "accepted_answers": accepted_answers}
     fields |= {"case_sensitive": case_sensitive, "multiple_answers": multiple_answers}
-    new_options = _apply(question, fields) or []
+    new_options = apply_fields(question, fields) or []
     check_question(question, new_options)
     db.session.add(question)
     db.session.commit()
@@ -308,10 +321,29 @@ def update_question(user: Any, question: Question, **fields: Any) -> Question:
     try:
         # Nothing half-changed may reach the database before the rules have been checked.
         with db.session.no_autoflush:
-            options = _apply(question, fields)
+            options = apply_fields(question, fields)
             check_question(question, options)
     except Invalid:
         db.session.rollback()
         raise
     db.session.commit()
     return question
+
+
+# ---- CSV (the work is in question_csv, which builds on the rules above) ---------------------
+def import_questions_csv(user: Any, bank: QuestionBank, data: bytes) -> dict[str, Any]:
+    """Add the questions of a CSV file (format above) to the bank: all of them, or none if a row is wrong.
+
+    Returns `{"created": n, "errors": {}}`; when rows are wrong, Invalid whose `errors` maps
+    "row <line>" to that row's problems, and nothing is stored.
+    """
+    from app.assessments.services import question_csv
+
+    return question_csv.import_questions(user, bank, data)
+
+
+def export_questions_csv(bank: QuestionBank) -> str:
+    """The bank's questions in the import format (with a byte-order mark, so spreadsheets read UTF-8)."""
+    from app.assessments.services import question_csv
+
+    return question_csv.export_questions(bank)

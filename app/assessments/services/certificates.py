@@ -27,8 +27,8 @@ from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.models import utcnow
 from app.core.pdf import render_pdf
 from app.core.targets import is_admin, signed_in_user_id
-from app.core.translations import translated
 from app.core.transactions import unique_insert
+from app.core.translations import translated
 from app.courses.models import Course
 from app.courses.services.access import enrollment_of
 from app.extensions import db
@@ -336,10 +336,10 @@ def reissue_certificate(actor: Any, certificate: Certificate) -> Certificate:
 def verify_certificate(number: str) -> dict[str, Any]:
     """What the public verification page shows for a typed number: valid, revoked or unknown."""
     normalized = normalize_number(number)
+    if not NUMBER_PATTERN.match(normalized):
+        return {"status": "unknown", "number": normalized}
     certificate = db.session.scalar(
-        select(Certificate)
-        .where(Certificate.number == normalized)
-        .execution_options(populate_existing=True)
+        select(Certificate).where(Certificate.number == normalized).execution_options(populate_existing=True)
     )
     if certificate is None:
         return {"status": "unknown", "number": normalized}

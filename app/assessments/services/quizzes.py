@@ -11,8 +11,8 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app.assessments.models import Question, Quiz, QuizAttempt, QuizOverride
-from app.core.errors import Forbidden
+from app.assessments.models import GRADING_METHODS, REVIEW_OPTIONS, Question, Quiz, QuizAttempt, QuizOverride
+from app.core.errors import Forbidden, Invalid
 from app.extensions import db
 
 GRADED_STATES = ("graded",)
@@ -46,6 +46,41 @@ class QuizRules:
         if self.time_limit_seconds:
             limits.append(started + timedelta(seconds=self.time_limit_seconds))
         return min(limits) if limits else None
+
+
+def _in_range(errors: dict[str, list[str]], name: str, value: Any, low: float, high: float) -> None:
+    if value is not None and not low <= value <= high:
+        errors[name] = [_("Between %(low)s and %(high)s.", low=low, high=high)]
+
+
+def check_quiz(quiz: Quiz) -> None:
+    """Invalid (422) when a quiz's settings are out of range or contradict each other."""
+    errors: dict[str, list[str]] = {}
+    if quiz.grading_method not in GRADING_METHODS:
+        errors["grading_method"] = [_("One of: %(values)s.", values=", ".join(GRADING_METHODS))]
+    if quiz.review_option not in REVIEW_OPTIONS:
+        errors["review_option"] = [_("One of: %(values)s.", values=", ".join(REVIEW_OPTIONS))]
+    _in_range(errors, "time_limit_minutes", quiz.time_limit_minutes, 1, 7 * 24 * 60)
+    _in_range(errors, "max_attempts", quiz.max_attempts, 1, 100)
+    _in_range(errors, "pass_mark", quiz.pass_mark, 0, 100)
+    _in_range(errors, "weight", quiz.weight, 0, 1000)
+    opens, closes = aware(quiz.opens_at), aware(quiz.closes_at)
+    if opens is not None and closes is not None and closes <= opens:
+        errors["closes_at"] = [_("The quiz must close after it opens.")]
+    if errors:
+        raise Invalid(_("The quiz settings are not valid."), errors)
+
+
+def check_override(override: QuizOverride) -> None:
+    """Invalid (422) when an override's values are out of range."""
+    errors: dict[str, list[str]] = {}
+    _in_range(errors, "extra_minutes", override.extra_minutes, 0, 7 * 24 * 60)
+    _in_range(errors, "extra_attempts", override.extra_attempts, 0, 100)
+    opens, closes = aware(override.opens_at), aware(override.closes_at)
+    if opens is not None and closes is not None and closes <= opens:
+        errors["closes_at"] = [_("The quiz must close after it opens.")]
+    if errors:
+        raise Invalid(_("The override is not valid."), errors)
 
 
 def override_of(quiz: Quiz, user_id: int) -> QuizOverride | None:

@@ -1,0 +1,321 @@
+"""The base every assessments REST API shares: row-scoped reads, object-checked writes, safe errors.
+
+Reads are filtered with `scope.readable_clause` (a learner's own attempts, submissions and
+certificates; the staff's courses, banks and rubrics). Writes name related rows by id (`course_id`,
+`quiz_id`, `bank_id`...): each id is resolved (an unknown one is a 422), then the old and the new
+state of the object go through `scope.require_manage`, so a forged id of another instructor's course,
+quiz or bank is a 403.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Response, g, request
+from flask_appbuilder.models.filters import BaseFilter
+from flask_babel import gettext as _
+from sqlalchemy import BigInteger, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import MANYTOONE
+from sqlalchemy.orm.attributes import set_committed_value
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.assessments.services.scope import readable_clause, require_manage
+from app.core.errors import AppError, Conflict, Invalid, NotFound, TooLarge
+from app.core.html import sanitize_html
+from app.core.translations import LANGUAGES
+from app.courses.api import SYSTEM, CourseApiBase, json_object
+from app.extensions import db
+
+MAX_INT = 2**31 - 1
+MAX_BIGINT = 2**63 - 1
+MAX_FILES = 20
+
+
+class FilterReadable(BaseFilter):
+    """Rows the API shows the user (`scope.readable_clause`; admins: all)."""
+
+    name = "Readable rows"
+    arg_name = "readable"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        """Restrict the query to the rows the user may read."""
+        return query.filter(readable_clause(self.model, g.get("user")))
+
+
+READABLE = [["id", FilterReadable, None]]
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A datetime as ISO 8601 (None stays None)."""
+    return moment.isoformat() if moment is not None else None
+
+
+def text_or_none(value: Any, field: str) -> str | None:
+    """A text field of a body: None, or a string (422 otherwise)."""
+    if value is None or isinstance(value, str):
+        return value
+    raise Invalid(_("'%(field)s' must be text.", field=field), {field: [_("Must be text.")]})
+
+
+def row_id(value: Any, field: str, limit: int = MAX_BIGINT) -> int:
+    """A positive integer id from a body (422 for anything else, booleans and huge numbers included)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= limit:
+        raise Invalid(_("'%(field)s' must be the id of an existing row.", field=field), {field: [str(value)]})
+    return value
+
+
+def fetch(model: type, value: Any, field: str, limit: int = MAX_BIGINT) -> Any:
+    """The (not deleted) row of `model` with that id, or 422."""
+    found = db.session.scalar(select(model).where(model.id == row_id(value, field, limit)))
+    if found is None:
+        raise Invalid(_("No such row: %(id)s.", id=value), {field: [_("No such row.")]})
+    return found
+
+
+def body_object() -> dict[str, Any]:
+    """A form (multipart) or a JSON object; 400 for a body that is neither."""
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return request.form.to_dict()
+    return json_object()
+
+
+def uploaded_files(field: str = "file") -> list[tuple[str, bytes]]:
+    """The files of a multipart field as (name, bytes); 413 when the request is too large."""
+    try:
+        uploads: list[FileStorage] = request.files.getlist(field)
+        if len(uploads) > MAX_FILES:
+            raise Invalid(_("At most %(n)d files at once.", n=MAX_FILES), {field: [str(len(uploads))]})
+        return [(upload.filename or "file", upload.read()) for upload in uploads if upload.filename]
+    except RequestEntityTooLarge:
+        raise TooLarge() from None
+
+
+def sanitize_translations(item: Any, fields: tuple[str, ...]) -> None:
+    """Rich-text fields of `translations` cleaned with nh3 (titles stay plain text, escaped on output)."""
+    data = item.translations or {}
+    cleaned = {
+        lang: {k: (sanitize_html(v) if k in fields and isinstance(v, str) else v) for k, v in texts.items()}
+        for lang, texts in data.items()
+        if isinstance(texts, dict)
+    }
+    if cleaned != data:
+        item.translations = cleaned
+
+
+def require_title(item: Any) -> None:
+    """A title in English or Arabic (422 otherwise)."""
+    data = item.translations or {}
+    if not any(str((data.get(lang) or {}).get("title") or "").strip() for lang in LANGUAGES):
+        raise Invalid(_("Give a title in English or Arabic."), {"translations": [_("A title is required.")]})
+
+
+def check_range(item: Any, field: str, low: Any, high: Any) -> None:
+    """422 unless the field is empty or between `low` and `high`."""
+    value = getattr(item, field)
+    if value is not None and not low <= value <= high:
+        message = _("'%(field)s' must be between %(low)s and %(high)s.", field=field, low=low, high=high)
+        raise Invalid(message, {field: [message]})
+
+
+def check_choice(item: Any, field: str, choices: tuple[str, ...]) -> None:
+    """422 unless the field is empty (its default applies) or one of `choices`."""
+    value = getattr(item, field)
+    if value is not None and value not in choices:
+        message = _("Choose one of: %(choices)s.", choices=", ".join(choices))
+        raise Invalid(message, {field: [message]})
+
+
+def check_order(item: Any, first: str, second: str) -> None:
+    """422 when both dates are set and the second is not after the first."""
+    start, end = getattr(item, first), getattr(item, second)
+    if start is not None and end is not None and end <= start:
+        message = _("'%(second)s' must come after '%(first)s'.", first=first, second=second)
+        raise Invalid(message, {second: [message]})
+
+
+def check_lesson(item: Any) -> None:
+    """422 when the row names a lesson of another course."""
+    lesson = getattr(item, "lesson", None)
+    if lesson is not None and lesson.course_id != item.course_id:
+        message = _("The lesson must belong to the chosen course.")
+        raise Invalid(message, {"lesson_id": [message]})
+
+
+def refuse_duplicate(model: type, item: Any, message: str, **values: Any) -> None:
+    """409 when another live row has the same values."""
+    query = select(model.id).where(*(getattr(model, key) == value for key, value in values.items()))
+    if item.id is not None:
+        query = query.where(model.id != item.id)
+    if db.session.scalar(query.limit(1)) is not None:
+        raise Conflict(message)
+
+
+def link_relations(item: Any, columns: set[str]) -> None:
+    """Point each many-to-one relationship at the row its written id names (422 for unknown ids), so
+    that the object checks see the new parents; nothing is flushed or added to a collection."""
+    for rel in sa_inspect(type(item)).relationships:
+        if rel.direction is not MANYTOONE or len(rel.local_columns) != 1:
+            continue
+        column = next(iter(rel.local_columns))
+        if column.key not in columns:
+            continue
+        value = getattr(item, column.key)
+        if value is None:
+            if column.nullable:
+                set_committed_value(item, rel.key, None)
+                continue
+            raise Invalid(_("'%(field)s' is required.", field=column.key), {column.key: [_("Required.")]})
+        limit = MAX_BIGINT if isinstance(column.type, BigInteger) else MAX_INT
+        set_committed_value(item, rel.key, fetch(rel.mapper.class_, value, column.key, limit))
+
+
+class AssessmentApiBase(CourseApiBase):
+    """Row-scoped reads, writes checked with `require_manage` on the old and new state."""
+
+    base_filters = READABLE
+    add_query_rel_fields: dict[str, Any] = {}
+    edit_query_rel_fields: dict[str, Any] = {}
+    # Fields of `translations` holding rich text (sanitized); a title is required when True.
+    rich_text_fields: tuple[str, ...] = ()
+    needs_title = False
+    # Read-only columns a learner must not see unless `revealed` says so (see `pre_get_list`).
+    secret_columns: tuple[str, ...] = ()
+
+    def _written_columns(self) -> set[str]:
+        return set(self.add_columns or ()) | set(self.edit_columns or ())
+
+    def scoped(self, pk: int) -> Any:
+        """The row if the user may see it, else NotFound (huge ids too)."""
+        if not isinstance(pk, int) or not 0 < pk <= MAX_BIGINT:
+            raise NotFound()
+        return super().scoped(pk)
+
+    # ---- writes ------------------------------------------------------------------------------
+    def prepare(self, item: Any) -> None:
+        """Resolve written ids, clean rich text, require a title where the model has one."""
+        link_relations(item, self._written_columns())
+        if self.rich_text_fields:
+            sanitize_translations(item, self.rich_text_fields)
+        if self.needs_title:
+            require_title(item)
+
+    def check(self, item: Any) -> None:
+        """Rules of the object beyond who may write it (dates in order, parents that match...)."""
+
+    def _checked(self, item: Any) -> None:
+        with db.session.no_autoflush:
+            self.prepare(item)
+            require_manage(g.user, item)
+            self.check(item)
+
+    def pre_add(self, item: Any) -> None:
+        """The new object: ids resolved, the user manages it, its rules hold."""
+        self._checked(item)
+
+    def pre_update(self, item: Any) -> None:
+        """The changed object: ids resolved, the user manages it, its rules hold."""
+        self._checked(item)
+
+    def post_add(self, item: Any) -> None:
+        """Nothing to attach."""
+
+    def post_update(self, item: Any) -> None:
+        """Nothing to attach."""
+
+    def pre_delete(self, item: Any) -> None:
+        """Only those who manage the row delete it."""
+        require_manage(g.user, item)
+
+    def _refuse_non_object(self) -> Response | None:
+        if request.is_json and not isinstance(request.get_json(silent=True), dict):
+            return self.response(
+                400, message=_("Send a JSON object."), errors={"body": [_("Not an object.")]}
+            )
+        return None
+
+    def post_headless(self) -> Response:
+        """FAB's create for a JSON object body, with the checks of `pre_add`."""
+        return self._refuse_non_object() or super().post_headless()
+
+    def put_headless(self, pk: Any) -> Response:
+        """FAB's update for a JSON object body: the stored object is checked first, then the new one."""
+        refused = self._refuse_non_object()
+        if refused is not None:
+            return refused
+
+        def act() -> Response:
+            old = self._stored(pk)
+            if old is not None:
+                with db.session.no_autoflush:
+                    require_manage(g.user, old)
+            return super(AssessmentApiBase, self).put_headless(pk)
+
+        return self.run(act)
+
+    def delete_headless(self, pk: Any) -> Response:
+        """FAB's (soft) delete; an id that is not a number is simply not found."""
+        if self._pk(pk) is None:
+            return self.response_404()
+        return super().delete_headless(pk)
+
+    def get_headless(self, pk: Any, **kwargs: Any) -> Response:
+        """FAB's show; an id that is not a number is simply not found."""
+        if self._pk(pk) is None:
+            return self.response_404()
+        return super().get_headless(pk, **kwargs)
+
+    @staticmethod
+    def _pk(pk: Any) -> int | None:
+        text = str(pk)
+        return int(text) if text.isdigit() and 0 < int(text) <= MAX_BIGINT else None
+
+    def _stored(self, pk: Any) -> Any:
+        number = self._pk(pk)
+        return None if number is None else self.datamodel.get(number, self._base_filters)
+
+    # ---- reads -------------------------------------------------------------------------------
+    def revealed(self, ids: list[int]) -> set[int]:
+        """Ids of rows whose `secret_columns` the user may see (all by default)."""
+        return set(ids)
+
+    def _redact(self, pairs: list[tuple[Any, dict[str, Any]]]) -> None:
+        if not self.secret_columns or not pairs:
+            return
+        shown = self.revealed([int(pk) for pk, _row in pairs])
+        for pk, row in pairs:
+            if int(pk) not in shown:
+                for column in self.secret_columns:
+                    row.pop(column, None)
+
+    def pre_get(self, data: dict[str, Any]) -> None:
+        """Drop the secret columns the user may not see yet."""
+        self._redact([(data["id"], data["result"])])
+
+    def pre_get_list(self, data: dict[str, Any]) -> None:
+        """Drop the secret columns the user may not see yet, row by row."""
+        self._redact(list(zip(data.get("ids", []), data.get("result", []), strict=False)))
+
+
+READ_ONLY_ROUTES = {"get", "get_list", "info"}
+CRUD_ROUTES = READ_ONLY_ROUTES | {"post", "put", "delete"}
+
+__all__ = [
+    "CRUD_ROUTES",
+    "READABLE",
+    "READ_ONLY_ROUTES",
+    "SYSTEM",
+    "AppError",
+    "AssessmentApiBase",
+    "FilterReadable",
+    "body_object",
+    "fetch",
+    "iso",
+    "row_id",
+    "text_or_none",
+    "uploaded_files",
+]

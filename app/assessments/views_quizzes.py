@@ -1,0 +1,256 @@
+"""Quizzes of the user's courses with their fixed questions, random draws and per-student overrides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from wtforms import BooleanField
+
+from app.assessments.models import Quiz, QuizDraw, QuizOverride, QuizQuestion
+from app.assessments.views_base import (
+    COMMON_LABELS,
+    GRADING_METHOD_LABELS,
+    POSITION_FIELD,
+    RELATIONS,
+    REVIEW_OPTION_LABELS,
+    STUDENTS,
+    AssessmentView,
+    choice_field,
+    label_formatter,
+)
+from app.core.errors import Invalid
+from app.core.interface import SQLAInterface
+from app.courses.models import Enrollment
+from app.extensions import db
+
+QUIZ_LABELS = {
+    **COMMON_LABELS,
+    "quiz": _l("Quiz"),
+    "question": _l("Question"),
+    "bank": _l("Question bank"),
+    "time_limit_minutes": _l("Time limit (minutes)"),
+    "max_attempts": _l("Attempts allowed"),
+    "opens_at": _l("Opens"),
+    "closes_at": _l("Closes"),
+    "pass_mark": _l("Pass mark (%)"),
+    "grading_method": _l("Grading method"),
+    "review_option": _l("Review of answers"),
+    "shuffle_questions": _l("Shuffle questions"),
+    "shuffle_options": _l("Shuffle options"),
+    "questions": _l("Questions"),
+    "draws": _l("Random questions"),
+    "tag": _l("Tag"),
+    "count": _l("Number of questions"),
+    "extra_minutes": _l("Extra minutes"),
+    "extra_attempts": _l("Extra attempts"),
+}
+
+
+def _check_window(item: Any) -> None:
+    if item.opens_at and item.closes_at and item.closes_at <= item.opens_at:
+        raise Invalid(gettext("The closing date must come after the opening date."))
+
+
+def _next_position(model: type, quiz_id: int | None) -> int:
+    if quiz_id is None:
+        return 0
+    last = db.session.scalar(select(func.max(model.position)).where(model.quiz_id == quiz_id))
+    return 0 if last is None else last + 1
+
+
+class QuizQuestionModelView(AssessmentView):
+    """The fixed questions of quizzes, in order; questions come from the user's own banks."""
+
+    datamodel = SQLAInterface(QuizQuestion)
+    class_permission_name = "QuizQuestionAdmin"
+    list_title = _l("Quiz questions")
+    show_title = _l("Quiz question")
+    add_title = _l("Add a question to a quiz")
+    edit_title = _l("Edit quiz question")
+    label_columns = QUIZ_LABELS
+    list_columns = ["quiz", "position", "question"]
+    show_columns = ["quiz", "position", "question", "created_at", "updated_at"]
+    add_columns = edit_columns = ["quiz", "question", "position"]
+    add_form_extra_fields = edit_form_extra_fields = {"position": POSITION_FIELD}
+    search_columns = ["quiz", "question"]
+    base_order = ("position", "asc")
+
+    def prepare(self, item: QuizQuestion) -> None:
+        """New questions go last unless a position is given."""
+        if item.position is None:
+            item.position = _next_position(QuizQuestion, item.quiz.id if item.quiz else None)
+
+
+class QuizDrawModelView(AssessmentView):
+    """Rules that draw random questions from the user's banks into a quiz."""
+
+    datamodel = SQLAInterface(QuizDraw)
+    class_permission_name = "QuizDrawAdmin"
+    list_title = _l("Random questions")
+    show_title = _l("Random questions rule")
+    add_title = _l("Add random questions")
+    edit_title = _l("Edit random questions")
+    label_columns = QUIZ_LABELS
+    list_columns = ["quiz", "position", "bank", "tag", "count"]
+    show_columns = ["quiz", "position", "bank", "tag", "count", "created_at", "updated_at"]
+    add_columns = edit_columns = ["quiz", "bank", "tag", "count", "position"]
+    add_form_extra_fields = edit_form_extra_fields = {"position": POSITION_FIELD}
+    search_columns = ["quiz", "bank", "tag"]
+    base_order = ("position", "asc")
+    description_columns = {"tag": _l("Optional: draw only questions with this tag.")}
+
+    def prepare(self, item: QuizDraw) -> None:
+        """A positive count; new rules go last unless a position is given."""
+        item.tag = (item.tag or "").strip() or None
+        if item.count is None or item.count < 1:
+            raise Invalid(gettext("Draw at least one question."))
+        if item.position is None:
+            item.position = _next_position(QuizDraw, item.quiz.id if item.quiz else None)
+
+
+class QuizOverrideModelView(AssessmentView):
+    """One student's exceptions to a quiz: extra time, extra attempts, other dates."""
+
+    datamodel = SQLAInterface(QuizOverride)
+    class_permission_name = "QuizOverrideAdmin"
+    list_title = _l("Quiz overrides")
+    show_title = _l("Quiz override")
+    add_title = _l("Add quiz override")
+    edit_title = _l("Edit quiz override")
+    label_columns = QUIZ_LABELS
+    list_columns = ["quiz", "user", "extra_minutes", "extra_attempts", "opens_at", "closes_at"]
+    show_columns = [
+        "quiz",
+        "user",
+        "extra_minutes",
+        "extra_attempts",
+        "opens_at",
+        "closes_at",
+        "created_at",
+        "updated_at",
+    ]
+    add_columns = edit_columns = ["quiz", "user", "extra_minutes", "extra_attempts", "opens_at", "closes_at"]
+    search_columns = ["quiz", "user"]
+    add_form_query_rel_fields = edit_form_query_rel_fields = {**RELATIONS, "user": STUDENTS}
+    base_order = ("created_at", "desc")
+    local_datetime_fields = ("opens_at", "closes_at")
+    description_columns = {
+        "opens_at": _l("Empty: the quiz's own dates. In your timezone."),
+        "closes_at": _l("Empty: the quiz's own dates. In your timezone."),
+    }
+
+    def prepare(self, item: QuizOverride) -> None:
+        """Extras are not negative and the student is enrolled in the quiz's course."""
+        item.extra_minutes = item.extra_minutes or 0
+        item.extra_attempts = item.extra_attempts or 0
+        if item.extra_minutes < 0 or item.extra_attempts < 0:
+            raise Invalid(gettext("Extra minutes and attempts cannot be negative."))
+        _check_window(item)
+        if item.quiz is not None and item.user is not None:
+            enrolled = db.session.scalar(
+                select(Enrollment.id).where(
+                    Enrollment.user_id == item.user.id, Enrollment.course_id == item.quiz.course_id
+                )
+            )
+            if enrolled is None:
+                raise Invalid(gettext("This student is not enrolled in the quiz's course."))
+
+
+QUIZ_FIELDS = {
+    "grading_method": choice_field(_l("Grading method"), GRADING_METHOD_LABELS, "highest"),
+    "review_option": choice_field(_l("Review of answers"), REVIEW_OPTION_LABELS, "immediately"),
+    "is_required": BooleanField(_l("Required"), default=True),
+    "is_published": BooleanField(_l("Published"), default=True),
+}
+
+
+class QuizModelView(AssessmentView):
+    """Quizzes of the user's courses: timing, attempts, dates, pass mark, grading and review rules."""
+
+    datamodel = SQLAInterface(Quiz)
+    class_permission_name = "QuizAdmin"
+    list_title = _l("Quizzes")
+    show_title = _l("Quiz")
+    add_title = _l("Add quiz")
+    edit_title = _l("Edit quiz")
+    label_columns = QUIZ_LABELS
+    list_columns = [
+        "title",
+        "course",
+        "lesson",
+        "max_attempts",
+        "time_limit_minutes",
+        "weight",
+        "is_published",
+    ]
+    show_columns = [
+        "title",
+        "translations",
+        "course",
+        "lesson",
+        "time_limit_minutes",
+        "max_attempts",
+        "opens_at",
+        "closes_at",
+        "pass_mark",
+        "grading_method",
+        "review_option",
+        "shuffle_questions",
+        "shuffle_options",
+        "weight",
+        "is_required",
+        "is_published",
+        "created_at",
+        "updated_at",
+    ]
+    add_columns = edit_columns = [
+        "course",
+        "lesson",
+        "time_limit_minutes",
+        "max_attempts",
+        "opens_at",
+        "closes_at",
+        "pass_mark",
+        "grading_method",
+        "review_option",
+        "shuffle_questions",
+        "shuffle_options",
+        "weight",
+        "is_required",
+        "is_published",
+    ]
+    add_form_extra_fields = edit_form_extra_fields = QUIZ_FIELDS
+    search_columns = ["course", "lesson", "is_published", "is_required"]
+    base_order = ("updated_at", "desc")
+    formatters_columns = {
+        "grading_method": label_formatter(GRADING_METHOD_LABELS),
+        "review_option": label_formatter(REVIEW_OPTION_LABELS),
+    }
+    description_columns = {
+        "time_limit_minutes": _l("Empty: no time limit."),
+        "max_attempts": _l("Empty: unlimited attempts."),
+        "opens_at": _l("Empty: open now. In your timezone."),
+        "closes_at": _l("Empty: never closes. In your timezone."),
+        "weight": _l("Weight of the quiz in the gradebook total."),
+        "is_required": _l("Must be passed to complete the course."),
+    }
+    rich_fields = ("description",)
+    local_datetime_fields = ("opens_at", "closes_at")
+    related_views = [QuizQuestionModelView, QuizDrawModelView, QuizOverrideModelView]
+
+    def prepare(self, item: Quiz) -> None:
+        """Limits in range, dates in order, and the lesson from the quiz's course."""
+        if item.time_limit_minutes is not None and item.time_limit_minutes <= 0:
+            raise Invalid(gettext("The time limit must be at least one minute, or empty."))
+        if item.max_attempts is not None and item.max_attempts <= 0:
+            raise Invalid(gettext("Allow at least one attempt, or leave it empty."))
+        if item.pass_mark is None or not 0 <= item.pass_mark <= 100:
+            raise Invalid(gettext("The pass mark is a percentage from 0 to 100."))
+        if item.weight is None or item.weight < 0:
+            raise Invalid(gettext("The weight cannot be negative."))
+        _check_window(item)
+        if item.lesson is not None and item.course is not None and item.lesson.course_id != item.course.id:
+            raise Invalid(gettext("The lesson must belong to the chosen course."))
