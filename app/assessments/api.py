@@ -27,7 +27,6 @@ from app.assessments.api_assignments import (
 )
 from app.assessments.api_base import (
     CRUD_ROUTES,
-    SYSTEM,
     AssessmentApiBase,
     fetch,
     uploaded_files,
@@ -47,7 +46,7 @@ from app.assessments.services.access import require_bank_manager
 from app.core.api import BaseModelRestApi
 from app.core.errors import Invalid, TooLarge
 from app.core.interface import SQLAInterface
-from app.courses.api import json_object
+from app.courses.api import SYSTEM, json_object
 from app.extensions import db
 
 CSV_TYPES = ("text/csv", "text/plain", "application/csv", "application/octet-stream")
@@ -169,12 +168,14 @@ class QuestionApi(AssessmentApiBase):
 
     @staticmethod
     def _fields(body: dict[str, Any]) -> dict[str, Any]:
+        """The question fields of a body (without `bank_id`); 422 for unknown ones."""
         unknown = set(body) - banks.QUESTION_FIELDS - {"bank_id"}
         if unknown:
             raise Invalid(_("Unknown fields."), {name: [_("Unknown field.")] for name in sorted(unknown)})
         return {key: value for key, value in body.items() if key != "bank_id"}
 
     def _dump(self, status: int, question: Question) -> Response:
+        """The question with its options."""
         result = self.show_model_schema.dump(question)
         result["options"] = [option_data(option) for option in question.options]
         return self.response(status, id=question.id, result=result)
@@ -212,6 +213,7 @@ class QuestionApi(AssessmentApiBase):
         return self.run(act)
 
     def _with_options(self, rows: list[tuple[Any, dict[str, Any]]]) -> None:
+        """Add each question's options to its row (one query)."""
         ids = [int(pk) for pk, _row in rows]
         options: dict[int, list[dict[str, Any]]] = {pk: [] for pk in ids}
         query = (

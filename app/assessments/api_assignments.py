@@ -3,6 +3,7 @@ read-only submission (grade) and rubric_score."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Response, g, request
@@ -13,7 +14,6 @@ from flask_babel import gettext as _
 from app.assessments.api_base import (
     CRUD_ROUTES,
     READ_ONLY_ROUTES,
-    SYSTEM,
     AssessmentApiBase,
     body_object,
     check_choice,
@@ -37,6 +37,7 @@ from app.assessments.services import assignments
 from app.core.api import BaseModelRestApi
 from app.core.errors import Invalid
 from app.core.interface import SQLAInterface
+from app.courses.api import SYSTEM
 from app.courses.services.catalog import next_position
 from app.media.models import Media
 
@@ -133,6 +134,7 @@ ASSIGNMENT_FIELDS = [
 
 
 def _media_data(media: Media) -> dict[str, Any]:
+    """A file of a submission as the API lists it."""
     return {"id": media.id, "name": media.original_filename, "size": media.size, "mime_type": media.mime_type}
 
 
@@ -247,8 +249,6 @@ SUBMISSION_COLUMNS = [
 def _levels(value: Any) -> dict[str, Any] | None:
     """Rubric levels from a body: an object, or JSON text of one in a form."""
     if isinstance(value, str):
-        import json
-
         try:
             value = json.loads(value)
         except ValueError:

@@ -23,10 +23,10 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.assessments.services.scope import readable_clause, require_manage
-from app.core.errors import AppError, Conflict, Invalid, NotFound, TooLarge
+from app.core.errors import Conflict, Invalid, NotFound, TooLarge
 from app.core.html import sanitize_html
 from app.core.translations import LANGUAGES
-from app.courses.api import SYSTEM, CourseApiBase, json_object
+from app.courses.api import CourseApiBase, json_object
 from app.extensions import db
 
 MAX_INT = 2**31 - 1
@@ -187,6 +187,7 @@ class AssessmentApiBase(CourseApiBase):
     secret_columns: tuple[str, ...] = ()
 
     def _written_columns(self) -> set[str]:
+        """The columns a body may write (for creating or updating)."""
         return set(self.add_columns or ()) | set(self.edit_columns or ())
 
     def scoped(self, pk: int) -> Any:
@@ -208,6 +209,7 @@ class AssessmentApiBase(CourseApiBase):
         """Rules of the object beyond who may write it (dates in order, parents that match...)."""
 
     def _checked(self, item: Any) -> None:
+        """Prepare, check the user manages the object, then its own rules (nothing flushed)."""
         with db.session.no_autoflush:
             self.prepare(item)
             require_manage(g.user, item)
@@ -232,6 +234,7 @@ class AssessmentApiBase(CourseApiBase):
         require_manage(g.user, item)
 
     def _refuse_non_object(self) -> Response | None:
+        """400 for a JSON body that is not an object."""
         if request.is_json and not isinstance(request.get_json(silent=True), dict):
             return self.response(
                 400, message=_("Send a JSON object."), errors={"body": [_("Not an object.")]}
@@ -249,6 +252,8 @@ class AssessmentApiBase(CourseApiBase):
             return refused
 
         def act() -> Response:
+            if self._pk(pk) is None:
+                return self.response_404()
             old = self._stored(pk)
             if old is not None:
                 with db.session.no_autoflush:
@@ -271,10 +276,12 @@ class AssessmentApiBase(CourseApiBase):
 
     @staticmethod
     def _pk(pk: Any) -> int | None:
+        """The id of a URL as a number in range, or None."""
         text = str(pk)
         return int(text) if text.isdigit() and 0 < int(text) <= MAX_BIGINT else None
 
     def _stored(self, pk: Any) -> Any:
+        """The stored row if the user may read it, else None."""
         number = self._pk(pk)
         return None if number is None else self.datamodel.get(number, self._base_filters)
 
@@ -284,6 +291,7 @@ class AssessmentApiBase(CourseApiBase):
         return set(ids)
 
     def _redact(self, pairs: list[tuple[Any, dict[str, Any]]]) -> None:
+        """Drop `secret_columns` from the rows the user may not see them in."""
         if not self.secret_columns or not pairs:
             return
         shown = self.revealed([int(pk) for pk, _row in pairs])
@@ -303,19 +311,3 @@ class AssessmentApiBase(CourseApiBase):
 
 READ_ONLY_ROUTES = {"get", "get_list", "info"}
 CRUD_ROUTES = READ_ONLY_ROUTES | {"post", "put", "delete"}
-
-__all__ = [
-    "CRUD_ROUTES",
-    "READABLE",
-    "READ_ONLY_ROUTES",
-    "SYSTEM",
-    "AppError",
-    "AssessmentApiBase",
-    "FilterReadable",
-    "body_object",
-    "fetch",
-    "iso",
-    "row_id",
-    "text_or_none",
-    "uploaded_files",
-]

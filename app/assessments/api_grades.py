@@ -16,7 +16,6 @@ from app.assessments.api_base import (
     CRUD_ROUTES,
     MAX_INT,
     READ_ONLY_ROUTES,
-    SYSTEM,
     AssessmentApiBase,
     check_range,
     refuse_duplicate,
@@ -31,7 +30,7 @@ from app.assessments.services.quizzes import two_places
 from app.core.api import BaseModelRestApi
 from app.core.errors import AppError, Conflict, Invalid, NotFound
 from app.core.interface import SQLAInterface
-from app.courses.api import json_object
+from app.courses.api import SYSTEM, json_object
 from app.courses.models import Course
 from app.extensions import db
 
@@ -95,6 +94,7 @@ class CourseCompletionApi(AssessmentApiBase):
 
 
 def _course(course_id: int) -> Course:
+    """The (not deleted) course, or NotFound."""
     if not 0 < course_id <= 2**63 - 1:
         raise NotFound(_("No such course."))
     course = db.session.scalar(select(Course).where(Course.id == course_id))
@@ -104,10 +104,12 @@ def _course(course_id: int) -> Course:
 
 
 def _number(value: Decimal | None) -> str | None:
+    """A decimal as text (None stays None)."""
     return None if value is None else str(value)
 
 
 def _average(values: list[Decimal]) -> str | None:
+    """The average to two places as text (None for no values)."""
     return str(two_places(sum(values, Decimal("0")) / len(values))) if values else None
 
 
@@ -158,6 +160,7 @@ class GradebookApi(BaseApi):
     openapi_spec_tag = "Gradebook"
 
     def _run(self, course_id: int, csv: bool) -> Response:
+        """The gradebook as JSON or CSV, errors in the one shape."""
         try:
             course = _course(course_id)
             filters = {
@@ -231,6 +234,7 @@ class CertificateApi(AssessmentApiBase):
     base_order = ("issued_at", "desc")
 
     def _dump(self, status: int, certificate: Certificate) -> Response:
+        """The certificate's fields."""
         return self.response(status, id=certificate.id, result=self.show_model_schema.dump(certificate))
 
     @expose("/issue", methods=["POST"])

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from app.assessments.api_base import (
     CRUD_ROUTES,
     READ_ONLY_ROUTES,
-    SYSTEM,
     AssessmentApiBase,
     check_choice,
     check_lesson,
@@ -48,7 +47,7 @@ from app.core.api import BaseModelRestApi
 from app.core.errors import Conflict, Invalid
 from app.core.interface import SQLAInterface
 from app.core.models import utcnow
-from app.courses.api import json_object
+from app.courses.api import SYSTEM, json_object
 from app.courses.services.catalog import next_position
 from app.extensions import db
 
@@ -231,6 +230,7 @@ def revealed_attempts(user: Any, rows: list[QuizAttempt]) -> set[int]:
 
 
 def _answer_data(answer: AttemptAnswer, attempt: QuizAttempt) -> dict[str, Any]:
+    """A saved answer and the time left."""
     return {
         "id": answer.id,
         "question_id": answer.question_id,
@@ -283,6 +283,7 @@ class QuizAttemptApi(AssessmentApiBase):
         return revealed_attempts(g.user, list(rows))
 
     def _view(self, attempt: QuizAttempt) -> Response:
+        """200 with the attempt as the user may see it."""
         return self.response(200, id=attempt.id, result=attempt_view(g.user, attempt))
 
     @expose("/<int:pk>/answer", methods=["POST"])

@@ -330,6 +330,8 @@ class CourseCompletionModelView(AssessmentView):
     add_columns = edit_columns = list_columns
     add_form_extra_fields = edit_form_extra_fields = {
         "require_quizzes_passed": BooleanField(_l("Required quizzes passed"), default=True),
+        "require_assignments_graded": BooleanField(_l("Required assignments graded")),
+        "certificate_enabled": BooleanField(_l("Certificate")),
     }
     search_columns = ["course", "certificate_enabled"]
     base_order = ("updated_at", "desc")

@@ -10,7 +10,7 @@ from flask_appbuilder import expose, has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
-from wtforms import StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from app.assessments.models import Question, QuestionBank, QuestionOption
@@ -164,7 +164,10 @@ class QuestionOptionModelView(AssessmentView):
     show_columns = ["question", "position", "text", "translations", "is_correct", "created_at", "updated_at"]
     add_columns = ["question", "position", "is_correct"]
     edit_columns = ["position", "is_correct"]
-    add_form_extra_fields = edit_form_extra_fields = {"position": POSITION_FIELD}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "position": POSITION_FIELD,
+        "is_correct": BooleanField(_l("Correct")),
+    }
     search_columns = ["question", "is_correct"]
     base_order = ("position", "asc")
     formatters_columns = {"text": plain_text}
@@ -199,6 +202,8 @@ class QuestionOptionModelView(AssessmentView):
 # ---- questions --------------------------------------------------------------------------------
 QUESTION_FIELDS = {
     "position": POSITION_FIELD,
+    "case_sensitive": BooleanField(_l("Case sensitive")),
+    "multiple_answers": BooleanField(_l("Multiple answers")),
     "tags_text": StringField(
         _l("Tags"), validators=[Optional()], description=_l("Separate tags with commas.")
     ),

@@ -86,7 +86,7 @@ class GradingView(AssessmentView):
     method_permission_name = GRADING_PERMISSIONS
     list_template = "assessments/grading_list.html"
     label_columns = GRADING_LABELS
-    base_order = ("submitted_at", "desc")
+    base_order = ("started_at", "desc")
 
     def needs_grading_arg(self) -> str:
         """The query string that lists what waits for a grader."""
@@ -144,13 +144,13 @@ class QuizAttemptModelView(GradingView):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # First of the state filters: FAB reads one-digit filter indexes only.
         for filters in (self._filters._all_filters, self._filters.get_search_filters()):
-            filters["state"] = [*filters.get("state", []), FilterNeedsGrading("state", self.datamodel)]
-        self.needs_grading_index = len(self._filters.get_search_filters()["state"]) - 1
+            filters["state"] = [FilterNeedsGrading("state", self.datamodel), *filters.get("state", [])]
 
     def needs_grading_arg(self) -> str:
         """Attempts with an answer waiting for a grader."""
-        return f"_flt_{self.needs_grading_index}_state=1"
+        return "_flt_0_state=1"
 
     @expose("/grade/<int:pk>", methods=["GET", "POST"])
     @has_access
@@ -216,6 +216,7 @@ class SubmissionModelView(GradingView):
         "graded_by",
     ]
     search_columns = ["course_id", "assignment", "user", "status", "is_late", "submitted_at"]
+    base_order = ("submitted_at", "desc")
     formatters_columns = {"text": plain_text, "feedback": plain_text}
 
     def needs_grading_arg(self) -> str:

@@ -162,6 +162,8 @@ class QuizOverrideModelView(AssessmentView):
 QUIZ_FIELDS = {
     "grading_method": choice_field(_l("Grading method"), GRADING_METHOD_LABELS, "highest"),
     "review_option": choice_field(_l("Review of answers"), REVIEW_OPTION_LABELS, "immediately"),
+    "shuffle_questions": BooleanField(_l("Shuffle questions")),
+    "shuffle_options": BooleanField(_l("Shuffle options")),
     "is_required": BooleanField(_l("Required"), default=True),
     "is_published": BooleanField(_l("Published"), default=True),
 }

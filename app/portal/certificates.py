@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.assessments.models import Assignment, Certificate, Quiz
+from app.assessments.models import Assignment, Certificate, Quiz, QuizAttempt
 from app.assessments.services import assignments as assignment_service
 from app.assessments.services import certificates as certificate_service
 from app.assessments.services import quizzes as quiz_service
@@ -24,6 +24,7 @@ from app.core.errors import AppError
 from app.core.models import utcnow
 from app.courses.models import Course, Enrollment
 from app.extensions import db
+from app.lookups.services import values_of
 from app.portal.courses import _login_redirect, _user
 from app.portal.views import portal
 
@@ -38,12 +39,17 @@ def user_date(value: date | None) -> str:
 def _quiz_row(quiz: Quiz, user_id: int, now: datetime) -> dict[str, Any]:
     """A quiz line of My grades: its grade only once the quiz's review option releases it."""
     released = quiz_service.review_open(quiz, user_id, now)
-    attempts = quiz_service.attempts_used(quiz, user_id)
+    states = set(
+        db.session.scalars(
+            select(QuizAttempt.state).where(QuizAttempt.quiz_id == quiz.id, QuizAttempt.user_id == user_id)
+        )
+    )
+    finished = bool(states & set(quiz_service.FINISHED_STATES))
     percent = quiz_service.quiz_percent(quiz, user_id) if released else None
     if percent is not None:
         status = _("Passed") if percent >= quiz.pass_mark else _("Not passed yet")
-    elif not attempts:
-        status = _("Not attempted")
+    elif not finished:
+        status = _("In progress") if "in_progress" in states else _("Not attempted")
     elif released:
         status = _("Awaiting grading")
     else:
@@ -56,8 +62,14 @@ def _quiz_row(quiz: Quiz, user_id: int, now: datetime) -> dict[str, Any]:
         "points": None,
         "passed": None if percent is None else percent >= quiz.pass_mark,
         "status": status,
-        "hidden": not released and attempts > 0,
+        "hidden": finished and not released,
     }
+
+
+def _not_submitted() -> str:
+    """The `assignment_status` lookup's name for work not handed in, in the viewer's language."""
+    value = next((v for v in values_of("assignment_status") if v.code == "not_submitted"), None)
+    return value.name if value is not None else _("Not submitted")
 
 
 def _assignment_row(assignment: Assignment, user_id: int) -> dict[str, Any]:
@@ -72,7 +84,7 @@ def _assignment_row(assignment: Assignment, user_id: int) -> dict[str, Any]:
         "points": submission.points if percent is not None else None,
         "max_points": assignment.max_points,
         "passed": None,
-        "status": submission.status.name if submission is not None else _("Not submitted"),
+        "status": submission.status.name if submission is not None else _not_submitted(),
         "hidden": False,
     }
 
@@ -132,7 +144,6 @@ def my_certificates() -> Any:
         select(Certificate)
         .where(Certificate.user_id == user.id)
         .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-        .options(selectinload(Certificate.course))
     )
     rows = [
         {

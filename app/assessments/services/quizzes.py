@@ -67,6 +67,8 @@ def check_quiz(quiz: Quiz) -> None:
     opens, closes = aware(quiz.opens_at), aware(quiz.closes_at)
     if opens is not None and closes is not None and closes <= opens:
         errors["closes_at"] = [_("The quiz must close after it opens.")]
+    if quiz.review_option == "after_close" and closes is None:
+        errors["review_option"] = [_("Results shown after the close need a close time.")]
     if errors:
         raise Invalid(_("The quiz settings are not valid."), errors)
 

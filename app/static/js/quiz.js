@@ -19,6 +19,7 @@
   var endAt = timed ? Date.now() + Math.max(0, parseInt(data.secondsLeft, 10) || 0) * 1000 : null;
   var syncEvery = Math.max(5, parseInt(data.sync, 10) || 30) * 1000;
   var handingIn = false;
+  var warned = false;
   var chains = {};
   var typingTimers = {};
   var tick = null;
@@ -62,6 +63,13 @@
     var left = secondsLeft();
     countdown.textContent = format(left);
     countdown.classList.toggle("low", left <= 60);
+    if (left <= 60 && left > 0 && !warned) {
+      warned = true;
+      say(data.textLastMinute);
+    }
+    if (left <= 3) {
+      flushTyping();  // answers typed in the last seconds leave before the deadline
+    }
     if (left <= 0) {
       handIn();
     }
@@ -107,6 +115,19 @@
       window.clearInterval(sync);
       sync = null;
     }
+  }
+
+  function flushTyping() {
+    Object.keys(typingTimers).forEach(function (id) {
+      if (typingTimers[id] !== null) {
+        window.clearTimeout(typingTimers[id]);
+        typingTimers[id] = null;
+        var fieldset = form.querySelector('fieldset.question[data-question-id="' + id + '"]');
+        if (fieldset) {
+          save(fieldset);
+        }
+      }
+    });
   }
 
   function answerOf(fieldset) {
@@ -174,6 +195,7 @@
     var fieldset = fieldsetOf(event.target);
     if (fieldset) {
       window.clearTimeout(typingTimers[fieldset.dataset.questionId]);
+      typingTimers[fieldset.dataset.questionId] = null;
       save(fieldset);
     }
   });
@@ -185,7 +207,10 @@
     }
     var id = fieldset.dataset.questionId;
     window.clearTimeout(typingTimers[id]);
-    typingTimers[id] = window.setTimeout(function () { save(fieldset); }, 1500);
+    typingTimers[id] = window.setTimeout(function () {
+      typingTimers[id] = null;
+      save(fieldset);
+    }, 1500);
   });
 
   form.addEventListener("submit", function (event) {
