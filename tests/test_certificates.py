@@ -22,7 +22,6 @@ from sqlalchemy import Engine, func, select, text
 from app.assessments import tasks
 from app.assessments.models import Certificate
 from app.assessments.services import certificates
-from app.core import targets
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.pdf import PdfError, html_to_pdf
 from app.core.softdelete import soft_delete
@@ -34,19 +33,6 @@ from tests.course_factories import make_course, make_enrollment
 from tests.factories import make_user
 
 NUMBER = re.compile(r"^CERT(-[0-9A-HJKMNP-TV-Z]{4}){4}$")
-
-
-@pytest.fixture(autouse=True)
-def _certificate_target(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Signed downloads ask the target registry; the module's register() may not declare it yet."""
-    if "certificate" not in targets.registered_codes():
-        target = targets.Target(
-            "certificate",
-            Certificate,
-            certificates.can_view_certificate,
-            certificates.can_manage_certificate,
-        )
-        monkeypatch.setitem(targets._TARGETS, "certificate", target)
 
 
 def _completed(

@@ -7,13 +7,11 @@ import re
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select, update
 
 from app.assessments.models import Assignment, AttemptAnswer, Certificate, Quiz, QuizAttempt, Submission
 from app.assessments.services import assignments as assignment_service
 from app.assessments.services import certificates
-from app.core import targets
 from app.core.models import utcnow
 from app.extensions import db
 from app.security.models import LmsUser
@@ -29,16 +27,6 @@ from tests.course_factories import make_course, make_enrollment, make_lesson, ma
 from tests.factories import make_user
 from tests.media_fixtures import png_bytes
 from tests.portal_helpers import enrol, page_text
-
-
-@pytest.fixture(autouse=True)
-def _certificate_target(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Signed certificate links ask the target registry; register() may not declare it yet."""
-    if "certificate" not in targets.registered_codes():
-        target = targets.Target(
-            "certificate", Certificate, certificates.can_view_certificate, certificates.can_manage_certificate
-        )
-        monkeypatch.setitem(targets._TARGETS, "certificate", target)
 
 
 def _setup(app, quiz: dict[str, Any] | None = None, **assignment: Any) -> dict[str, Any]:
@@ -71,12 +59,14 @@ def _setup(app, quiz: dict[str, Any] | None = None, **assignment: Any) -> dict[s
 
 
 def _student(app, login_as, data: dict[str, Any]) -> Any:
+    """A signed-in student enrolled in the course."""
     student = login_as("Student")
     enrol(app, student.user_id, data["course"])
     return student
 
 
 def _start(student, data: dict[str, Any]) -> int:
+    """Start (or resume) the quiz; the attempt id from the redirect."""
     response = student.post(f"/quizzes/{data['quiz']}/start")
     assert response.status_code == 302, page_text(response)
     match = re.search(r"/attempts/(\d+)$", response.headers["Location"])
@@ -85,6 +75,7 @@ def _start(student, data: dict[str, Any]) -> int:
 
 
 def _submit(student, attempt_id: int, data: dict[str, Any], short: str = "Paris", choice: int | None = None):
+    """Hand in the attempt's form with both answers."""
     return student.post(
         f"/attempts/{attempt_id}/submit",
         data={
@@ -342,6 +333,7 @@ def test_my_grades_shows_items_and_the_weighted_total(app, login_as):
 
 # ---- certificates ----------------------------------------------------------------------------
 def _certificate(app, student_id: int, *, render: bool = True) -> dict[str, Any]:
+    """A certificate of a completed course, issued with its PDF, or a bare row without one."""
     with app.app_context():
         course = make_course(title="Data Analysis", title_ar="تحليل البيانات")
         set_completion(course, certificate_enabled=True)

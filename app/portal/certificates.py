@@ -128,6 +128,7 @@ def my_grades() -> Any:
 
 # ---- my certificates -------------------------------------------------------------------------
 def _own_certificate(certificate_id: int, user: Any) -> Certificate:
+    """The signed-in learner's own certificate, or a 404 (someone else's does not exist for them)."""
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None or certificate.user_id != user.id:
         abort(404)
