@@ -254,8 +254,7 @@ class QuestionOptionApi(AssessmentApiBase):
         """The question with this option added or changed still keeps its type's rules."""
         question = item.question
         others = [option for option in question.options if option.id is None or option.id != item.id]
-        if item.id is None and not item.position:
-            item.position = len(others)
+        banks.place_option(item, question)
         banks.check_question(question, [*others, item])
 
     def pre_delete(self, item: QuestionOption) -> None:

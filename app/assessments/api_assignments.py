@@ -16,16 +16,11 @@ from app.assessments.api_base import (
     READ_ONLY_ROUTES,
     AssessmentApiBase,
     body_object,
-    check_choice,
-    check_lesson,
-    check_order,
-    check_range,
     iso,
     text_or_none,
     uploaded_files,
 )
 from app.assessments.models import (
-    LATE_POLICIES,
     Assignment,
     Rubric,
     RubricCriterion,
@@ -38,11 +33,7 @@ from app.core.api import BaseModelRestApi
 from app.core.errors import Invalid
 from app.core.interface import SQLAInterface
 from app.courses.api import SYSTEM
-from app.courses.services.catalog import next_position
 from app.media.models import Media
-
-MAX_POINTS = 100_000
-MAX_EXTENSIONS, MAX_EXTENSION_LENGTH = 50, 10
 
 
 class RubricApi(AssessmentApiBase):
@@ -83,10 +74,8 @@ class RubricCriterionApi(AssessmentApiBase):
     needs_title = True
 
     def check(self, item: RubricCriterion) -> None:
-        """New criteria go last."""
-        check_range(item, "position", 0, 100_000)
-        if item.id is None and not item.position:
-            item.position = next_position(RubricCriterion, rubric_id=item.rubric_id)
+        """New criteria go last (`services.assignments.check_rubric_criterion`)."""
+        assignments.check_rubric_criterion(item)
 
 
 class RubricLevelApi(AssessmentApiBase):
@@ -105,11 +94,8 @@ class RubricLevelApi(AssessmentApiBase):
     needs_title = True
 
     def check(self, item: RubricLevel) -> None:
-        """Points from 0; new levels go last."""
-        check_range(item, "points", 0, MAX_POINTS)
-        check_range(item, "position", 0, 100_000)
-        if item.id is None and not item.position:
-            item.position = next_position(RubricLevel, criterion_id=item.criterion_id)
+        """Points from 0; new levels go last (`services.assignments.check_rubric_level`)."""
+        assignments.check_rubric_level(item)
 
 
 ASSIGNMENT_FIELDS = [
@@ -185,29 +171,8 @@ class AssignmentApi(AssessmentApiBase):
     needs_title = True
 
     def check(self, item: Assignment) -> None:
-        """Known late policy, sensible numbers and extensions, dates in order, a lesson of the course."""
-        check_choice(item, "late_policy", LATE_POLICIES)
-        check_range(item, "late_penalty_percent", 0, 100)
-        check_range(item, "max_points", 0.01, MAX_POINTS)
-        check_range(item, "max_files", 0, 100)
-        check_range(item, "max_file_mb", 1, 10_000)
-        check_range(item, "weight", 0, 1000)
-        check_order(item, "due_at", "cutoff_at")
-        check_lesson(item)
-        if item.allow_files is False and item.allow_text is False:
-            message = _("Allow files, text or both.")
-            raise Invalid(message, {"allow_text": [message]})
-        extensions = item.allowed_extensions or []
-        if (
-            not isinstance(extensions, list)
-            or len(extensions) > MAX_EXTENSIONS
-            or not all(
-                isinstance(e, str) and 0 < len(e.strip(". ")) <= MAX_EXTENSION_LENGTH for e in extensions
-            )
-        ):
-            message = _('Give the accepted file extensions as a list, such as ["pdf", "docx"].')
-            raise Invalid(message, {"allowed_extensions": [message]})
-        item.allowed_extensions = sorted({e.strip(". ").lower() for e in extensions})
+        """The assignment settings rules (`services.assignments.check_assignment`)."""
+        assignments.check_assignment(item)
 
     @expose("/<int:pk>/submit", methods=["POST"])
     @protect()

@@ -23,7 +23,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.assessments.services.scope import readable_clause, require_manage
-from app.core.errors import Conflict, Invalid, NotFound, TooLarge
+from app.core.errors import Invalid, NotFound, TooLarge
 from app.core.html import sanitize_html
 from app.core.translations import LANGUAGES
 from app.courses.api import CourseApiBase, json_object
@@ -112,47 +112,6 @@ def require_title(item: Any) -> None:
     data = item.translations or {}
     if not any(str((data.get(lang) or {}).get("title") or "").strip() for lang in LANGUAGES):
         raise Invalid(_("Give a title in English or Arabic."), {"translations": [_("A title is required.")]})
-
-
-def check_range(item: Any, field: str, low: Any, high: Any) -> None:
-    """422 unless the field is empty or between `low` and `high`."""
-    value = getattr(item, field)
-    if value is not None and not low <= value <= high:
-        message = _("'%(field)s' must be between %(low)s and %(high)s.", field=field, low=low, high=high)
-        raise Invalid(message, {field: [message]})
-
-
-def check_choice(item: Any, field: str, choices: tuple[str, ...]) -> None:
-    """422 unless the field is empty (its default applies) or one of `choices`."""
-    value = getattr(item, field)
-    if value is not None and value not in choices:
-        message = _("Choose one of: %(choices)s.", choices=", ".join(choices))
-        raise Invalid(message, {field: [message]})
-
-
-def check_order(item: Any, first: str, second: str) -> None:
-    """422 when both dates are set and the second is not after the first."""
-    start, end = getattr(item, first), getattr(item, second)
-    if start is not None and end is not None and end <= start:
-        message = _("'%(second)s' must come after '%(first)s'.", first=first, second=second)
-        raise Invalid(message, {second: [message]})
-
-
-def check_lesson(item: Any) -> None:
-    """422 when the row names a lesson of another course."""
-    lesson = getattr(item, "lesson", None)
-    if lesson is not None and lesson.course_id != item.course_id:
-        message = _("The lesson must belong to the chosen course.")
-        raise Invalid(message, {"lesson_id": [message]})
-
-
-def refuse_duplicate(model: type, item: Any, message: str, **values: Any) -> None:
-    """409 when another live row has the same values."""
-    query = select(model.id).where(*(getattr(model, key) == value for key, value in values.items()))
-    if item.id is not None:
-        query = query.where(model.id != item.id)
-    if db.session.scalar(query.limit(1)) is not None:
-        raise Conflict(message)
 
 
 def link_relations(item: Any, columns: set[str]) -> None:

@@ -17,14 +17,13 @@ from app.assessments.api_base import (
     MAX_INT,
     READ_ONLY_ROUTES,
     AssessmentApiBase,
-    check_range,
-    refuse_duplicate,
     row_id,
     text_or_none,
 )
 from app.assessments.models import Certificate, CourseCompletion, GradeChange
 from app.assessments.services import certificates
 from app.assessments.services.access import require_staff
+from app.assessments.services.completion import check_completion
 from app.assessments.services.gradebook import Gradebook, gradebook_csv, gradebook_for
 from app.assessments.services.quizzes import two_places
 from app.core.api import BaseModelRestApi
@@ -87,10 +86,8 @@ class CourseCompletionApi(AssessmentApiBase):
     base_order = ("id", "asc")
 
     def check(self, item: CourseCompletion) -> None:
-        """A minimum grade from 0 to 100; one row per course."""
-        check_range(item, "min_grade_percent", 0, 100)
-        message = _("This course already has completion settings.")
-        refuse_duplicate(CourseCompletion, item, message, course_id=item.course_id)
+        """A minimum grade from 0 to 100; one row per course (`services.completion.check_completion`)."""
+        check_completion(item)
 
 
 def _course(course_id: int) -> Course:

@@ -20,18 +20,11 @@ from app.assessments.api_base import (
     CRUD_ROUTES,
     READ_ONLY_ROUTES,
     AssessmentApiBase,
-    check_choice,
-    check_lesson,
-    check_order,
-    check_range,
     iso,
-    refuse_duplicate,
     row_id,
     text_or_none,
 )
 from app.assessments.models import (
-    GRADING_METHODS,
-    REVIEW_OPTIONS,
     AttemptAnswer,
     Quiz,
     QuizAttempt,
@@ -41,18 +34,23 @@ from app.assessments.models import (
 )
 from app.assessments.services import attempts
 from app.assessments.services.access import is_staff
-from app.assessments.services.quizzes import FINISHED_STATES, review_open, seconds_left
+from app.assessments.services.quizzes import (
+    FINISHED_STATES,
+    check_draw,
+    check_override,
+    check_quiz,
+    check_quiz_question,
+    review_open,
+    seconds_left,
+)
 from app.assessments.services.review import attempt_view
 from app.core.api import BaseModelRestApi
 from app.core.errors import Conflict, Invalid
 from app.core.interface import SQLAInterface
 from app.core.models import utcnow
 from app.courses.api import SYSTEM, json_object
-from app.courses.services.catalog import next_position
 from app.extensions import db
 
-MAX_MINUTES = 525_600  # a year
-MAX_COUNT = 1000
 MAX_FEEDBACK = 20_000
 
 QUIZ_FIELDS = [
@@ -91,15 +89,8 @@ class QuizApi(AssessmentApiBase):
     needs_title = True
 
     def check(self, item: Quiz) -> None:
-        """Known grading and review options, sensible numbers, dates in order, a lesson of the course."""
-        check_choice(item, "grading_method", GRADING_METHODS)
-        check_choice(item, "review_option", REVIEW_OPTIONS)
-        check_range(item, "time_limit_minutes", 1, MAX_MINUTES)
-        check_range(item, "max_attempts", 1, MAX_COUNT)
-        check_range(item, "pass_mark", 0, 100)
-        check_range(item, "weight", 0, 1000)
-        check_order(item, "opens_at", "closes_at")
-        check_lesson(item)
+        """The quiz settings rules (`services.quizzes.check_quiz`)."""
+        check_quiz(item)
 
     @expose("/<int:pk>/start", methods=["POST"])
     @protect()
@@ -138,17 +129,8 @@ class QuizQuestionApi(AssessmentApiBase):
     base_order = ("position", "asc")
 
     def check(self, item: QuizQuestion) -> None:
-        """Each question once per quiz; new ones go last."""
-        refuse_duplicate(
-            QuizQuestion,
-            item,
-            _("This question is already in the quiz."),
-            quiz_id=item.quiz_id,
-            question_id=item.question_id,
-        )
-        check_range(item, "position", 0, 100_000)
-        if item.id is None and not item.position:
-            item.position = next_position(QuizQuestion, quiz_id=item.quiz_id)
+        """Each question once per quiz; new ones go last (`services.quizzes.check_quiz_question`)."""
+        check_quiz_question(item)
 
 
 class QuizDrawApi(AssessmentApiBase):
@@ -165,14 +147,8 @@ class QuizDrawApi(AssessmentApiBase):
     base_order = ("position", "asc")
 
     def check(self, item: QuizDraw) -> None:
-        """A count from 1, a short tag; new rules go last."""
-        check_range(item, "count", 1, MAX_COUNT)
-        check_range(item, "position", 0, 100_000)
-        item.tag = (item.tag or "").strip() or None
-        if item.tag is not None and len(item.tag) > 100:
-            raise Invalid(_("A tag has at most %(n)d characters.", n=100), {"tag": [_("Too long.")]})
-        if item.id is None and not item.position:
-            item.position = next_position(QuizDraw, quiz_id=item.quiz_id)
+        """A count and tag in range; new rules go last (`services.quizzes.check_draw`)."""
+        check_draw(item)
 
 
 class QuizOverrideApi(AssessmentApiBase):
@@ -204,17 +180,8 @@ class QuizOverrideApi(AssessmentApiBase):
     base_order = ("id", "asc")
 
     def check(self, item: QuizOverride) -> None:
-        """Sensible extras, dates in order, one override per learner and quiz."""
-        check_range(item, "extra_minutes", 0, MAX_MINUTES)
-        check_range(item, "extra_attempts", 0, MAX_COUNT)
-        check_order(item, "opens_at", "closes_at")
-        refuse_duplicate(
-            QuizOverride,
-            item,
-            _("This learner already has an override of this quiz."),
-            quiz_id=item.quiz_id,
-            user_id=item.user_id,
-        )
+        """Extras, dates, an enrolled student, one per student (`services.quizzes.check_override`)."""
+        check_override(item)
 
 
 def revealed_attempts(user: Any, rows: list[QuizAttempt]) -> set[int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, g
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from sqlalchemy import select
@@ -14,6 +13,8 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import Optional
 
 from app.assessments.models import Assignment, CourseCompletion, Rubric, RubricCriterion, RubricLevel
+from app.assessments.services import assignments
+from app.assessments.services.completion import check_completion
 from app.assessments.views_base import (
     COMMON_LABELS,
     LATE_POLICY_LABELS,
@@ -24,7 +25,7 @@ from app.assessments.views_base import (
     label_formatter,
 )
 from app.assessments.views_grading import SubmissionModelView
-from app.core.errors import AppError, Invalid
+from app.core.errors import AppError
 from app.core.interface import SQLAInterface
 from app.extensions import db
 from app.media import services as media
@@ -61,13 +62,6 @@ ASSIGNMENT_LABELS = {
 }
 
 
-def _next_position(model: type, parent_column: Any, parent_id: int | None) -> int:
-    if parent_id is None:
-        return 0
-    last = db.session.scalar(select(db.func.max(model.position)).where(parent_column == parent_id))
-    return 0 if last is None else last + 1
-
-
 # ---- rubrics ----------------------------------------------------------------------------------
 class RubricLevelModelView(AssessmentView):
     """Levels of the criteria of the user's rubrics and the points each is worth."""
@@ -86,13 +80,9 @@ class RubricLevelModelView(AssessmentView):
     search_columns = ["criterion", "points"]
     base_order = ("position", "asc")
 
-    def prepare(self, item: RubricLevel) -> None:
-        """Points are not negative; new levels go last unless a position is given."""
-        if item.points is None or item.points < 0:
-            raise Invalid(gettext("Points cannot be negative."))
-        if item.position is None:
-            parent = item.criterion.id if item.criterion else None
-            item.position = _next_position(RubricLevel, RubricLevel.criterion_id, parent)
+    def validate(self, item: RubricLevel) -> None:
+        """Points from 0; new levels go last unless a position is given."""
+        assignments.check_rubric_level(item)
 
 
 class RubricCriterionModelView(AssessmentView):
@@ -113,11 +103,9 @@ class RubricCriterionModelView(AssessmentView):
     base_order = ("position", "asc")
     related_views = [RubricLevelModelView]
 
-    def prepare(self, item: RubricCriterion) -> None:
+    def validate(self, item: RubricCriterion) -> None:
         """New criteria go last unless a position is given."""
-        if item.position is None:
-            parent = item.rubric.id if item.rubric else None
-            item.position = _next_position(RubricCriterion, RubricCriterion.rubric_id, parent)
+        assignments.check_rubric_criterion(item)
 
 
 class RubricModelView(AssessmentView):
@@ -246,27 +234,14 @@ class AssignmentModelView(AssessmentView):
     related_views = [SubmissionModelView]
 
     def prepare(self, item: Assignment) -> None:
-        """Numbers in range, dates in order, something to hand in, the lesson from the course."""
+        """The accepted file types from their text field."""
         text = item.__dict__.pop("extensions_text", None)
         if text is not None:
-            item.allowed_extensions = [e.lower().lstrip(".") for e in comma_list(text)]
-        if item.due_at and item.cutoff_at and item.cutoff_at < item.due_at:
-            raise Invalid(gettext("The cut-off cannot come before the due date."))
-        if item.max_points is None or item.max_points <= 0:
-            raise Invalid(gettext("The maximum points must be more than zero."))
-        if item.late_penalty_percent is None or not 0 <= item.late_penalty_percent <= 100:
-            raise Invalid(gettext("The late penalty is a percentage from 0 to 100."))
-        if item.max_files is None or item.max_files < 0 or (item.max_file_mb or 0) < 0:
-            raise Invalid(gettext("File limits cannot be negative."))
-        if item.weight is None or item.weight < 0:
-            raise Invalid(gettext("The weight cannot be negative."))
-        if not item.allow_files and not item.allow_text:
-            raise Invalid(gettext("Allow files, text, or both."))
-        if item.lesson is not None and item.course is not None and item.lesson.course_id != item.course.id:
-            raise Invalid(gettext("The lesson must belong to the chosen course."))
+            item.allowed_extensions = comma_list(text)
 
     def validate(self, item: Assignment) -> None:
-        """Check the attachment now, so that a refused file saves nothing; it is stored once saved."""
+        """The settings rules, then the attachment now, so that a refused file saves nothing."""
+        assignments.check_assignment(item)
         upload = item.__dict__.pop("attachment_upload", None)
         g.assignment_attachment = None
         if isinstance(upload, FileStorage) and upload.filename:
@@ -337,15 +312,6 @@ class CourseCompletionModelView(AssessmentView):
     base_order = ("updated_at", "desc")
     description_columns = {"min_grade_percent": _l("Empty: no minimum grade.")}
 
-    def prepare(self, item: CourseCompletion) -> None:
-        """A grade from 0 to 100, and one row per course."""
-        if item.min_grade_percent is not None and not 0 <= item.min_grade_percent <= 100:
-            raise Invalid(gettext("The minimum grade is a percentage from 0 to 100."))
-        if item.course is not None:
-            other = db.session.scalar(
-                select(CourseCompletion.id).where(
-                    CourseCompletion.course_id == item.course.id, CourseCompletion.id != (item.id or 0)
-                )
-            )
-            if other is not None:
-                raise Invalid(gettext("This course already has completion criteria: edit them instead."))
+    def validate(self, item: CourseCompletion) -> None:
+        """A minimum grade from 0 to 100, and one row per course."""
+        check_completion(item)

@@ -16,13 +16,19 @@ from wtforms.validators import Optional
 from app.assessments.models import Question, QuestionBank, QuestionOption
 from app.assessments.services import banks
 from app.assessments.services.question_csv import TRUE_FALSE_OPTIONS
-from app.assessments.views_base import COMMON_LABELS, POSITION_FIELD, AssessmentView, comma_list, text_lines
+from app.assessments.views_base import (
+    COMMON_LABELS,
+    POSITION_FIELD,
+    AssessmentView,
+    checked,
+    comma_list,
+    text_lines,
+)
 from app.core.errors import AppError, Invalid
 from app.core.html import plain_text, sanitize_html
 from app.core.interface import SQLAInterface
 from app.core.softdelete import soft_delete
 from app.core.views import BaseModelView
-from app.courses.views_base import guarded
 from app.extensions import db
 
 QUESTION_LABELS = {
@@ -45,24 +51,6 @@ QUESTION_LABELS = {
     "is_correct": _l("Correct"),
     "questions": _l("Questions"),
 }
-
-
-def _error_text(exc: Invalid) -> str:
-    """The message and every field problem of an Invalid, as one line for a flash."""
-    details = [
-        str(message)
-        for messages in (exc.errors or {}).values()
-        for message in (messages if isinstance(messages, list) else [messages])
-    ]
-    return " ".join([exc.message, *details])
-
-
-def checked_question(question: Question, options: list[QuestionOption] | None = None) -> None:
-    """`banks.check_question`, its field problems in the message."""
-    try:
-        banks.check_question(question, options)
-    except Invalid as exc:
-        raise Invalid(_error_text(exc), exc.errors) from None
 
 
 def live_options(question: Question) -> list[QuestionOption]:
@@ -178,8 +166,8 @@ class QuestionOptionModelView(AssessmentView):
 
     def prepare(self, item: QuestionOption) -> None:
         """New options go last unless a position is given."""
-        if item.position is None and item.question is not None:
-            item.position = max((o.position or 0 for o in live_options(item.question)), default=-1) + 1
+        if item.question is not None:
+            banks.place_option(item, item.question)
 
     def validate(self, item: QuestionOption) -> None:
         """One correct option in one-answer questions, and the question's rules with the new list."""
@@ -190,13 +178,13 @@ class QuestionOptionModelView(AssessmentView):
         if item.is_correct and single:
             for other in others:
                 other.is_correct = False
-        checked_question(question, sorted([*others, item], key=lambda o: o.position or 0))
+        banks.check_question(question, sorted([*others, item], key=lambda o: o.position or 0))
 
     def pre_delete(self, item: QuestionOption) -> None:
         """Refused when the question would break its rules without the option."""
         super().pre_delete(item)
         remaining = [o for o in live_options(item.question) if o is not item]
-        guarded(checked_question, item.question, remaining)
+        checked(banks.check_question, item.question, remaining)
 
 
 # ---- questions --------------------------------------------------------------------------------
@@ -333,7 +321,7 @@ class QuestionModelView(AssessmentView):
             en, ar = [o["en"] for o in TRUE_FALSE_OPTIONS], [o["ar"] for o in TRUE_FALSE_OPTIONS]
         if en or ar:
             new = _new_options(en, ar, _correct_numbers(raw_correct, code, max(len(en), len(ar))))
-            checked_question(item, new)
+            banks.check_question(item, new)
             for old in current:
                 soft_delete(old)
             for option in new:
@@ -345,7 +333,7 @@ class QuestionModelView(AssessmentView):
             correct = _correct_numbers(raw_correct, code, len(current))
             for number, option in enumerate(current, start=1):
                 option.is_correct = number in correct
-        checked_question(item, current)
+        banks.check_question(item, current)
 
     def prefill_form(self, form: Any, pk: Any) -> None:
         """Tags, accepted answers and the numbers of the correct options as text."""

@@ -7,6 +7,7 @@ form naming another instructor's course, bank or rubric is refused.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -166,6 +167,36 @@ def comma_list(value: Any) -> list[str]:
     return [part.strip() for part in str(value or "").split(",") if part.strip()]
 
 
+# ---- errors -----------------------------------------------------------------------------------
+def _messages(value: Any) -> Iterator[str]:
+    """Every message of a field's problems, however nested (lists, or dicts of files or rows)."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _messages(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _messages(item)
+    elif value is not None:
+        yield str(value)
+
+
+def error_text(exc: AppError) -> str:
+    """The message and every field problem of an error, as one line for a flash."""
+    return " ".join(dict.fromkeys([exc.message, *_messages(exc.errors)]))
+
+
+def checked(func: Any, *args: Any) -> None:
+    """`guarded`, with the field problems of a refused change in the message FAB flashes."""
+    try:
+        guarded(func, *args)
+    except AppError as exc:
+        if not exc.errors:
+            raise
+        error = type(exc)(error_text(exc), exc.errors)
+        error.status_code = exc.status_code
+        raise error from None
+
+
 # ---- the base view ----------------------------------------------------------------------------
 class AssessmentView(BaseModelView):
     """A back-office screen of assessment rows, scoped to what the user manages."""
@@ -183,7 +214,7 @@ class AssessmentView(BaseModelView):
         """Derived fields before the object check (owner, position, parsed text fields...)."""
 
     def validate(self, item: Any) -> None:
-        """The row's own rules, after the object check."""
+        """The row's own rules (a `services.*.check_*` function), after the object check."""
 
     def show_context(self, pk: Any) -> dict[str, Any]:
         """Extra values for the show page's template."""
@@ -218,9 +249,9 @@ class AssessmentView(BaseModelView):
     def _checked(self, item: Any) -> None:
         self._sanitize(item)
         self._times(item)
-        guarded(self.prepare, item)
-        guarded(require_manage, g.user, item)
-        guarded(self.validate, item)
+        checked(self.prepare, item)
+        checked(require_manage, g.user, item)
+        checked(self.validate, item)
 
     def pre_add(self, item: Any) -> None:
         """Merge translations, derive fields, then refuse rows the user does not manage."""
@@ -234,7 +265,7 @@ class AssessmentView(BaseModelView):
 
     def pre_delete(self, item: Any) -> None:
         """Only those who manage the row delete it."""
-        guarded(require_manage, g.user, item)
+        checked(require_manage, g.user, item)
 
     def prefill_form(self, form: Any, pk: Any) -> None:
         """Translations, and datetimes in the user's timezone."""

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 from wtforms import BooleanField
 
 from app.assessments.models import Quiz, QuizDraw, QuizOverride, QuizQuestion
+from app.assessments.services.quizzes import check_draw, check_override, check_quiz, check_quiz_question
 from app.assessments.views_base import (
     COMMON_LABELS,
     GRADING_METHOD_LABELS,
@@ -21,10 +18,7 @@ from app.assessments.views_base import (
     choice_field,
     label_formatter,
 )
-from app.core.errors import Invalid
 from app.core.interface import SQLAInterface
-from app.courses.models import Enrollment
-from app.extensions import db
 
 QUIZ_LABELS = {
     **COMMON_LABELS,
@@ -49,18 +43,6 @@ QUIZ_LABELS = {
 }
 
 
-def _check_window(item: Any) -> None:
-    if item.opens_at and item.closes_at and item.closes_at <= item.opens_at:
-        raise Invalid(gettext("The closing date must come after the opening date."))
-
-
-def _next_position(model: type, quiz_id: int | None) -> int:
-    if quiz_id is None:
-        return 0
-    last = db.session.scalar(select(func.max(model.position)).where(model.quiz_id == quiz_id))
-    return 0 if last is None else last + 1
-
-
 class QuizQuestionModelView(AssessmentView):
     """The fixed questions of quizzes, in order; questions come from the user's own banks."""
 
@@ -78,10 +60,9 @@ class QuizQuestionModelView(AssessmentView):
     search_columns = ["quiz", "question"]
     base_order = ("position", "asc")
 
-    def prepare(self, item: QuizQuestion) -> None:
-        """New questions go last unless a position is given."""
-        if item.position is None:
-            item.position = _next_position(QuizQuestion, item.quiz.id if item.quiz else None)
+    def validate(self, item: QuizQuestion) -> None:
+        """Each question once per quiz; new ones go last unless a position is given."""
+        check_quiz_question(item)
 
 
 class QuizDrawModelView(AssessmentView):
@@ -102,13 +83,9 @@ class QuizDrawModelView(AssessmentView):
     base_order = ("position", "asc")
     description_columns = {"tag": _l("Optional: draw only questions with this tag.")}
 
-    def prepare(self, item: QuizDraw) -> None:
-        """A positive count; new rules go last unless a position is given."""
-        item.tag = (item.tag or "").strip() or None
-        if item.count is None or item.count < 1:
-            raise Invalid(gettext("Draw at least one question."))
-        if item.position is None:
-            item.position = _next_position(QuizDraw, item.quiz.id if item.quiz else None)
+    def validate(self, item: QuizDraw) -> None:
+        """A count and tag in range; new rules go last unless a position is given."""
+        check_draw(item)
 
 
 class QuizOverrideModelView(AssessmentView):
@@ -142,21 +119,9 @@ class QuizOverrideModelView(AssessmentView):
         "closes_at": _l("Empty: the quiz's own dates. In your timezone."),
     }
 
-    def prepare(self, item: QuizOverride) -> None:
-        """Extras are not negative and the student is enrolled in the quiz's course."""
-        item.extra_minutes = item.extra_minutes or 0
-        item.extra_attempts = item.extra_attempts or 0
-        if item.extra_minutes < 0 or item.extra_attempts < 0:
-            raise Invalid(gettext("Extra minutes and attempts cannot be negative."))
-        _check_window(item)
-        if item.quiz is not None and item.user is not None:
-            enrolled = db.session.scalar(
-                select(Enrollment.id).where(
-                    Enrollment.user_id == item.user.id, Enrollment.course_id == item.quiz.course_id
-                )
-            )
-            if enrolled is None:
-                raise Invalid(gettext("This student is not enrolled in the quiz's course."))
+    def validate(self, item: QuizOverride) -> None:
+        """Extras in range, dates in order, an enrolled student, one override per student and quiz."""
+        check_override(item)
 
 
 QUIZ_FIELDS = {
@@ -243,16 +208,6 @@ class QuizModelView(AssessmentView):
     local_datetime_fields = ("opens_at", "closes_at")
     related_views = [QuizQuestionModelView, QuizDrawModelView, QuizOverrideModelView]
 
-    def prepare(self, item: Quiz) -> None:
-        """Limits in range, dates in order, and the lesson from the quiz's course."""
-        if item.time_limit_minutes is not None and item.time_limit_minutes <= 0:
-            raise Invalid(gettext("The time limit must be at least one minute, or empty."))
-        if item.max_attempts is not None and item.max_attempts <= 0:
-            raise Invalid(gettext("Allow at least one attempt, or leave it empty."))
-        if item.pass_mark is None or not 0 <= item.pass_mark <= 100:
-            raise Invalid(gettext("The pass mark is a percentage from 0 to 100."))
-        if item.weight is None or item.weight < 0:
-            raise Invalid(gettext("The weight cannot be negative."))
-        _check_window(item)
-        if item.lesson is not None and item.course is not None and item.lesson.course_id != item.course.id:
-            raise Invalid(gettext("The lesson must belong to the chosen course."))
+    def validate(self, item: Quiz) -> None:
+        """Limits in range, dates in order, and a lesson of the quiz's course."""
+        check_quiz(item)

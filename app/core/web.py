@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
+from typing import Any
 
-from flask import Flask, Response, current_app, g, has_app_context, request
+from flask import Flask, Response, abort, current_app, g, has_app_context, request
 from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -40,6 +41,26 @@ def _content_security_policy(nonce: str) -> str:
     )
 
 
+def _holds_nul(value: Any) -> bool:
+    """True when a string anywhere in a JSON value holds a NUL (PostgreSQL text cannot store one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def refuse_nul_characters() -> None:
+    """400 for a query string, form or JSON body carrying a NUL character, whatever the route."""
+    fields = [*request.args.values(), *request.args.keys()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        fields += [*request.form.values(), *request.form.keys()]
+    if _holds_nul(fields) or (request.is_json and _holds_nul(request.get_json(silent=True))):
+        abort(400)
+
+
 @event.listens_for(Engine, "before_cursor_execute")
 def _count_statement(*_args: object) -> None:
     if has_app_context():  # not during migrations or CLI bootstrap
@@ -56,6 +77,7 @@ def init_web(app: Flask) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
         g.query_count = 0
+        refuse_nul_characters()
 
     @app.after_request
     def _finish_request(response: Response) -> Response:

@@ -25,7 +25,7 @@ from app.media import images
 from app.media.models import Media
 from app.media.scanning import scanner_from_config
 from app.media.storage import ResourceNotFound, Storage, StorageUnavailable
-from app.media.validation import UploadRejected, ValidatedUpload, kind_rules, validate_upload
+from app.media.validation import KindRule, UploadRejected, ValidatedUpload, kind_rules, validate_upload
 
 LINK_SALT = "media-link"
 UPLOAD_SALT = "media-direct-upload"
@@ -60,6 +60,11 @@ def check_kind_allowed(kind: str, user: Any) -> None:
     roles = current_app.config.get("MEDIA_KIND_ROLES", {}).get(kind)
     if roles and not any(role.name in roles for role in getattr(user, "roles", [])):
         raise Forbidden(_("You may not upload this kind of file."))
+
+
+def kind_limits(kind: str) -> KindRule:
+    """The extensions and the size limit of a kind of upload (MEDIA_KINDS applied)."""
+    return kind_rules(current_app.config)[kind]
 
 
 def validate_files(files: list[tuple[str, bytes]], kind: str) -> list[ValidatedUpload]:

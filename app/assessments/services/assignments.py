@@ -10,9 +10,26 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.assessments.models import Assignment, RubricLevel, RubricScore, Submission
+from app.assessments.models import (
+    LATE_POLICIES,
+    Assignment,
+    RubricCriterion,
+    RubricLevel,
+    RubricScore,
+    Submission,
+)
 from app.assessments.services.access import is_staff, require_learner, require_staff
 from app.assessments.services.quizzes import aware, two_places
+from app.assessments.services.settings import (
+    Errors,
+    add_error,
+    check_lesson,
+    check_position,
+    check_weight,
+    in_range,
+    one_of,
+    raise_errors,
+)
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.html import plain_text, sanitize_html
 from app.core.models import utcnow
@@ -28,35 +45,62 @@ from app.media.models import Media
 SUBMISSION_KIND = "assignment_submission"
 FEEDBACK_KIND = "attachment"
 MAX_TEXT = 100_000
+MAX_POINTS, MAX_FILES = 100_000, 100
 
 
 def check_assignment(assignment: Assignment) -> None:
-    """Invalid when the settings contradict each other or the media library's limits."""
-    from flask import current_app
-
-    from app.media.validation import kind_rules
-
-    errors: dict[str, list[str]] = {}
+    """Settings in range and consistent, file types the submissions accept (stored lower-case, no dot)."""
+    errors: Errors = {}
+    one_of(errors, assignment, "late_policy", LATE_POLICIES)
+    penalty = _("The late penalty is a percentage from 0 to 100.")
+    in_range(errors, assignment, "late_penalty_percent", 0, 100, penalty)
+    points = _("The maximum points are above 0 and at most %(max)d.", max=MAX_POINTS)
+    in_range(errors, assignment, "max_points", Decimal("0.01"), MAX_POINTS, points)  # two decimals kept
+    files = _("At most %(max)d files may be handed in.", max=MAX_FILES)
+    in_range(errors, assignment, "max_files", 0, MAX_FILES, files)
+    kind = media.kind_limits(SUBMISSION_KIND)
+    largest = kind.max_bytes // (1024 * 1024)
+    size = _("The maximum file size is from 1 to %(max)d MB, or empty.", max=largest)
+    in_range(errors, assignment, "max_file_mb", 1, largest, size)
+    check_weight(errors, assignment)
     due, cutoff = aware(assignment.due_at), aware(assignment.cutoff_at)
     if due is not None and cutoff is not None and cutoff < due:
-        errors["cutoff_at"] = [_("The cut-off date cannot be before the due date.")]
+        add_error(errors, "cutoff_at", _("The cut-off date cannot be before the due date."))
+    if assignment.allow_files is False and assignment.allow_text is False:
+        add_error(errors, "allow_text", _("Accept files, text or both."))
+    check_lesson(errors, assignment)
+    _check_extensions(errors, assignment, kind.extensions)
+    raise_errors(errors, _("The assignment settings are not valid."))
+
+
+def _check_extensions(errors: Errors, assignment: Assignment, accepted: frozenset[str]) -> None:
+    """Extensions the submissions kind accepts, stored lower-case without dots."""
     extensions = assignment.allowed_extensions or []
     if not isinstance(extensions, list) or not all(isinstance(ext, str) for ext in extensions):
-        errors["allowed_extensions"] = [_("A list of file extensions.")]
-    else:
-        accepted = kind_rules(current_app.config)[SUBMISSION_KIND].extensions
-        unknown = sorted({ext.lower().lstrip(".") for ext in extensions} - set(accepted))
-        if unknown:
-            errors["allowed_extensions"] = [
-                _("Not accepted for submissions: %(types)s.", types=", ".join(unknown))
-            ]
-        assignment.allowed_extensions = sorted({ext.lower().lstrip(".") for ext in extensions})
-    if assignment.max_file_mb is not None and not 0 < assignment.max_file_mb <= 1024:
-        errors["max_file_mb"] = [_("Between 1 and 1024 MB.")]
-    if not (assignment.allow_files or assignment.allow_text):
-        errors["allow_text"] = [_("Accept files, text or both.")]
-    if errors:
-        raise Invalid(_("The assignment settings are not valid."), errors)
+        add_error(errors, "allowed_extensions", _('Give the accepted file types as a list, such as ["pdf"].'))
+        return
+    cleaned = sorted({ext.strip().lower().lstrip(".") for ext in extensions} - {""})
+    unknown = [ext for ext in cleaned if ext not in accepted]
+    if unknown:
+        message = _("Not accepted for submissions: %(types)s.", types=", ".join(unknown))
+        add_error(errors, "allowed_extensions", message)
+    assignment.allowed_extensions = cleaned
+
+
+def check_rubric_criterion(criterion: RubricCriterion) -> None:
+    """A position from 0; an empty one puts the criterion last."""
+    errors: Errors = {}
+    check_position(errors, criterion, "rubric")
+    raise_errors(errors, _("The rubric criterion is not valid."))
+
+
+def check_rubric_level(level: RubricLevel) -> None:
+    """Points from 0 to the largest maximum; an empty position puts the level last."""
+    errors: Errors = {}
+    message = _("Points are from 0 to %(max)d.", max=MAX_POINTS)
+    in_range(errors, level, "points", 0, MAX_POINTS, message)
+    check_position(errors, level, "criterion")
+    raise_errors(errors, _("The rubric level is not valid."))
 
 
 def files_of(submission: Submission, owner_type: str = "submission") -> list[Media]:

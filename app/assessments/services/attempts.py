@@ -112,11 +112,19 @@ def _require_owner(user: Any, attempt: QuizAttempt) -> None:
         raise Forbidden(_("This is not your attempt."))
 
 
+def _row_id(value: Any) -> int | None:
+    """A row id given as a JSON number or a string of ASCII digits; None for anything else."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+        return value
+    return None
+
+
 def _question_of(attempt: QuizAttempt, question_id: Any) -> Question:
-    try:
-        qid = int(question_id)
-    except (TypeError, ValueError):
-        raise Invalid(_("Unknown question."), {"question_id": [_("Unknown question.")]}) from None
+    qid = _row_id(question_id)
+    if qid is None:
+        raise Invalid(_("Unknown question."), {"question_id": [_("Unknown question.")]})
     if qid not in attempt.question_ids:
         raise Invalid(_("This question is not part of your attempt."), {"question_id": [str(qid)]})
     question = db.session.get(Question, qid)
@@ -133,9 +141,10 @@ def _checked_answer(question: Question, answer: Any) -> tuple[list[int], str | N
         valid = {option.id for option in question.options}
         chosen: set[int] = set()
         for value in values:
-            if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+            option_id = _row_id(value)
+            if option_id is None:
                 raise Invalid(_("Choose among the question's options."), {"answer": [_("Unknown option.")]})
-            chosen.add(int(value))
+            chosen.add(option_id)
         if any(option_id not in valid for option_id in chosen):
             raise Invalid(_("Choose among the question's options."), {"answer": [_("Unknown option.")]})
         if len(chosen) > 1 and not (kind == "multiple_choice" and question.multiple_answers):
@@ -200,6 +209,9 @@ def submit_attempt(
 
 def _close(attempt: QuizAttempt, now: datetime, actor: Any) -> None:
     """Finish a locked attempt, record the quiz grade it changes, commit, then check completion."""
+    if attempt.state != "in_progress":  # finished meanwhile (a parallel submit, the overdue task)
+        db.session.commit()
+        return
     old = rules.quiz_percent(attempt.quiz, attempt.user_id)
     _finish(attempt, now)
     db.session.flush()
@@ -208,15 +220,20 @@ def _close(attempt: QuizAttempt, now: datetime, actor: Any) -> None:
     _after_grading(attempt)
 
 
-def abandon_attempt(user: Any, attempt: QuizAttempt) -> QuizAttempt:
-    """Give up an attempt in progress (the learner, or the course's staff); it still counts."""
+def abandon_attempt(user: Any, attempt: QuizAttempt, *, now: datetime | None = None) -> QuizAttempt:
+    """Give up an attempt in progress (the learner, or the course's staff); it still counts. After
+    its deadline it is handed in as overdue instead, so that a bad attempt cannot be dropped."""
+    now = now or utcnow()
     if signed_in_user_id(user) != attempt.user_id:
         require_staff(user, attempt.quiz.course)
     attempt = _locked(attempt)
     if attempt.state != "in_progress":
         raise Conflict(_("This attempt is already finished."))
+    if _past_deadline(attempt, now):
+        _close(attempt, now, None)
+        return attempt
     attempt.state = "abandoned"
-    attempt.submitted_at = utcnow()
+    attempt.submitted_at = now
     db.session.commit()
     return attempt
 

@@ -289,6 +289,13 @@ def next_position(bank: QuestionBank) -> int:
     return 0 if last is None else last + 1
 
 
+def place_option(option: QuestionOption, question: Question) -> None:
+    """An option without a position goes after the question's last live option."""
+    if option.position is None:
+        taken = [o.position or 0 for o in question.options if not o.is_deleted and o is not option]
+        option.position = max(taken, default=-1) + 1
+
+
 def create_question(
     user: Any,
     bank: QuestionBank,

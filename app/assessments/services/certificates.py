@@ -74,9 +74,10 @@ def verification_url(number: str) -> str:
 
 # ---- rules ------------------------------------------------------------------------------------
 def can_view_certificate(user: Any, certificate: Certificate) -> bool:
-    """The learner who holds it and the course's staff (admins through the target registry)."""
+    """Its file: the learner who holds it while it is valid, and the course's staff (admins through
+    the target registry)."""
     user_id = signed_in_user_id(user)
-    if user_id is not None and user_id == certificate.user_id:
+    if user_id is not None and user_id == certificate.user_id and certificate.revoked_at is None:
         return True
     return user_id is not None and is_staff(user, certificate.course)
 
@@ -281,6 +282,8 @@ def render_certificate_pdf(certificate: Certificate) -> Media:
 def download_url(user: Any, certificate: Certificate) -> str:
     """A signed, expiring link to the certificate's PDF for its holder or the course's staff."""
     if not (is_admin(user) or can_view_certificate(user, certificate)):
+        if certificate.revoked_at is not None and signed_in_user_id(user) == certificate.user_id:
+            raise Conflict(_("This certificate has been revoked."))
         raise Forbidden(_("You may not download this certificate."))
     if certificate.media is None:
         raise NotFound(_("The certificate file is being prepared."))

@@ -3,12 +3,14 @@ grade. They join the courses module's completion rules; completing may issue a c
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.assessments.models import Assignment, CourseCompletion, Submission
 from app.assessments.services.assignments import percent_of
 from app.assessments.services.gradebook import course_grade
 from app.assessments.services.quizzes import published_quizzes, quiz_passed
+from app.assessments.services.settings import Errors, in_range, raise_errors, refuse_duplicate, related_id
 from app.courses.models import Course
 from app.extensions import db
 
@@ -16,6 +18,16 @@ from app.extensions import db
 def completion_settings(course_id: int) -> CourseCompletion | None:
     """The course's completion settings (None: required lessons and required quizzes only)."""
     return db.session.scalar(select(CourseCompletion).where(CourseCompletion.course_id == course_id))
+
+
+def check_completion(settings: CourseCompletion) -> None:
+    """A minimum grade from 0 to 100 (or none); one row of settings per course (409)."""
+    errors: Errors = {}
+    message = _("The minimum grade is a percentage from 0 to 100, or empty.")
+    in_range(errors, settings, "min_grade_percent", 0, 100, message)
+    raise_errors(errors, _("The completion criteria are not valid."))
+    message = _("This course already has completion criteria: edit them instead.")
+    refuse_duplicate(settings, "course_id", message, course_id=related_id(settings, "course"))
 
 
 def required_quizzes_passed(user_id: int, course: Course) -> bool:

@@ -1,4 +1,5 @@
-"""Quiz rules: a learner's effective settings (with overrides), the question draw, review and grades."""
+"""Quiz rules: the settings of quizzes, overrides, draws and fixed questions; a learner's effective
+settings (with overrides), the question draw, review and grades."""
 
 from __future__ import annotations
 
@@ -11,12 +12,37 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app.assessments.models import GRADING_METHODS, REVIEW_OPTIONS, Question, Quiz, QuizAttempt, QuizOverride
-from app.core.errors import Forbidden, Invalid
+from app.assessments.models import (
+    GRADING_METHODS,
+    REVIEW_OPTIONS,
+    Question,
+    Quiz,
+    QuizAttempt,
+    QuizDraw,
+    QuizOverride,
+    QuizQuestion,
+)
+from app.assessments.services.settings import (
+    MINUTES_PER_WEEK,
+    Errors,
+    add_error,
+    check_lesson,
+    check_position,
+    check_weight,
+    in_range,
+    one_of,
+    raise_errors,
+    refuse_duplicate,
+    related,
+    related_id,
+)
+from app.core.errors import Forbidden
+from app.courses import services as courses
 from app.extensions import db
 
 GRADED_STATES = ("graded",)
 FINISHED_STATES = ("submitted", "overdue", "graded")
+MAX_ATTEMPTS, MAX_DRAW, MAX_TAG_LENGTH = 100, 100, 100
 
 
 def aware(moment: datetime | None) -> datetime | None:
@@ -48,41 +74,69 @@ class QuizRules:
         return min(limits) if limits else None
 
 
-def _in_range(errors: dict[str, list[str]], name: str, value: Any, low: float, high: float) -> None:
-    if value is not None and not low <= value <= high:
-        errors[name] = [_("Between %(low)s and %(high)s.", low=low, high=high)]
+def _check_window(errors: Errors, item: Quiz | QuizOverride) -> None:
+    """The close time, when both are set, comes after the opening time."""
+    opens, closes = aware(item.opens_at), aware(item.closes_at)
+    if opens is not None and closes is not None and closes <= opens:
+        add_error(errors, "closes_at", _("The quiz must close after it opens."))
 
 
 def check_quiz(quiz: Quiz) -> None:
     """Invalid (422) when a quiz's settings are out of range or contradict each other."""
-    errors: dict[str, list[str]] = {}
-    if quiz.grading_method not in GRADING_METHODS:
-        errors["grading_method"] = [_("One of: %(values)s.", values=", ".join(GRADING_METHODS))]
-    if quiz.review_option not in REVIEW_OPTIONS:
-        errors["review_option"] = [_("One of: %(values)s.", values=", ".join(REVIEW_OPTIONS))]
-    _in_range(errors, "time_limit_minutes", quiz.time_limit_minutes, 1, 7 * 24 * 60)
-    _in_range(errors, "max_attempts", quiz.max_attempts, 1, 100)
-    _in_range(errors, "pass_mark", quiz.pass_mark, 0, 100)
-    _in_range(errors, "weight", quiz.weight, 0, 1000)
-    opens, closes = aware(quiz.opens_at), aware(quiz.closes_at)
-    if opens is not None and closes is not None and closes <= opens:
-        errors["closes_at"] = [_("The quiz must close after it opens.")]
-    if quiz.review_option == "after_close" and closes is None:
-        errors["review_option"] = [_("Results shown after the close need a close time.")]
-    if errors:
-        raise Invalid(_("The quiz settings are not valid."), errors)
+    errors: Errors = {}
+    one_of(errors, quiz, "grading_method", GRADING_METHODS)
+    one_of(errors, quiz, "review_option", REVIEW_OPTIONS)
+    limit = _("The time limit is from 1 to %(max)d minutes (7 days), or empty.", max=MINUTES_PER_WEEK)
+    in_range(errors, quiz, "time_limit_minutes", 1, MINUTES_PER_WEEK, limit)
+    attempts = _("Allow from 1 to %(max)d attempts, or leave it empty.", max=MAX_ATTEMPTS)
+    in_range(errors, quiz, "max_attempts", 1, MAX_ATTEMPTS, attempts)
+    in_range(errors, quiz, "pass_mark", 0, 100, _("The pass mark is a percentage from 0 to 100."))
+    check_weight(errors, quiz)
+    _check_window(errors, quiz)
+    if quiz.review_option == "after_close" and quiz.closes_at is None:
+        add_error(errors, "review_option", _("Showing the answers after the close needs a close time."))
+    check_lesson(errors, quiz)
+    raise_errors(errors, _("The quiz settings are not valid."))
 
 
 def check_override(override: QuizOverride) -> None:
-    """Invalid (422) when an override's values are out of range."""
-    errors: dict[str, list[str]] = {}
-    _in_range(errors, "extra_minutes", override.extra_minutes, 0, 7 * 24 * 60)
-    _in_range(errors, "extra_attempts", override.extra_attempts, 0, 100)
-    opens, closes = aware(override.opens_at), aware(override.closes_at)
-    if opens is not None and closes is not None and closes <= opens:
-        errors["closes_at"] = [_("The quiz must close after it opens.")]
-    if errors:
-        raise Invalid(_("The override is not valid."), errors)
+    """Extras in range (empty: 0), dates in order, an enrolled student; one per student and quiz (409)."""
+    errors: Errors = {}
+    override.extra_minutes = override.extra_minutes or 0
+    override.extra_attempts = override.extra_attempts or 0
+    minutes = _("Extra minutes are from 0 to %(max)d (7 days).", max=MINUTES_PER_WEEK)
+    in_range(errors, override, "extra_minutes", 0, MINUTES_PER_WEEK, minutes)
+    attempts = _("Extra attempts are from 0 to %(max)d.", max=MAX_ATTEMPTS)
+    in_range(errors, override, "extra_attempts", 0, MAX_ATTEMPTS, attempts)
+    _check_window(errors, override)
+    quiz, user_id = related(override, "quiz"), related_id(override, "user")
+    if quiz is not None and user_id is not None and courses.enrollment_of(user_id, quiz.course_id) is None:
+        add_error(errors, "user_id", _("This student is not enrolled in the quiz's course."))
+    raise_errors(errors, _("The override is not valid."))
+    message = _("This student already has an override of this quiz: edit it instead.")
+    refuse_duplicate(override, "user_id", message, quiz_id=related_id(override, "quiz"), user_id=user_id)
+
+
+def check_draw(draw: QuizDraw) -> None:
+    """A count from 1 to 100, a stripped tag of at most 100 characters; an empty position goes last."""
+    errors: Errors = {}
+    count = _("Draw from 1 to %(max)d questions.", max=MAX_DRAW)
+    in_range(errors, draw, "count", 1, MAX_DRAW, count)
+    draw.tag = (draw.tag or "").strip() or None
+    if draw.tag is not None and len(draw.tag) > MAX_TAG_LENGTH:
+        add_error(errors, "tag", _("A tag has at most %(n)d characters.", n=MAX_TAG_LENGTH))
+    check_position(errors, draw, "quiz")
+    raise_errors(errors, _("The random questions rule is not valid."))
+
+
+def check_quiz_question(link: QuizQuestion) -> None:
+    """Each question once per quiz (409); an empty position goes last."""
+    errors: Errors = {}
+    check_position(errors, link, "quiz")
+    raise_errors(errors, _("The quiz question is not valid."))
+    message = _("This question is already in the quiz.")
+    quiz_id, question_id = related_id(link, "quiz"), related_id(link, "question")
+    refuse_duplicate(link, "question_id", message, quiz_id=quiz_id, question_id=question_id)
 
 
 def override_of(quiz: Quiz, user_id: int) -> QuizOverride | None:
