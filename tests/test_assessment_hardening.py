@@ -3,6 +3,7 @@ closed twice, abandoning after the deadline, revoked certificates, submission fi
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -24,6 +25,7 @@ from tests.assessment_factories import make_bank, make_question, make_quiz
 from tests.conftest import jwt_headers
 from tests.course_factories import make_course, make_enrollment
 from tests.factories import make_user
+from tests.media_fixtures import png_bytes
 
 
 @pytest.fixture
@@ -82,3 +84,130 @@ def test_nul_characters_are_refused_before_any_route(app, user_factory) -> None:
     response = client.post("/api/v1/quiz/1/start", json={"x": "a\x00b"}, headers=headers)
     assert response.status_code == 400 and response.json["message"]
     assert client.post("/api/v1/quiz/1/start", json={"x": "ab"}, headers=headers).status_code == 404
+
+
+def test_dates_out_of_range_are_refused_by_the_api(app, user_factory) -> None:
+    with app.app_context():
+        instructor = make_user("Instructor")
+        course_id = make_course(instructors=[instructor]).id
+        username = instructor.username
+    client = app.test_client()
+    headers = jwt_headers(client, username)
+    body = {"course_id": course_id, "translations": {"en": {"title": "Q"}}}
+    for bad in ("9999-12-31T23:59:59-14:00", "1900-01-01T00:00:00+00:00"):
+        response = client.post("/api/v1/quiz/", json={**body, "closes_at": bad}, headers=headers)
+        assert response.status_code == 422, response.get_data(as_text=True)
+        assert "closes_at" in response.json["errors"]
+    assert client.get("/api/v1/quiz/", headers=headers).status_code == 200
+    ok = client.post(
+        "/api/v1/quiz/", json={**body, "closes_at": "2031-01-01T00:00:00+00:00"}, headers=headers
+    )
+    assert ok.status_code == 201
+
+
+def test_an_instructor_cannot_give_a_bank_to_someone_else(app) -> None:
+    with app.app_context():
+        instructor, other = make_user("Instructor"), make_user("Instructor")
+        course_id = make_course(instructors=[instructor]).id
+        username, other_id, own_id = instructor.username, other.id, instructor.id
+    client = app.test_client()
+    headers = jwt_headers(client, username)
+    body = {"owner_id": other_id, "course_id": course_id, "translations": {"en": {"title": "B"}}}
+    response = client.post("/api/v1/question_bank/", json=body, headers=headers)
+    assert response.status_code == 201
+    bank_id = response.json["id"]
+    assert (
+        client.get(f"/api/v1/question_bank/{bank_id}", headers=headers).json["result"]["owner_id"] == own_id
+    )
+    moved = client.put(f"/api/v1/question_bank/{bank_id}", json={"owner_id": other_id}, headers=headers)
+    assert moved.status_code in (200, 403)
+    assert (
+        client.get(f"/api/v1/question_bank/{bank_id}", headers=headers).json["result"]["owner_id"] == own_id
+    )
+
+
+def test_submission_files_change_only_by_handing_in_again(app, media_config) -> None:
+    from tests.assessment_factories import make_assignment
+
+    with app.app_context():
+        instructor, student = make_user("Instructor"), make_user("Student")
+        course = make_course(instructors=[instructor])
+        make_enrollment(student, course)
+        assignment = make_assignment(course, allowed_extensions=["png"], max_files=1)
+        names = (student.username, instructor.username, assignment.id)
+    client = app.test_client()
+    student_headers, instructor_headers = jwt_headers(client, names[0]), jwt_headers(client, names[1])
+    handed = client.post(
+        f"/api/v1/assignment/{names[2]}/submit",
+        data={"text": "mine", "file": (io.BytesIO(png_bytes()), "work.png")},
+        headers=student_headers,
+    )
+    assert handed.status_code == 200, handed.get_data(as_text=True)
+    submission_id = handed.json["result"]["id"]
+    extra = client.post(
+        "/api/v1/media/upload",
+        data={
+            "file": (io.BytesIO(png_bytes()), "more.png"),
+            "owner_type": "submission",
+            "owner_id": submission_id,
+        },
+        headers=student_headers,
+    )
+    assert extra.status_code == 403
+    graded = client.post(
+        f"/api/v1/submission/{submission_id}/grade", json={"points": 80}, headers=instructor_headers
+    )
+    assert graded.status_code == 200, graded.get_data(as_text=True)
+    with app.app_context():
+        from app.assessments.models import Submission
+        from app.assessments.services.assignments import files_of
+
+        (kept,) = files_of(db.session.get(Submission, submission_id))
+        file_id = kept.id
+    assert client.delete(f"/api/v1/media/{file_id}", headers=student_headers).status_code == 403
+    replaced = client.post(
+        f"/api/v1/media/{file_id}/replace",
+        data={"file": (io.BytesIO(png_bytes()), "other.png")},
+        headers=student_headers,
+    )
+    assert replaced.status_code == 403
+    with app.app_context():
+        assert files_of(db.session.get(Submission, submission_id))[0].original_filename == "work.png"
+
+
+def test_learners_see_and_download_an_assignment_s_attachments(app, media_config) -> None:
+    from app.media import services as media_services
+    from tests.assessment_factories import make_assignment
+    from tests.conftest import login
+
+    with app.test_request_context():
+        instructor, student = make_user("Instructor"), make_user("Student")
+        course = make_course(instructors=[instructor])
+        make_enrollment(student, course)
+        assignment = make_assignment(course)
+        media_services.upload_files(
+            [("brief.png", png_bytes())], "attachment", instructor, "assignment", assignment.id
+        )
+        username, assignment_id = student.username, assignment.id
+    browser = app.test_client()
+    login(browser, username)
+    page = browser.get(f"/assignments/{assignment_id}").get_data(as_text=True)
+    assert 'id="assignment-attachments"' in page and "brief.png" in page
+    link = page.split('id="assignment-attachments"')[1].split('href="')[1].split('"')[0]
+    download = browser.get(link.replace("&amp;", "&"))
+    assert download.status_code == 200 and download.data.startswith(b"\x89PNG")
+
+
+def test_answers_shown_after_the_close_wait_for_the_latest_extension(quiz_world: SimpleNamespace) -> None:
+    from app.assessments.models import QuizOverride
+    from app.assessments.services.quizzes import review_open
+
+    w = quiz_world
+    closes = utcnow() + timedelta(days=1)
+    w.quiz.review_option, w.quiz.closes_at = "after_close", closes
+    other = make_user("Student")
+    make_enrollment(other, w.quiz.course)
+    db.session.add(QuizOverride(quiz_id=w.quiz.id, user_id=other.id, closes_at=closes + timedelta(days=2)))
+    db.session.commit()
+    assert not review_open(w.quiz, w.student.id, closes + timedelta(hours=1))
+    assert review_open(w.quiz, w.student.id, closes + timedelta(days=2, hours=1))

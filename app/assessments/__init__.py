@@ -22,11 +22,13 @@ def _register_targets() -> None:
 
     register_target("quiz", Quiz, can_view=learner_view, can_edit=staff, can_moderate=staff)
     register_target("assignment", Assignment, can_view=learner_view, can_edit=staff, can_moderate=staff)
+    # A submission's files change only by handing the assignment in again (its dates, limits and
+    # grading apply), never through the generic media API.
     register_target(
         "submission",
         Submission,
         can_view=assignments.can_view_submission,
-        can_edit=assignments.can_edit_submission,
+        can_edit=lambda user, obj: False,
     )
     # Files a grader returns with a grade: the student reads them, the staff add them.
     register_target(

@@ -42,7 +42,7 @@ from app.assessments.api_quizzes import (
 )
 from app.assessments.models import Question, QuestionBank, QuestionOption
 from app.assessments.services import banks
-from app.assessments.services.access import require_bank_manager
+from app.assessments.services.access import require_bank_manager, settle_owner
 from app.core.api import BaseModelRestApi
 from app.core.errors import Invalid, TooLarge
 from app.core.interface import SQLAInterface
@@ -73,9 +73,8 @@ class QuestionBankApi(AssessmentApiBase):
     needs_title = True
 
     def prepare(self, item: QuestionBank) -> None:
-        """New banks belong to their creator unless an owner is named."""
-        if item.owner_id is None:
-            item.owner_id = g.user.id
+        """A new one belongs to its creator; only admins name another owner."""
+        settle_owner(item, g.user)
         super().prepare(item)
 
     @expose("/<int:pk>/import", methods=["POST"])

@@ -29,6 +29,7 @@ from app.assessments.models import (
     Submission,
 )
 from app.assessments.services import assignments
+from app.assessments.services.access import settle_owner
 from app.core.api import BaseModelRestApi
 from app.core.errors import Invalid
 from app.core.interface import SQLAInterface
@@ -52,9 +53,8 @@ class RubricApi(AssessmentApiBase):
     needs_title = True
 
     def prepare(self, item: Rubric) -> None:
-        """New rubrics belong to their creator unless an owner is named."""
-        if item.owner_id is None:
-            item.owner_id = g.user.id
+        """A new one belongs to its creator; only admins name another owner."""
+        settle_owner(item, g.user)
         super().prepare(item)
 
 

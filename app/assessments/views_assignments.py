@@ -14,6 +14,7 @@ from wtforms.validators import Optional
 
 from app.assessments.models import Assignment, CourseCompletion, Rubric, RubricCriterion, RubricLevel
 from app.assessments.services import assignments
+from app.assessments.services.access import settle_owner
 from app.assessments.services.completion import check_completion
 from app.assessments.views_base import (
     COMMON_LABELS,
@@ -66,6 +67,8 @@ ASSIGNMENT_LABELS = {
 class RubricLevelModelView(AssessmentView):
     """Levels of the criteria of the user's rubrics and the points each is worth."""
 
+    rich_fields = ("description",)
+
     datamodel = SQLAInterface(RubricLevel)
     class_permission_name = "RubricLevelAdmin"
     list_title = _l("Rubric levels")
@@ -87,6 +90,8 @@ class RubricLevelModelView(AssessmentView):
 
 class RubricCriterionModelView(AssessmentView):
     """Criteria of the user's rubrics."""
+
+    rich_fields = ("description",)
 
     datamodel = SQLAInterface(RubricCriterion)
     class_permission_name = "RubricCriterionAdmin"
@@ -111,6 +116,8 @@ class RubricCriterionModelView(AssessmentView):
 class RubricModelView(AssessmentView):
     """The user's own rubrics (admins: every rubric)."""
 
+    rich_fields = ("description",)
+
     datamodel = SQLAInterface(Rubric)
     class_permission_name = "RubricAdmin"
     list_title = _l("Rubrics")
@@ -126,9 +133,8 @@ class RubricModelView(AssessmentView):
     related_views = [RubricCriterionModelView]
 
     def prepare(self, item: Rubric) -> None:
-        """A new rubric belongs to its creator."""
-        if item.owner_id is None:
-            item.owner_id = g.user.id
+        """A new one belongs to its creator; only admins name another owner."""
+        settle_owner(item, g.user)
 
 
 # ---- assignments ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from wtforms.validators import Optional
 
 from app.assessments.models import Question, QuestionBank, QuestionOption
 from app.assessments.services import banks
+from app.assessments.services.access import settle_owner
 from app.assessments.services.question_csv import TRUE_FALSE_OPTIONS
 from app.assessments.views_base import (
     COMMON_LABELS,
@@ -62,6 +63,8 @@ def live_options(question: Question) -> list[QuestionOption]:
 class QuestionBankModelView(AssessmentView):
     """Question banks the user owns or whose course they teach; CSV import and export."""
 
+    rich_fields = ("description",)
+
     datamodel = SQLAInterface(QuestionBank)
     class_permission_name = "QuestionBankAdmin"
     method_permission_name = {
@@ -83,9 +86,8 @@ class QuestionBankModelView(AssessmentView):
     description_columns = {"course": _l("Optional: the course's instructors may then use the bank too.")}
 
     def prepare(self, item: QuestionBank) -> None:
-        """A new bank belongs to its creator."""
-        if item.owner_id is None:
-            item.owner_id = g.user.id
+        """A new one belongs to its creator; only admins name another owner."""
+        settle_owner(item, g.user)
 
     @expose("/import/<int:pk>", methods=["GET", "POST"])
     @has_access

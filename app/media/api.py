@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, current_app, g, request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
@@ -139,6 +141,17 @@ class MediaApi(BaseModelRestApi):
         except AppError as exc:
             return self._error(exc)
         return self.response(201, result=self.show_model_schema.dump(media), id=media.id)
+
+    def pre_delete(self, item: Any) -> None:
+        """A file of an item the user may no longer change (a graded submission) stays."""
+        services.require_changeable(item, g.user)
+
+    def delete_headless(self, pk: Any) -> Response:
+        """FAB's (soft) delete, with the refusal of `pre_delete` as a 403."""
+        try:
+            return super().delete_headless(pk)
+        except AppError as exc:
+            return self._error(exc)
 
     @expose("/<int:pk>/attach", methods=["POST"])
     @protect()

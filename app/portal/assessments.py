@@ -374,5 +374,9 @@ def assignment_page(assignment_id: int) -> Any:
         closed=closed,
         late=late,
         limits=_limits(assignment),
+        attachments=[
+            {"media": media, "href": _media_link(media, user, inline=False)}
+            for media in assignment_service.files_of(assignment, "assignment")
+        ],
         **_submission_details(submission, user),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import inspect
 
 from app.assessments.models import QuestionBank, Rubric
 from app.core.errors import Forbidden
@@ -48,3 +49,15 @@ def require_bank_manager(user: Any, bank: QuestionBank) -> None:
 def can_manage_rubric(user: Any, rubric: Rubric) -> bool:
     """Admins and the rubric's owner."""
     return is_admin(user) or rubric.owner_id == signed_in_user_id(user)
+
+
+def settle_owner(item: QuestionBank | Rubric, user: Any) -> None:
+    """A new bank or rubric belongs to its creator, and keeps its owner; only admins name another."""
+    if is_admin(user) and item.owner_id is not None:
+        return
+    if item.id is None:
+        item.owner_id = signed_in_user_id(user)
+        return
+    before = inspect(item).attrs.owner_id.history.deleted
+    if before:
+        item.owner_id = before[0]

@@ -23,6 +23,7 @@ from app.assessments.services.quizzes import aware, two_places
 from app.assessments.services.settings import (
     Errors,
     add_error,
+    check_dates,
     check_lesson,
     check_position,
     check_weight,
@@ -51,6 +52,7 @@ MAX_POINTS, MAX_FILES = 100_000, 100
 def check_assignment(assignment: Assignment) -> None:
     """Settings in range and consistent, file types the submissions accept (stored lower-case, no dot)."""
     errors: Errors = {}
+    check_dates(errors, assignment, "due_at", "cutoff_at")
     one_of(errors, assignment, "late_policy", LATE_POLICIES)
     penalty = _("The late penalty is a percentage from 0 to 100.")
     in_range(errors, assignment, "late_penalty_percent", 0, 100, penalty)
@@ -103,12 +105,13 @@ def check_rubric_level(level: RubricLevel) -> None:
     raise_errors(errors, _("The rubric level is not valid."))
 
 
-def files_of(submission: Submission, owner_type: str = "submission") -> list[Media]:
-    """The student's files (`submission`) or the grader's returned files (`submission_feedback`)."""
+def files_of(item: Submission | Assignment, owner_type: str = "submission") -> list[Media]:
+    """Files of a row: a submission's (`submission`), the grader's returned ones (`submission_feedback`),
+    or an assignment's attachments (`assignment`)."""
     return list(
         db.session.scalars(
             select(Media)
-            .where(Media.mediable_type == owner_type, Media.mediable_id == submission.id)
+            .where(Media.mediable_type == owner_type, Media.mediable_id == item.id)
             .order_by(Media.id)
         )
     )
@@ -200,7 +203,7 @@ def submit_assignment(
     late = lateness(assignment, now)
     _check_files(assignment, files)
     existing = submission_of(assignment, user_id)
-    if existing is not None and existing.status.code == "graded":
+    if existing is not None and not can_edit_submission(user, existing):
         raise Conflict(_("This assignment has been graded: it can no longer be changed."))
     kept_text = sanitize_html(text) if text is not None else (existing.text if existing else None)
     kept_files = bool(files) or bool(existing and files_of(existing))
@@ -211,7 +214,7 @@ def submit_assignment(
     row = _row_for(assignment, user_id)
     old_files = files_of(row) if files else []
     if files:
-        media.upload_files(files, SUBMISSION_KIND, user, "submission", row.id)
+        media.store_files(files, SUBMISSION_KIND, user, "submission", row.id)
     for old in old_files:
         soft_delete(old)
     row = db.session.scalar(

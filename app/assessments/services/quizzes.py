@@ -26,6 +26,7 @@ from app.assessments.services.settings import (
     MINUTES_PER_WEEK,
     Errors,
     add_error,
+    check_dates,
     check_lesson,
     check_position,
     check_weight,
@@ -84,6 +85,7 @@ def _check_window(errors: Errors, item: Quiz | QuizOverride) -> None:
 def check_quiz(quiz: Quiz) -> None:
     """Invalid (422) when a quiz's settings are out of range or contradict each other."""
     errors: Errors = {}
+    check_dates(errors, quiz, "opens_at", "closes_at")
     one_of(errors, quiz, "grading_method", GRADING_METHODS)
     one_of(errors, quiz, "review_option", REVIEW_OPTIONS)
     limit = _("The time limit is from 1 to %(max)d minutes (7 days), or empty.", max=MINUTES_PER_WEEK)
@@ -102,6 +104,7 @@ def check_quiz(quiz: Quiz) -> None:
 def check_override(override: QuizOverride) -> None:
     """Extras in range (empty: 0), dates in order, an enrolled student; one per student and quiz (409)."""
     errors: Errors = {}
+    check_dates(errors, override, "opens_at", "closes_at")
     override.extra_minutes = override.extra_minutes or 0
     override.extra_attempts = override.extra_attempts or 0
     minutes = _("Extra minutes are from 0 to %(max)d (7 days).", max=MINUTES_PER_WEEK)
@@ -247,9 +250,19 @@ def review_open(quiz: Quiz, user_id: int, now: datetime) -> bool:
     if quiz.review_option == "immediately":
         return True
     if quiz.review_option == "after_close":
-        closes = rules_for(quiz, user_id).closes_at
+        closes = last_close(quiz)
         return closes is not None and now >= closes
     return False
+
+
+def last_close(quiz: Quiz) -> datetime | None:
+    """When the quiz closes for everyone: the latest of its close time and its overrides' (answers
+    shown "after the close" must not reach learners still working on a later date)."""
+    latest = db.session.scalar(
+        select(func.max(QuizOverride.closes_at)).where(QuizOverride.quiz_id == quiz.id)
+    )
+    moments = [moment for moment in (aware(quiz.closes_at), aware(latest)) if moment is not None]
+    return max(moments) if quiz.closes_at is not None and moments else None
 
 
 def published_quizzes(course_id: int) -> list[Quiz]:

@@ -10,6 +10,7 @@ relationships resolved): `related` reads the parent a row names either way.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from flask_babel import gettext as _
@@ -52,6 +53,22 @@ def in_range(errors: Errors, item: Any, field: str, low: Any, high: Any, message
         return
     if not low <= value <= high:
         add_error(errors, field, message)
+
+
+def check_dates(errors: Errors, item: Any, *fields: str) -> None:
+    """Dates between the years 2000 and 9000 once in UTC (a year past 9999 breaks every later read)."""
+    from app.assessments.services.quizzes import aware
+
+    for field in fields:
+        value = aware(getattr(item, field, None))
+        if value is None:
+            continue
+        try:
+            year = value.astimezone(UTC).year
+        except OverflowError:  # 9999-12-31 in a zone behind UTC is past the largest datetime
+            year = 10_000
+        if not 2000 <= year <= 9000:
+            add_error(errors, field, _("Choose a date between the years 2000 and 9000."))
 
 
 def check_weight(errors: Errors, item: Any) -> None:

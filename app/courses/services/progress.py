@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from app.courses.services.access import can_access, can_manage, can_see_course, 
 from app.courses.services.catalog import ordered_lessons
 from app.extensions import db
 from app.lookups.services import lookup_id, require_lookup_id
+
+log = logging.getLogger(__name__)
 
 # Extra completion rules (the assessments module adds "quizzes passed", "minimum grade"...).
 CompletionRule = Callable[[int, Course], bool]
@@ -139,7 +142,11 @@ def _refresh_course_progress(enrollment: Enrollment, course: Course) -> bool:
 
 def _after_completion(user_id: int, course_id: int) -> None:
     for hook in COMPLETION_HOOKS:
-        hook(user_id, course_id)
+        try:
+            hook(user_id, course_id)
+        except Exception:  # the completion is committed; a failing hook (a PDF) must not undo the answer
+            db.session.rollback()
+            log.exception("Completion hook %s failed for user %s in course %s", hook, user_id, course_id)
 
 
 def refresh_completion(user_id: int, course: Course) -> bool:
