@@ -211,3 +211,41 @@ def test_answers_shown_after_the_close_wait_for_the_latest_extension(quiz_world:
     db.session.commit()
     assert not review_open(w.quiz, w.student.id, closes + timedelta(hours=1))
     assert review_open(w.quiz, w.student.id, closes + timedelta(days=2, hours=1))
+
+
+@pytest.mark.parametrize("path", ["/certificatemodelview/list/", "/quizattemptmodelview/list/"])
+def test_back_office_lists_do_not_query_per_row(app, login_as, path: str) -> None:
+    from app.assessments.models import Certificate, QuizAttempt
+
+    admin = login_as("Admin")
+
+    def add_rows(count: int) -> None:
+        with app.app_context():
+            for _ in range(count):
+                course = make_course()
+                quiz = make_quiz(course)
+                student = make_user("Student")
+                now = utcnow()
+                db.session.add(
+                    Certificate(
+                        number=f"CERT-TEST-{student.id:04d}-0000-0000"[:32],
+                        user_id=student.id,
+                        course_id=course.id,
+                        student_name=student.username,
+                        course_title="C",
+                        completed_on=now.date(),
+                        issued_at=now,
+                    )
+                )
+                db.session.add(
+                    QuizAttempt(
+                        quiz_id=quiz.id, user_id=student.id, course_id=course.id, number=1, started_at=now
+                    )
+                )
+            db.session.commit()
+
+    add_rows(2)
+    few = int(admin.get(path).headers["X-Query-Count"])
+    add_rows(10)
+    many = int(admin.get(path).headers["X-Query-Count"])
+    assert many == few

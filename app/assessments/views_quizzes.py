@@ -134,6 +134,23 @@ QUIZ_FIELDS = {
 }
 
 
+# The settings a quiz screen shows and edits, in form order.
+QUIZ_SETTINGS = [
+    "time_limit_minutes",
+    "max_attempts",
+    "opens_at",
+    "closes_at",
+    "pass_mark",
+    "grading_method",
+    "review_option",
+    "shuffle_questions",
+    "shuffle_options",
+    "weight",
+    "is_required",
+    "is_published",
+]
+
+
 class QuizModelView(AssessmentView):
     """Quizzes of the user's courses: timing, attempts, dates, pass mark, grading and review rules."""
 
@@ -153,42 +170,8 @@ class QuizModelView(AssessmentView):
         "weight",
         "is_published",
     ]
-    show_columns = [
-        "title",
-        "translations",
-        "course",
-        "lesson",
-        "time_limit_minutes",
-        "max_attempts",
-        "opens_at",
-        "closes_at",
-        "pass_mark",
-        "grading_method",
-        "review_option",
-        "shuffle_questions",
-        "shuffle_options",
-        "weight",
-        "is_required",
-        "is_published",
-        "created_at",
-        "updated_at",
-    ]
-    add_columns = edit_columns = [
-        "course",
-        "lesson",
-        "time_limit_minutes",
-        "max_attempts",
-        "opens_at",
-        "closes_at",
-        "pass_mark",
-        "grading_method",
-        "review_option",
-        "shuffle_questions",
-        "shuffle_options",
-        "weight",
-        "is_required",
-        "is_published",
-    ]
+    add_columns = edit_columns = ["course", "lesson", *QUIZ_SETTINGS]
+    show_columns = ["title", "translations", "course", "lesson", *QUIZ_SETTINGS, "created_at", "updated_at"]
     add_form_extra_fields = edit_form_extra_fields = QUIZ_FIELDS
     search_columns = ["course", "lesson", "is_published", "is_required"]
     base_order = ("updated_at", "desc")
