@@ -249,3 +249,26 @@ def test_back_office_lists_do_not_query_per_row(app, login_as, path: str) -> Non
     add_rows(10)
     many = int(admin.get(path).headers["X-Query-Count"])
     assert many == few
+
+
+def test_a_closed_lesson_s_assignment_shows_no_instructions_through_the_api(app) -> None:
+    from tests.assessment_factories import make_assignment
+    from tests.course_factories import make_lesson, make_section
+
+    with app.app_context():
+        instructor, student = make_user("Instructor"), make_user("Student")
+        course = make_course(instructors=[instructor], sequential=True)
+        make_enrollment(student, course)
+        section = make_section(course, "One")
+        make_lesson(section, "First")
+        second = make_lesson(section, "Second")
+        assignment_id = make_assignment(course, lesson=second).id
+        names = (student.username, instructor.username)
+    client = app.test_client()
+    student_view = client.get(f"/api/v1/assignment/{assignment_id}", headers=jwt_headers(client, names[0]))
+    assert student_view.status_code == 200
+    assert "translations" not in student_view.json["result"] and student_view.json["result"]["title"]
+    listed = client.get("/api/v1/assignment/", headers=jwt_headers(client, names[0])).json["result"]
+    assert all("translations" not in row for row in listed)
+    staff_view = client.get(f"/api/v1/assignment/{assignment_id}", headers=jwt_headers(client, names[1]))
+    assert "Do it." in staff_view.json["result"]["translations"]["en"]["instructions"]

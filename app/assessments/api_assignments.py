@@ -15,6 +15,7 @@ from app.assessments.api_base import (
     CRUD_ROUTES,
     READ_ONLY_ROUTES,
     AssessmentApiBase,
+    LessonContentApi,
     body_object,
     iso,
     text_or_none,
@@ -154,7 +155,7 @@ def submission_data(submission: Submission) -> dict[str, Any]:
     }
 
 
-class AssignmentApi(AssessmentApiBase):
+class AssignmentApi(LessonContentApi):
     """Assignments: staff write their courses' ones; entitled learners read published ones and submit."""
 
     datamodel = SQLAInterface(Assignment)

@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.assessments.services.access import lesson_open
 from app.assessments.services.scope import readable_clause, require_manage
 from app.core.errors import Invalid, NotFound, TooLarge
 from app.core.html import sanitize_html
@@ -266,6 +267,18 @@ class AssessmentApiBase(CourseApiBase):
     def pre_get_list(self, data: dict[str, Any]) -> None:
         """Drop the secret columns the user may not see yet, row by row."""
         self._redact(list(zip(data.get("ids", []), data.get("result", []), strict=False)))
+
+
+class LessonContentApi(AssessmentApiBase):
+    """Quizzes and assignments: their texts stay hidden while their lesson is closed to the learner."""
+
+    secret_columns = ("translations",)
+
+    def revealed(self, ids: list[int]) -> set[int]:
+        """Rows whose lesson the user may open (staff: all)."""
+        model = self.datamodel.obj
+        rows = db.session.scalars(select(model).where(model.id.in_(ids)))
+        return {row.id for row in rows if lesson_open(g.user, row)}
 
 
 READ_ONLY_ROUTES = {"get", "get_list", "info"}

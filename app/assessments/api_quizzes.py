@@ -20,6 +20,7 @@ from app.assessments.api_base import (
     CRUD_ROUTES,
     READ_ONLY_ROUTES,
     AssessmentApiBase,
+    LessonContentApi,
     iso,
     row_id,
     text_or_none,
@@ -72,7 +73,7 @@ QUIZ_FIELDS = [
 ]
 
 
-class QuizApi(AssessmentApiBase):
+class QuizApi(LessonContentApi):
     """Quizzes: staff write their courses' ones; entitled learners read published ones and start them."""
 
     datamodel = SQLAInterface(Quiz)

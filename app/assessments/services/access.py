@@ -61,3 +61,11 @@ def settle_owner(item: QuestionBank | Rubric, user: Any) -> None:
     before = inspect(item).attrs.owner_id.history.deleted
     if before:
         item.owner_id = before[0]
+
+
+def lesson_open(user: Any, item: Any) -> bool:
+    """A quiz's or assignment's content is readable: staff always; learners once its lesson (if any)
+    is open to them (a sequential course keeps later lessons closed)."""
+    from app.courses.services.progress import may_open_lesson
+
+    return is_staff(user, item.course) or item.lesson is None or may_open_lesson(user, item.lesson)
