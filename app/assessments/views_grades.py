@@ -83,7 +83,7 @@ class CertificateModelView(AssessmentView):
     ]
     search_columns = ["number", "student_name", "course", "issued_at", "revoked_at"]
     base_order = ("issued_at", "desc")
-    formatters_columns = {"is_valid": format_yes_no}
+    formatters_columns = {"is_valid": format_yes_no, "revoked_reason": certificates.reason_text}
 
     @action("revoke", _l("Revoke"), None, "fa-ban", multiple=False)
     def revoke(self, item: Certificate) -> Any:
@@ -127,7 +127,11 @@ class CertificateModelView(AssessmentView):
             else:
                 flash(gettext("The certificate was revoked."), "success")
                 return redirect(url_for(".show", pk=pk))
-        return self.render_template("assessments/certificate_revoke.html", certificate=certificate)
+        return self.render_template(
+            "assessments/certificate_revoke.html",
+            certificate=certificate,
+            reason_text=certificates.reason_text,
+        )
 
     @expose("/pdf/<int:pk>")
     @has_access

@@ -21,7 +21,7 @@ from app.assessments.views_base import ATTEMPT_STATE_LABELS, COMMON_LABELS, Asse
 from app.core.errors import AppError, Invalid
 from app.core.html import plain_text
 from app.core.interface import SQLAInterface
-from app.core.views import BaseModelView
+from app.core.views import BaseModelView, format_user_datetime
 from app.courses.views_learning import managed_courses
 from app.extensions import db
 from app.lookups.services import lookup_id
@@ -263,4 +263,5 @@ class SubmissionModelView(GradingView):
             chosen={score.criterion_id: score.level_id for score in submission.scores},
             files=download_links(files_of(submission)),
             returned=download_links(files_of(submission, "submission_feedback")),
+            format_user_datetime=format_user_datetime,
         )

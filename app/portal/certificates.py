@@ -151,7 +151,7 @@ def my_certificates() -> Any:
             "certificate": certificate,
             "ready": certificate.media_id is not None,
             "share_url": certificate_service.verification_url(certificate.number),
-            "reason": _reason(certificate.revoked_reason),
+            "reason": certificate_service.reason_text(certificate.revoked_reason),
         }
         for certificate in certificates
     ]
@@ -174,13 +174,6 @@ def download_certificate(certificate_id: int) -> Any:
 
 
 # ---- public verification ---------------------------------------------------------------------
-def _reason(reason: str | None) -> str | None:
-    """A revocation reason; the one the system writes on a re-issue is translated."""
-    if reason == certificate_service.REISSUED_REASON:
-        return _("Re-issued: replaced by a new certificate.")
-    return reason
-
-
 def _shown(result: dict[str, Any]) -> dict[str, Any]:
     """The service's answer with its dates in the viewer's language and timezone."""
     shown = dict(result)
@@ -188,7 +181,6 @@ def _shown(result: dict[str, Any]) -> dict[str, Any]:
         shown["completed_on"] = format_date(date.fromisoformat(result["completed_on"]), "long")
     if result.get("revoked_at"):
         shown["revoked_at"] = format_datetime(datetime.fromisoformat(result["revoked_at"]))
-    shown["reason"] = _reason(result.get("reason"))
     return shown
 
 

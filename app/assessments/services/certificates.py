@@ -336,6 +336,13 @@ def reissue_certificate(actor: Any, certificate: Certificate) -> Certificate:
 
 
 # ---- public verification ----------------------------------------------------------------------
+def reason_text(reason: str | None) -> str | None:
+    """A revocation reason as shown; the one written on a re-issue in the viewer's language."""
+    if reason == REISSUED_REASON:
+        return _("Re-issued: replaced by a new certificate.")
+    return reason
+
+
 def verify_certificate(number: str) -> dict[str, Any]:
     """What the public verification page shows for a typed number: valid, revoked or unknown."""
     normalized = normalize_number(number)
@@ -355,5 +362,5 @@ def verify_certificate(number: str) -> dict[str, Any]:
         "completed_on": certificate.completed_on.isoformat(),
         "issued_at": certificate.issued_at.isoformat(),
         "revoked_at": certificate.revoked_at.isoformat() if revoked else None,
-        "reason": certificate.revoked_reason if revoked else None,
+        "reason": reason_text(certificate.revoked_reason) if revoked else None,
     }
