@@ -7,6 +7,7 @@ MODULES: list[str] = [
     "app.media",
     "app.courses",
     "app.assessments",
+    "app.billing",
     "app.engagement",
     "app.core",
     "app.portal",

@@ -7,6 +7,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from app.core.models import utcnow
 from app.courses.models import (
     Course,
@@ -16,7 +18,6 @@ from app.courses.models import (
     Lesson,
     LessonProgress,
     Note,
-    SubscriptionAccess,
 )
 from app.courses.services.catalog import next_position, unique_slug
 from app.extensions import db
@@ -147,14 +148,55 @@ def make_enrollment(
     return enrollment
 
 
-def grant_subscription(user: LmsUser | int, days: int = 30, starts_days_ago: int = 1) -> SubscriptionAccess:
-    """A committed subscription period that started `starts_days_ago` days ago and lasts `days` days."""
+def course_plan() -> Any:
+    """A committed monthly plan whose subscribers open subscription courses (made once)."""
+    from app.billing.models import Plan, PlanFeature
+
+    plan = db.session.scalar(select(Plan).where(Plan.code == "test-courses"))
+    if plan is None:
+        plan = Plan(
+            code="test-courses",
+            translations={"en": {"name": "Courses"}, "ar": {"name": "الدورات"}},
+            price=Decimal("10"),
+            billing_cycle_id=require_lookup_id("billing_cycles", "monthly"),
+        )
+        db.session.add(plan)
+        db.session.flush()
+        db.session.add(
+            PlanFeature(plan_id=plan.id, feature_id=require_lookup_id("plan_features", "course_access"))
+        )
+        db.session.commit()
+    return plan
+
+
+def grant_subscription(user: LmsUser | int, days: int = 30, starts_days_ago: int = 1) -> Any:
+    """A committed, active subscription whose period started `starts_days_ago` days ago and lasts
+    `days` days, on a plan that opens subscription courses."""
+    from app.billing.models import Subscription
+
     user = _user(user)
     starts = utcnow() - timedelta(days=starts_days_ago)
-    access = SubscriptionAccess(user_id=user.id, starts_at=starts, ends_at=starts + timedelta(days=days))
-    db.session.add(access)
+    ends = starts + timedelta(days=days)
+    subscription = Subscription(
+        user_id=user.id,
+        plan_id=course_plan().id,
+        status_id=require_lookup_id("subscription_status", "active"),
+        is_current=True,
+        started_at=starts,
+        current_period_start=starts,
+        current_period_end=ends,
+    )
+    db.session.add(subscription)
     db.session.commit()
-    return access
+    return subscription
+
+
+def end_subscription(subscription: Any, ago: timedelta = timedelta(seconds=1)) -> None:
+    """Move a subscription's period end into the past, beyond the grace period (committed)."""
+    from app.billing.services.entitlements import grace_period
+
+    subscription.current_period_end = utcnow() - grace_period() - ago
+    db.session.commit()
 
 
 def buy(user: LmsUser | int, course: Course) -> CoursePurchase:

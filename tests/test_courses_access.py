@@ -22,6 +22,7 @@ from app.courses.services import (
 from app.extensions import db
 from tests.course_factories import (
     buy,
+    end_subscription,
     grant_subscription,
     make_course,
     make_enrollment,
@@ -136,11 +137,10 @@ def test_subscription_window_bounds(ctx: None) -> None:
     student = make_user("Student")
     future = grant_subscription(student, days=30, starts_days_ago=-2)  # starts in two days
     assert not has_active_subscription(student.id)
-    future.starts_at = utcnow() - timedelta(seconds=1)
+    future.current_period_start = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert has_active_subscription(student.id)
-    future.ends_at = utcnow() - timedelta(seconds=1)
-    db.session.commit()
+    end_subscription(future)
     assert not has_active_subscription(student.id)
 
 
@@ -162,8 +162,7 @@ def test_subscription_end_expires_only_subscription_enrollments(ctx: None) -> No
     make_progress(student, lesson_b, time_spent_seconds=100)
 
     assert expire_subscription_enrollments() == 0  # everyone is still subscribed
-    subscription.ends_at = utcnow() - timedelta(minutes=1)
-    db.session.commit()
+    end_subscription(subscription)
     assert not can_access(student, by_subscription)  # already closed before the task runs
 
     assert expire_subscription_enrollments() == 1
@@ -196,8 +195,7 @@ def test_bought_course_survives_subscription_end(ctx: None) -> None:
     subscription = grant_subscription(student)
     enrolment = make_enrollment(student, course, type="subscription")
     buy(student, course)  # a purchase recorded by billing without going through record_purchase
-    subscription.ends_at = utcnow() - timedelta(minutes=1)
-    db.session.commit()
+    end_subscription(subscription)
     assert can_access(student, course)
     expire_subscription_enrollments()
     db.session.expire_all()
@@ -214,8 +212,7 @@ def test_buying_while_subscribed_makes_enrolment_lifetime(ctx: None) -> None:
     assert result.id == enrolment.id
     assert result.enrollment_type.code == "purchase" and result.status.code == "active"
     assert result.progress_percent == 40
-    subscription.ends_at = utcnow() - timedelta(minutes=1)
-    db.session.commit()
+    end_subscription(subscription)
     assert expire_subscription_enrollments() == 0
     assert can_access(student, course)
     assert record_purchase(student, course).id == enrolment.id  # idempotent: one purchase, one row

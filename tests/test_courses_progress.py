@@ -22,6 +22,7 @@ from app.courses.services import (
 from app.courses.services import progress as progress_service
 from app.extensions import db
 from tests.course_factories import (
+    end_subscription,
     grant_subscription,
     make_course,
     make_enrollment,
@@ -309,8 +310,7 @@ def test_time_stays_after_the_subscription_ends(ctx: None, clock: Clock) -> None
     heartbeat(student, lecture)
     clock.advance(20)
     heartbeat(student, lecture)
-    subscription.ends_at = utcnow() - timedelta(seconds=1)
-    db.session.commit()
+    end_subscription(subscription)
     clock.advance(20)
     with pytest.raises(Forbidden):
         heartbeat(student, lecture)

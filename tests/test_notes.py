@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +24,7 @@ from app.courses.services.notes import (
 from app.extensions import db
 from app.lookups.services import require_lookup_id
 from tests.course_factories import (
+    end_subscription,
     grant_subscription,
     make_course,
     make_enrollment,
@@ -98,8 +98,7 @@ def test_expired_student_no_longer_sees_public_notes(people: dict[str, Any]) -> 
     note = create_note(author, "course", course.id, "Shared", visibility="public")
     own = create_note(reader, "course", course.id, "Mine")
     assert _readable(reader, note)
-    subscription.ends_at = utcnow() - timedelta(seconds=1)
-    db.session.commit()
+    end_subscription(subscription)
     assert not _readable(reader, note)  # subscription over, before the expiry task runs
     expire_subscription_enrollments()
     assert not _readable(reader, note)

@@ -45,7 +45,6 @@ def register(appbuilder: AppBuilder) -> None:
         EnrollmentApi,
         LessonProgressApi,
         NoteApi,
-        SubscriptionAccessApi,
     )
     from app.courses.api_structure import CourseResourceApi, CourseSectionApi, LessonApi, LessonContentApi
     from app.courses.views import CourseAnalyticsView, CourseModelView
@@ -53,7 +52,6 @@ def register(appbuilder: AppBuilder) -> None:
         CoursePurchaseModelView,
         EnrollmentModelView,
         NoteModelView,
-        SubscriptionAccessModelView,
     )
     from app.courses.views_structure import (
         CourseResourceModelView,
@@ -74,7 +72,6 @@ def register(appbuilder: AppBuilder) -> None:
         (NoteModelView, "Notes", _l("Notes"), "fa-sticky-note"),
         (CourseAnalyticsView, "Course Analytics", _l("Analytics"), "fa-chart-line"),
         (CoursePurchaseModelView, "Course Purchases", _l("Course purchases"), "fa-receipt"),
-        (SubscriptionAccessModelView, "Subscription Access", _l("Subscription access"), "fa-id-card"),
     )
     for view, name, label, icon in screens:
         appbuilder.add_view(view, name, label=label, icon=icon, **category)
@@ -95,6 +92,5 @@ def register(appbuilder: AppBuilder) -> None:
         LessonProgressApi,
         NoteApi,
         CoursePurchaseApi,
-        SubscriptionAccessApi,
     ):
         appbuilder.add_api(api)

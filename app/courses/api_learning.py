@@ -1,5 +1,5 @@
-"""REST API of learning records: /api/v1/enrollment, lesson_progress, note, course_purchase,
-subscription_access. Every list and get is scoped by the services' visibility rules."""
+"""REST API of learning records: /api/v1/enrollment, lesson_progress, note, course_purchase.
+Every list and get is scoped by the services' visibility rules."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from app.core.errors import AppError, Invalid, NotFound, TooLarge
 from app.core.interface import SQLAInterface
 from app.core.targets import is_admin
 from app.courses.api import SYSTEM, CourseApiBase, json_body
-from app.courses.models import Course, CoursePurchase, Enrollment, LessonProgress, Note, SubscriptionAccess
+from app.courses.models import Course, CoursePurchase, Enrollment, LessonProgress, Note
 from app.courses.services import enrollment, notes
 from app.courses.services.access import can_manage
 from app.courses.services.catalog import courses_taught_by
@@ -262,27 +262,24 @@ class NoteApi(CourseApiBase):
 
 
 class CoursePurchaseApi(BaseModelRestApi):
-    """Interim purchase records (admins)."""
+    """Course purchases (admins): recorded by billing, or by hand for a purchase made elsewhere."""
 
     datamodel = SQLAInterface(CoursePurchase)
     class_permission_name = "CoursePurchase"
-    list_columns = show_columns = [*SYSTEM, "user_id", "course_id", "amount", "currency", "purchased_at"]
+    list_columns = show_columns = [
+        *SYSTEM,
+        "user_id",
+        "course_id",
+        "amount",
+        "currency",
+        "purchased_at",
+        "payment_id",
+        "refunded_at",
+    ]
     add_columns = edit_columns = ["user", "course", "amount", "currency", "purchased_at"]
     search_columns = ["user", "course", "purchased_at"]
     order_columns = ["purchased_at", "id"]
     base_order = ("purchased_at", "desc")
-
-
-class SubscriptionAccessApi(BaseModelRestApi):
-    """Interim subscription periods (admins)."""
-
-    datamodel = SQLAInterface(SubscriptionAccess)
-    class_permission_name = "SubscriptionAccess"
-    list_columns = show_columns = [*SYSTEM, "user_id", "starts_at", "ends_at"]
-    add_columns = edit_columns = ["user", "starts_at", "ends_at"]
-    search_columns = ["user", "starts_at", "ends_at"]
-    order_columns = ["starts_at", "id"]
-    base_order = ("starts_at", "desc")
 
 
 __all__ = [
@@ -291,5 +288,4 @@ __all__ = [
     "EnrollmentApi",
     "LessonProgressApi",
     "NoteApi",
-    "SubscriptionAccessApi",
 ]

@@ -24,7 +24,6 @@ from app.courses.models import (
     Enrollment,
     LessonContent,
     Note,
-    SubscriptionAccess,
 )
 from app.courses.services.access import ACCESS_MEMO
 
@@ -88,7 +87,7 @@ def _derive_course_data(session: Session, _context: Any, _instances: Any) -> Non
                 _keep_old_slug(session, obj)
 
 
-ACCESS_FACTS = (Enrollment, CoursePurchase, SubscriptionAccess, Course, CourseInstructor)
+ACCESS_FACTS = (Enrollment, CoursePurchase, Course, CourseInstructor)
 
 
 @event.listens_for(Session, "after_flush")

@@ -16,7 +16,7 @@ from app.core.errors import AppError, Invalid, NotFound
 from app.core.interface import SQLAInterface
 from app.core.targets import is_admin
 from app.core.views import BaseModelView
-from app.courses.models import Course, CoursePurchase, Enrollment, Note, SubscriptionAccess
+from app.courses.models import Course, CoursePurchase, Enrollment, Note
 from app.courses.services import enrollment, notes
 from app.courses.services.access import can_manage
 from app.courses.services.scope import taught_clause
@@ -237,7 +237,7 @@ class NoteModelView(CourseScopedView):
 
 
 class CoursePurchaseModelView(BaseModelView):
-    """Interim purchase records (admins; billing replaces them)."""
+    """Course purchases (admins): recorded by billing, or by hand for a purchase made elsewhere."""
 
     datamodel = SQLAInterface(CoursePurchase)
     class_permission_name = "CoursePurchaseAdmin"
@@ -248,29 +248,10 @@ class CoursePurchaseModelView(BaseModelView):
         "amount": _l("Amount"),
         "currency": _l("Currency"),
         "purchased_at": _l("Purchased"),
+        "refunded_at": _l("Refunded"),
     }
-    list_columns = ["user", "course", "amount", "currency", "purchased_at"]
-    show_columns = add_columns = edit_columns = ["user", "course", "amount", "currency", "purchased_at"]
+    list_columns = ["user", "course", "amount", "currency", "purchased_at", "refunded_at"]
+    show_columns = ["user", "course", "amount", "currency", "purchased_at", "refunded_at"]
+    add_columns = edit_columns = ["user", "course", "amount", "currency", "purchased_at"]
     search_columns = ["user", "course", "purchased_at"]
     base_order = ("purchased_at", "desc")
-
-
-class SubscriptionAccessModelView(BaseModelView):
-    """Interim subscription periods (admins; billing replaces them)."""
-
-    datamodel = SQLAInterface(SubscriptionAccess)
-    class_permission_name = "SubscriptionAccessAdmin"
-    list_title = _l("Subscription access")
-    show_title = add_title = edit_title = _l("Subscription period")
-    label_columns = {**COMMON_LABELS, "starts_at": _l("Starts"), "ends_at": _l("Ends")}
-    list_columns = show_columns = add_columns = edit_columns = ["user", "starts_at", "ends_at"]
-    search_columns = ["user", "starts_at", "ends_at"]
-    base_order = ("starts_at", "desc")
-
-    def pre_add(self, item: SubscriptionAccess) -> None:
-        """A period must end after it starts."""
-        super().pre_add(item)
-        if item.starts_at and item.ends_at and item.ends_at <= item.starts_at:
-            raise Invalid(gettext("A subscription must end after it starts."))
-
-    pre_update = pre_add

@@ -74,7 +74,6 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "NoteAdmin": {INSTRUCTOR: READ_WRITE},
     "CourseAnalytics": {INSTRUCTOR: READ},
     "CoursePurchaseAdmin": ADMIN_ONLY,
-    "SubscriptionAccessAdmin": ADMIN_ONLY,
     "Course": {
         **everyone(READ | {"can_enroll"}),
         INSTRUCTOR: READ_WRITE | {"can_enroll", "can_reorder", "can_review"},
@@ -90,7 +89,6 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "LessonProgress": everyone(READ),
     "Note": everyone(READ_WRITE | {"can_like"}),
     "CoursePurchase": ADMIN_ONLY,
-    "SubscriptionAccess": ADMIN_ONLY,
     # Assessments (PRD 3.1.3, 3.1.5, 3.11.2). Back office: instructors on their own courses, banks
     # and rubrics. APIs: banks and questions (which hold the answers) are staff-only; learners read
     # quizzes, assignments, their own attempts, submissions, grades and certificates, and act

@@ -11,7 +11,7 @@ from app.courses.models.course import (
     course_instructor,
     course_prerequisite,
 )
-from app.courses.models.enrollment import CoursePurchase, Enrollment, LessonProgress, SubscriptionAccess
+from app.courses.models.enrollment import CoursePurchase, Enrollment, LessonProgress
 from app.courses.models.notes import Note, NoteLike, NoteRevision
 
 __all__ = [
@@ -28,7 +28,6 @@ __all__ = [
     "Note",
     "NoteLike",
     "NoteRevision",
-    "SubscriptionAccess",
     "course_instructor",
     "course_prerequisite",
 ]

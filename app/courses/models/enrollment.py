@@ -1,4 +1,4 @@
-"""Enrolments, per-lesson progress, and the interim purchase and subscription records."""
+"""Enrolments, per-lesson progress, and course purchases (lifetime access, recorded by billing)."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ class LessonProgress(BaseModel):
 
 
 class CoursePurchase(BaseModel):
-    """Interim record of a paid course (the billing issue replaces it with payments)."""
+    """A bought course: lifetime access, recorded by billing when the payment completes."""
 
     __tablename__ = "course_purchase"
     __label__ = _l("Course purchases")
@@ -82,25 +82,12 @@ class CoursePurchase(BaseModel):
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"), nullable=False)
     currency: Mapped[str] = mapped_column(String(3), default="USD", nullable=False)
     purchased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # The billing payment behind it (none for purchases recorded by hand); a refund ends the access.
+    payment_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("payment.id"), index=True)
+    refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[LmsUser] = relationship(foreign_keys=[user_id])
     course: Mapped[Course] = relationship()
 
     def __str__(self) -> str:
         return f"{self.user} → {self.course}"
-
-
-class SubscriptionAccess(BaseModel):
-    """Interim record of a learner's subscription period (the billing issue replaces it)."""
-
-    __tablename__ = "subscription_access"
-    __label__ = _l("Subscription access")
-
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-
-    user: Mapped[LmsUser] = relationship(foreign_keys=[user_id])
-
-    def __str__(self) -> str:
-        return f"{self.user}: {self.starts_at:%Y-%m-%d} to {self.ends_at:%Y-%m-%d}"

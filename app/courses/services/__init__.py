@@ -30,6 +30,7 @@ from app.courses.services.enrollment import (
     enroll_student,
     expire_subscription_enrollments,
     record_purchase,
+    refund_purchase,
 )
 from app.courses.services.progress import can_open_lesson, complete_lesson, heartbeat, open_lesson
 
@@ -58,6 +59,7 @@ __all__ = [
     "outline",
     "prepare_course",
     "record_purchase",
+    "refund_purchase",
     "reject_course",
     "reorder_lessons",
     "reorder_sections",

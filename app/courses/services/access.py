@@ -1,49 +1,72 @@
 """The one entitlement service: who may open a course, and the two billing-backed facts it uses.
 
-`has_purchased` and `has_active_subscription` are the seam the billing issue implements; until then
-they read the interim `course_purchase` and `subscription_access` records.
+Purchases are `course_purchase` rows (recorded by billing when a payment completes; a refund ends
+them). Whether a user's subscription opens subscription courses is billing's answer: the billing
+module plugs it in with `use_subscriptions`; without billing, nobody is subscribed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, false, or_, select
 
-from app.core.models import utcnow
 from app.core.targets import is_admin, signed_in_user_id
-from app.courses.models import Course, CoursePurchase, Enrollment, SubscriptionAccess, course_instructor
+from app.courses.models import Course, CoursePurchase, Enrollment, course_instructor
 from app.extensions import db
 from app.lookups.services import lookup_id
 
 OPEN_STATUSES = ("active", "completed")
 
 
+@dataclass(frozen=True)
+class SubscriptionSource:
+    """Billing's answers: does this user's subscription open subscription courses now, and who does."""
+
+    is_active: Callable[[int], bool]
+    active_user_ids: Callable[[], Select[Any]]
+
+
+NO_SUBSCRIPTIONS = SubscriptionSource(
+    is_active=lambda _user_id: False, active_user_ids=lambda: select(Enrollment.user_id).where(false())
+)
+_subscriptions: list[SubscriptionSource] = [NO_SUBSCRIPTIONS]
+
+
+def use_subscriptions(source: SubscriptionSource) -> None:
+    """Billing's registration (once, at start-up)."""
+    _subscriptions[0] = source
+
+
+def live_purchase() -> Any:
+    """Purchases that still grant access (not refunded)."""
+    return CoursePurchase.refunded_at.is_(None)
+
+
 def has_purchased(user_id: int, course_id: int) -> bool:
-    """True when the user bought the course (lifetime access)."""
+    """True when the user bought the course (lifetime access, unless refunded)."""
     return bool(
         db.session.scalar(
-            select(exists().where(CoursePurchase.user_id == user_id, CoursePurchase.course_id == course_id))
+            select(
+                exists().where(
+                    CoursePurchase.user_id == user_id, CoursePurchase.course_id == course_id, live_purchase()
+                )
+            )
         )
     )
 
 
 def has_active_subscription(user_id: int) -> bool:
-    """True while the user holds a subscription that grants course access."""
-    now = utcnow()
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    SubscriptionAccess.user_id == user_id,
-                    SubscriptionAccess.starts_at <= now,
-                    SubscriptionAccess.ends_at > now,
-                )
-            )
-        )
-    )
+    """True while the user's subscription (grace period included) opens subscription courses."""
+    return _subscriptions[0].is_active(user_id)
+
+
+def active_subscriber_ids() -> Select[Any]:
+    """Ids of the users whose subscription opens subscription courses now (for filters and tasks)."""
+    return _subscriptions[0].active_user_ids()
 
 
 def is_instructor(user: Any, course: Course | int) -> bool:
@@ -115,7 +138,9 @@ def accessible_course_ids(user_id: int | None) -> Select[Any]:
     grants = [
         Enrollment.enrollment_type_id == lookup_id("enrollment_type", "purchase"),
         exists().where(
-            CoursePurchase.user_id == Enrollment.user_id, CoursePurchase.course_id == Enrollment.course_id
+            CoursePurchase.user_id == Enrollment.user_id,
+            CoursePurchase.course_id == Enrollment.course_id,
+            live_purchase(),
         ),
     ]
     if user_id is not None and has_active_subscription(user_id):

@@ -15,14 +15,16 @@ from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.models import utcnow
 from app.core.targets import is_admin
 from app.core.transactions import unique_insert
-from app.courses.models import Course, CoursePurchase, Enrollment, SubscriptionAccess
+from app.courses.models import Course, CoursePurchase, Enrollment
 from app.courses.services.access import (
     OPEN_STATUSES,
+    active_subscriber_ids,
     enrollment_grants_access,
     enrollment_of,
     has_active_subscription,
     has_purchased,
     is_listed,
+    live_purchase,
 )
 from app.courses.services.catalog import require_manager
 from app.extensions import db
@@ -227,9 +229,7 @@ def enroll_from_csv(course: Course, data: bytes, by: Any) -> CsvReport:
 def expire_subscription_enrollments(user_id: int | None = None) -> int:
     """Expire open subscription enrolments of users without an active subscription; progress stays."""
     now = utcnow()
-    active_subscribers = select(SubscriptionAccess.user_id).where(
-        SubscriptionAccess.starts_at <= now, SubscriptionAccess.ends_at > now
-    )
+    active_subscribers = active_subscriber_ids()
     query = select(Enrollment).where(
         Enrollment.enrollment_type_id == _type("subscription"),
         Enrollment.status_id.in_([_status(code) for code in OPEN_STATUSES]),
@@ -251,19 +251,24 @@ def expire_subscription_enrollments(user_id: int | None = None) -> int:
 
 
 def record_purchase(
-    user: LmsUser, course: Course, amount: Any = None, currency: str | None = None
+    user: LmsUser,
+    course: Course,
+    amount: Any = None,
+    currency: str | None = None,
+    payment_id: int | None = None,
 ) -> Enrollment:
-    """Interim: a completed one-time payment gives a lifetime enrolment (billing replaces the record)."""
-    if not has_purchased(user.id, course.id):
-        db.session.add(
-            CoursePurchase(
-                user_id=user.id,
-                course_id=course.id,
-                amount=course.price if amount is None else amount,
-                currency=currency or course.currency,
-                purchased_at=utcnow(),
-            )
-        )
+    """A completed one-time payment: the purchase record (lifetime access) and a purchase enrolment."""
+    purchase = db.session.scalar(
+        select(CoursePurchase).where(CoursePurchase.user_id == user.id, CoursePurchase.course_id == course.id)
+    )
+    if purchase is None:
+        purchase = CoursePurchase(user_id=user.id, course_id=course.id)
+        db.session.add(purchase)
+    if purchase.purchased_at is None or purchase.refunded_at is not None:  # new, or bought again
+        purchase.amount = course.price if amount is None else amount
+        purchase.currency = currency or course.currency
+        purchase.purchased_at, purchase.refunded_at = utcnow(), None
+        purchase.payment_id = payment_id
     enrollment = enrollment_of(user.id, course.id)
     if enrollment is not None and enrollment_grants_access(enrollment, course):
         enrollment.enrollment_type_id = _type("purchase")  # a subscriber who buys keeps it for life
@@ -272,6 +277,29 @@ def record_purchase(
     enrollment = _upsert(user, course, "purchase", "purchase", user)
     db.session.commit()
     return enrollment
+
+
+def refund_purchase(user_id: int, course_id: int) -> bool:
+    """A refunded course: the purchase stops granting access, and its purchase enrolment expires
+    unless the user's subscription still opens the course. True when a live purchase was ended."""
+    purchase = db.session.scalar(
+        select(CoursePurchase).where(
+            CoursePurchase.user_id == user_id, CoursePurchase.course_id == course_id, live_purchase()
+        )
+    )
+    if purchase is None:
+        return False
+    now = utcnow()
+    purchase.refunded_at = now
+    enrollment = enrollment_of(user_id, course_id)
+    if enrollment is not None and enrollment.status_id in [_status(code) for code in OPEN_STATUSES]:
+        course = enrollment.course
+        if course.included_in_subscription and has_active_subscription(user_id):
+            enrollment.enrollment_type_id = _type("subscription")
+        elif not course.is_free:
+            enrollment.status_id, enrollment.ended_at = _status("expired"), now
+    db.session.commit()
+    return True
 
 
 def visible_enrollments(user: Any) -> Any:

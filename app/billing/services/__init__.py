@@ -1,0 +1,1 @@
+"""Rules of the billing module, one submodule per subject. Other modules call these."""
