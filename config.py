@@ -60,6 +60,18 @@ class Config:
         "https://player.vimeo.com",
     ]
 
+    # Billing: days of access after an unpaid period end, reminders before expiry, VAT, refunds on
+    # cancellation (full, prorated or none), the seller shown on invoices.
+    BILLING_GRACE_DAYS = int(os.environ.get("BILLING_GRACE_DAYS", "3"))
+    BILLING_REMINDER_DAYS = int(os.environ.get("BILLING_REMINDER_DAYS", "7"))
+    BILLING_VAT_PERCENT = os.environ.get("BILLING_VAT_PERCENT", "15")
+    BILLING_REFUND_POLICY = os.environ.get("BILLING_REFUND_POLICY", "prorated")
+    BILLING_SANDBOX_SECRET = os.environ.get("BILLING_SANDBOX_SECRET", "sandbox-webhook-secret")
+    COMPANY_NAME = os.environ.get("COMPANY_NAME", "Ta'allam Learning · تعلّم")
+    COMPANY_ADDRESS = os.environ.get("COMPANY_ADDRESS", "Riyadh, Saudi Arabia")
+    COMPANY_TAX_ID = os.environ.get("COMPANY_TAX_ID", "300000000000003")
+    COMPANY_EMAIL = os.environ.get("COMPANY_EMAIL", "billing@example.com")
+
     # Mail
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

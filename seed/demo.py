@@ -49,7 +49,13 @@ def seed_demo() -> dict[str, Any]:
             db.session.commit()
             passwords[username] = password
     from seed.demo_assessments import seed_demo_assessments
+    from seed.demo_billing import seed_demo_billing
     from seed.demo_courses import seed_demo_courses
 
     courses = seed_demo_courses()
-    return {"passwords": passwords, "courses": courses, "assessments": seed_demo_assessments()}
+    return {
+        "passwords": passwords,
+        "courses": courses,
+        "assessments": seed_demo_assessments(),
+        "plans": seed_demo_billing(),
+    }

@@ -25,7 +25,6 @@ COURSE_SCREENS = [
     "/notemodelview/list/",
     "/courseanalytics/",
     "/coursepurchasemodelview/list/",
-    "/subscriptionaccessmodelview/list/",
 ]
 
 
