@@ -25,6 +25,18 @@ SCHEDULE: list[tuple[str, str, str]] = [
         os.environ.get("ENROLLMENT_EXPIRY_CRON", "*/15 * * * *"),
         "default",
     ),
+    # Subscriptions: renew (charge) periods that ended, expire what lapsed, remind before expiry.
+    ("app.billing.tasks.renew_subscriptions", os.environ.get("RENEWAL_CRON", "*/15 * * * *"), "default"),
+    (
+        "app.billing.tasks.expire_subscriptions",
+        os.environ.get("SUBSCRIPTION_EXPIRY_CRON", "*/15 * * * *"),
+        "default",
+    ),
+    (
+        "app.billing.tasks.remind_subscriptions",
+        os.environ.get("SUBSCRIPTION_REMINDER_CRON", "0 8 * * *"),
+        "low",
+    ),
     # Attempts are refused answers at their deadline on every request; this hands them in.
     (
         "app.assessments.tasks.submit_overdue_attempts",

@@ -2,6 +2,18 @@
 gateways, course purchases, invoices, feature gating and revenue metrics."""
 
 from flask_appbuilder import AppBuilder
+from flask_babel import lazy_gettext as _l
+
+
+def _register_targets() -> None:
+    from app.billing.models import Invoice
+    from app.billing.services import invoices
+    from app.core.targets import register_target
+
+    # Invoices are made by the system: their PDFs are read by the buyer (and admins), never edited.
+    register_target(
+        "invoice", Invoice, can_view=invoices.can_view_invoice, can_edit=lambda _user, _obj: False
+    )
 
 
 def register(appbuilder: AppBuilder) -> None:
@@ -10,3 +22,16 @@ def register(appbuilder: AppBuilder) -> None:
     from app.courses.services.access import SubscriptionSource, use_subscriptions
 
     use_subscriptions(SubscriptionSource(is_active=opens_courses, active_user_ids=course_subscriber_ids))
+    _register_targets()
+
+    from app.billing.views import VIEWS
+
+    category = {"category": "Billing", "category_label": _l("Billing"), "category_icon": "fa-credit-card"}
+    for view, name, label, icon in VIEWS:
+        appbuilder.add_view(view, name, label=label, icon=icon, **category)
+
+    from flask import current_app
+
+    from app.billing.webhooks import register_routes
+
+    register_routes(current_app)  # payment webhooks and the sandbox checkout page

@@ -134,6 +134,15 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         **everyone(READ | {"can_download"}),
         INSTRUCTOR: READ | {"can_download", "can_issue", "can_revoke", "can_reissue"},
     },
+    # Billing back office (PRD 3.2, 3.11.1, 7.2): admins manage plans, subscriptions, payments,
+    # invoices and webhook deliveries, and read the revenue dashboard.
+    "PlanAdmin": ADMIN_ONLY,
+    "PlanFeatureAdmin": ADMIN_ONLY,
+    "SubscriptionAdmin": ADMIN_ONLY,
+    "PaymentAdmin": ADMIN_ONLY,
+    "InvoiceAdmin": ADMIN_ONLY,
+    "WebhookEventAdmin": ADMIN_ONLY,
+    "RevenueDashboard": ADMIN_ONLY,
     # Comments (universal): everyone writes and flags; course staff moderate on their own courses.
     "Comment": {**everyone(READ_WRITE | {"can_flag"}), INSTRUCTOR: READ_WRITE | {"can_flag", "can_moderate"}},
     "CommentAdmin": {INSTRUCTOR: READ_WRITE},

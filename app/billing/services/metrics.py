@@ -8,7 +8,7 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -223,3 +223,45 @@ def metrics_csv(metrics: RevenueMetrics) -> str:
     for name, value in metrics.rows():
         writer.writerow([name, "" if value is None else value])
     return out.getvalue()
+
+
+@dataclass
+class DayRevenue:
+    """Net revenue (after refunds) of one UTC day, subscriptions and course purchases apart."""
+
+    day: date
+    subscriptions: Decimal
+    purchases: Decimal
+
+
+def _utc(value: datetime) -> datetime:
+    """An aware UTC datetime (SQLite gives naive ones, which are UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def revenue_by_day(days: int = 30, now: datetime | None = None) -> list[DayRevenue]:
+    """Net revenue of each of the last `days` UTC days up to and including today, oldest first."""
+    until = _utc(now or utcnow())
+    first = until.date() - timedelta(days=max(days, 1) - 1)
+    start = datetime.combine(first, time.min, tzinfo=UTC)
+    statuses = [lookup_id("payment_status", code) for code in ("completed", "refunded")]
+    rows = db.session.execute(
+        select(Payment.paid_at, Payment.purpose, Payment.amount - Payment.refunded_amount).where(
+            Payment.status_id.in_(statuses), Payment.paid_at >= start, Payment.paid_at <= until
+        )
+    )
+    series = {
+        first + timedelta(days=i): DayRevenue(first + timedelta(days=i), Decimal("0"), Decimal("0"))
+        for i in range((until.date() - first).days + 1)
+    }
+    for paid_at, purpose, net in rows:
+        entry = series.get(_utc(paid_at).date())
+        if entry is None:
+            continue
+        if purpose == "course":
+            entry.purchases += Decimal(net)
+        else:
+            entry.subscriptions += Decimal(net)
+    for entry in series.values():
+        entry.subscriptions, entry.purchases = _money(entry.subscriptions), _money(entry.purchases)
+    return list(series.values())

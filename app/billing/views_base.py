@@ -1,0 +1,109 @@
+"""Shared pieces of the billing back office: labels, formatters, service calls that flash their errors,
+and form pages that answer 422 when their input is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import flash, make_response, redirect, request
+from flask_babel import format_decimal, gettext
+from flask_babel import lazy_gettext as _l
+
+from app.core.errors import AppError
+from app.core.views import BaseModelView
+from app.extensions import db
+
+# The back office reads these routes; the rows change only through the billing services.
+READ_ROUTES = frozenset({"list", "show", "export_csv"})
+ACTION_ROUTES = frozenset({"action", "action_post"})
+
+PURPOSE_LABELS = {
+    "subscription": _l("New subscription"),
+    "renewal": _l("Renewal"),
+    "upgrade": _l("Upgrade"),
+    "course": _l("Course purchase"),
+}
+COMMON_LABELS = {
+    "id": _l("Id"),
+    "code": _l("Code"),
+    "name": _l("Name"),
+    "description": _l("Description"),
+    "user": _l("User"),
+    "plan": _l("Plan"),
+    "course": _l("Course"),
+    "status": _l("Status"),
+    "price": _l("Price"),
+    "amount": _l("Amount"),
+    "currency": _l("Currency"),
+    "created_at": _l("Created"),
+    "updated_at": _l("Updated"),
+}
+
+
+def label_formatter(labels: dict[str, Any]) -> Callable[[Any], str]:
+    """A list/show formatter that shows a code by its translated label."""
+
+    def formatter(value: Any) -> str:
+        return str(labels.get(value, value or ""))
+
+    return formatter
+
+
+def format_money(value: Any) -> str:
+    """An amount with two decimals in the viewer's locale (empty for None)."""
+    return "" if value is None else format_decimal(value, "#,##0.00")
+
+
+def error_text(exc: AppError) -> str:
+    """The message and every field problem of a service error, as one line."""
+    problems = [str(m) for messages in exc.errors.values() for m in _as_list(messages)]
+    return " ".join(dict.fromkeys([exc.message, *problems]))
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def run_service(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+    """Call a service; on an AppError roll back, flash its message and return (False, None)."""
+    try:
+        return True, func(*args, **kwargs)
+    except AppError as exc:
+        db.session.rollback()
+        flash(error_text(exc), "danger")
+        return False, None
+
+
+def each_item(items: Any, func: Callable[[Any], Any], done: str, label: Callable[[Any], str] = str) -> int:
+    """Apply a service to every selected row; a refused row flashes its error and the others go on."""
+    rows: Iterable[Any] = items if isinstance(items, list) else [items]
+    count = 0
+    for item in rows:
+        try:
+            func(item)
+            count += 1
+        except AppError as exc:
+            db.session.rollback()
+            flash(f"{label(item)}: {error_text(exc)}", "danger")
+    if count:
+        flash(gettext(done, count=count), "success")
+    return count
+
+
+class BillingModelView(BaseModelView):
+    """A billing back-office screen; a refused add or edit form answers 422 with its field errors."""
+
+    label_columns = COMMON_LABELS
+    page_size = 25
+
+    def render_template(self, template: str, **kwargs: Any) -> Any:
+        """Re-shown add and edit forms (their input was refused) carry the 422 status."""
+        body = super().render_template(template, **kwargs)
+        if request.method == "POST" and template in (self.add_template, self.edit_template):
+            return make_response(body, 422)
+        return body
+
+    def back(self) -> Any:
+        """Back to where the action started (the list or the row)."""
+        return redirect(self.get_redirect())

@@ -1,0 +1,93 @@
+"""Public payment routes: provider webhooks (`POST /api/v1/payment/webhook/<provider>`, no login, no
+CSRF: the signature authenticates) and the sandbox provider's hosted checkout page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_currency
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.billing import gateways
+from app.billing.services import payments
+from app.core.errors import Invalid, NotFound
+
+billing_hooks = Blueprint("billing_hooks", __name__)
+
+
+@billing_hooks.route("/api/v1/payment/webhook/<provider>", methods=["POST"])
+def payment_webhook(provider: str) -> Response:
+    """A provider's event: 200 once stored (`processed` says whether it was applied), else 4xx JSON."""
+    body = request.get_data(cache=False)  # the exact bytes the signature covers
+    event = payments.handle_webhook(provider, request.headers, body)
+    return jsonify(
+        {
+            "received": True,
+            "event": event.event_id,
+            "type": event.event_type,
+            "processed": event.processed_at is not None,
+            "deliveries": event.deliveries,
+        }
+    )
+
+
+@billing_hooks.route("/billing/sandbox/checkout/<token>", methods=["GET", "POST"])
+def sandbox_checkout(token: str) -> Any:
+    """The sandbox's hosted payment page: the amount, what is bought, "Pay" and "Decline"."""
+    if not (current_user and current_user.is_authenticated):
+        return redirect(url_for("AuthDBView.login", next=request.full_path.rstrip("?")))
+    sandbox = gateways.sandbox()
+    payment = payments.payment_by_uuid(sandbox.payment_uuid(token), "sandbox")
+    if payment.user_id != current_user.id:  # the link is the buyer's own
+        raise NotFound(_("No such payment."))
+    if request.method == "POST":
+        action = request.form.get("action")
+        if action not in ("pay", "decline"):
+            raise Invalid(_("Choose Pay or Decline."))
+        if not payments.is_status(payment, "pending"):
+            flash(_("This payment is already settled."), "info")
+        elif action == "pay":
+            sandbox.pay(payment)
+            payment = payments.payment_by_uuid(payment.uuid)
+            if payments.is_status(payment, "completed"):
+                flash(_("Payment received. Thank you!"), "success")
+            else:
+                flash(_("The payment could not be completed."), "danger")
+        else:
+            sandbox.decline(payment)
+            flash(_("The payment was declined. Nothing was charged."), "warning")
+        return redirect(url_for("billing_hooks.sandbox_checkout", token=token))  # no re-post on reload
+    return render_template(
+        "portal/sandbox_checkout.html",
+        payment=payment,
+        token=token,
+        description=payments.describe(payment),
+        amount=format_currency(payment.amount, payment.currency),
+        state=_state(payment),
+        back_url=_back_url(payment),
+    )
+
+
+def _state(payment: Any) -> str:
+    for code in ("pending", "completed", "failed", "refunded"):
+        if payments.is_status(payment, code):
+            return code
+    return "pending"
+
+
+def _back_url(payment: Any) -> str:
+    """Where the buyer goes after paying: the course bought, or the home page."""
+    slug = (payment.details or {}).get("slug")
+    if payment.purpose == "course" and slug:
+        return url_for("portal.course_page", slug=slug)
+    return url_for("portal.home")
+
+
+def register_routes(app: Flask) -> None:
+    """Mount the blueprint; the webhook alone skips CSRF (the signature authenticates it)."""
+    from app import csrf
+
+    csrf.exempt(payment_webhook)
+    app.register_blueprint(billing_hooks)
