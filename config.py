@@ -66,6 +66,9 @@ class Config:
     BILLING_REMINDER_DAYS = int(os.environ.get("BILLING_REMINDER_DAYS", "7"))
     BILLING_VAT_PERCENT = os.environ.get("BILLING_VAT_PERCENT", "15")
     BILLING_REFUND_POLICY = os.environ.get("BILLING_REFUND_POLICY", "prorated")
+    # The sandbox gateway (a checkout page and signed webhooks that behave like a provider's, with
+    # pretend money) is for development, demos and tests: production turns it off unless asked.
+    BILLING_SANDBOX_ENABLED = env_bool("BILLING_SANDBOX_ENABLED", True)
     BILLING_SANDBOX_SECRET = os.environ.get("BILLING_SANDBOX_SECRET", "sandbox-webhook-secret")
     COMPANY_NAME = os.environ.get("COMPANY_NAME", "Ta'allam Learning · تعلّم")
     COMPANY_ADDRESS = os.environ.get("COMPANY_ADDRESS", "Riyadh, Saudi Arabia")
@@ -179,6 +182,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PREFERRED_URL_SCHEME = "https"
     QUERY_COUNT_HEADER = False
+    BILLING_SANDBOX_ENABLED = env_bool("BILLING_SANDBOX_ENABLED", False)
 
     @classmethod
     def check(cls) -> None:
@@ -188,6 +192,12 @@ class ProductionConfig(Config):
             for name, value in (
                 ("SECRET_KEY", os.environ.get("SECRET_KEY")),
                 ("DATABASE_URL", os.environ.get("DATABASE_URL")),
+                # A sandbox with the public default secret would accept forged payments.
+                *(
+                    [("BILLING_SANDBOX_SECRET", os.environ.get("BILLING_SANDBOX_SECRET"))]
+                    if cls.BILLING_SANDBOX_ENABLED
+                    else []
+                ),
             )
             if not value
         ]

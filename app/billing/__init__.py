@@ -16,12 +16,29 @@ def _register_targets() -> None:
     )
 
 
-def register(appbuilder: AppBuilder) -> None:
-    """Add the billing screens and APIs, and feed the courses entitlement service."""
+def _feed_courses() -> None:
+    """Subscriptions open courses, and plan limits apply to enrolments, downloads and certificates."""
+    from app.billing.services import features
+    from app.billing.services.course_gates import charge_download, check_course_slot
     from app.billing.services.entitlements import course_subscriber_ids, opens_courses
     from app.courses.services.access import SubscriptionSource, use_subscriptions
+    from app.media.services import DOWNLOAD_CHECKS
 
-    use_subscriptions(SubscriptionSource(is_active=opens_courses, active_user_ids=course_subscriber_ids))
+    use_subscriptions(
+        SubscriptionSource(
+            is_active=opens_courses,
+            active_user_ids=course_subscriber_ids,
+            allows=features.allows,
+            check_new_enrolment=check_course_slot,
+        )
+    )
+    if charge_download not in DOWNLOAD_CHECKS:
+        DOWNLOAD_CHECKS.append(charge_download)
+
+
+def register(appbuilder: AppBuilder) -> None:
+    """Add the billing screens and APIs, and feed the courses entitlement service."""
+    _feed_courses()
     _register_targets()
 
     from app.billing.views import VIEWS

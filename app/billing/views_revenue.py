@@ -28,8 +28,11 @@ def chosen_window() -> int:
     return days if days in WINDOWS else DEFAULT_WINDOW
 
 
-def _number(value: Decimal | int | None, pattern: str = "#,##0.00") -> str:
-    return EMPTY if value is None else format_decimal(value, pattern)
+def _number(value: Decimal | int | None, pattern: str = "#,##0.00", unit: str = "") -> str:
+    if value is None:
+        return EMPTY
+    text = format_decimal(value, pattern)
+    return f"{text} {unit}" if unit else text
 
 
 def _percent(value: Decimal | None) -> str:
@@ -50,7 +53,6 @@ def _card(key: str, label: Any, value: str, hint: Any) -> dict[str, Any]:
 
 def cards(metrics: RevenueMetrics, currency: str) -> list[dict[str, Any]]:
     """The figures shown as cards: key, label, formatted value, and a hint."""
-    money = f" {currency}" if currency else ""
     active = sum(states.get("active", 0) for states in metrics.active_by_plan.values())
     trials = sum(states.get("trial", 0) for states in metrics.active_by_plan.values())
     trial_hint = gettext(
@@ -70,7 +72,7 @@ def cards(metrics: RevenueMetrics, currency: str) -> list[dict[str, Any]]:
         _card(
             "mrr",
             _l("Monthly recurring revenue"),
-            _number(metrics.mrr) + money,
+            _number(metrics.mrr, unit=currency),
             _l("Active subscriptions, each at its price per month."),
         ),
         _card(
@@ -84,19 +86,19 @@ def cards(metrics: RevenueMetrics, currency: str) -> list[dict[str, Any]]:
         _card(
             "revenue",
             _l("Revenue"),
-            _number(metrics.revenue) + money,
+            _number(metrics.revenue, unit=currency),
             _l("Paid in the window, after refunds."),
         ),
         _card(
             "arpu",
             _l("Average revenue per paying user"),
-            _number(metrics.arpu) + money,
+            _number(metrics.arpu, unit=currency),
             gettext("%(count)d paying users.", count=metrics.paying_users),
         ),
         _card(
             "ltv",
             _l("Customer lifetime value"),
-            _number(metrics.ltv) + money,
+            _number(metrics.ltv, unit=currency),
             _l("Average revenue per user over the churn rate."),
         ),
         _card(

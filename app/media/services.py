@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -333,6 +333,17 @@ def resolve_link(token: str) -> tuple[Media, dict[str, Any]]:
     if media is None:
         raise NotFound()
     return media, claims
+
+
+# Checks other modules add before a file is served (billing: downloads per plan period); each may
+# raise an AppError, and nothing is served or counted then.
+DOWNLOAD_CHECKS: list[Callable[[Media, int | None], None]] = []
+
+
+def check_download(media: Media, user_id: int | None) -> None:
+    """Run the download checks of the modules (a thumbnail is not a download and is not checked)."""
+    for check in DOWNLOAD_CHECKS:
+        check(media, user_id)
 
 
 def record_download(media: Media, user_id: int | None, variant: str | None) -> None:

@@ -51,6 +51,13 @@ def download(token: str) -> Response:
         code, path, filename=media.original_filename, mime_type=mime_type, inline=inline, seconds=60
     )
     stream = None if presigned else services.open_stored(code, path)
+    if variant is None:
+        try:
+            services.check_download(media, claims.get("u"))
+        except Exception:
+            if stream is not None:
+                stream.close()
+            raise
     services.record_download(media, claims.get("u"), variant)  # counted once the file is there
     if presigned:
         return redirect(presigned, code=302)

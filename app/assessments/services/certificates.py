@@ -30,7 +30,7 @@ from app.core.targets import is_admin, signed_in_user_id
 from app.core.transactions import unique_insert
 from app.core.translations import translated
 from app.courses.models import Course
-from app.courses.services.access import enrollment_of
+from app.courses.services.access import access_via_subscription, enrollment_of, subscription_allows
 from app.extensions import db
 from app.lookups.services import lookup_id
 from app.media import services as media
@@ -173,6 +173,8 @@ def issue_certificate(user_id: int, course_id: int) -> Certificate | None:
         if not certificates_enabled(course_id) or enrollment is None or enrollment.completed_at is None:
             return None
         user, course = enrollment.user, enrollment.course
+        if access_via_subscription(user, course) and not subscription_allows(user_id, "certificates"):
+            return None  # learners who study through a plan get certificates when the plan includes them
         completed_on = _local_date(enrollment.completed_at, user)
         # Another worker may insert the same certificate at the same moment: the partial unique
         # index lets one win, and the other returns the winner's row.

@@ -43,7 +43,9 @@ def feature_name(code: str) -> str:
     return name.lower()
 
 
-def _feature(user_id: int, code: str, now: datetime | None) -> tuple[Subscription | None, PlanFeature | None]:
+def feature_value(
+    user_id: int, code: str, now: datetime | None = None
+) -> tuple[Subscription | None, PlanFeature | None]:
     """The live subscription and its plan's switched-on value of the feature (None when absent)."""
     subscription = live_subscription(user_id, clock(now))
     if subscription is None:
@@ -54,7 +56,7 @@ def _feature(user_id: int, code: str, now: datetime | None) -> tuple[Subscriptio
 
 def allows(user_id: int, code: str, now: datetime | None = None) -> bool:
     """True when the user's live subscription's plan has the feature switched on."""
-    return _feature(user_id, code, now)[1] is not None
+    return feature_value(user_id, code, now)[1] is not None
 
 
 def _used(user_id: int, code: str, subscription: Subscription) -> int:
@@ -70,7 +72,7 @@ def _used(user_id: int, code: str, subscription: Subscription) -> int:
 
 def limit_left(user_id: int, code: str, now: datetime | None = None) -> int | None:
     """How many uses are left in the current period: None for unlimited, 0 when not in the plan."""
-    subscription, value = _feature(user_id, code, now)
+    subscription, value = feature_value(user_id, code, now)
     if value is None:
         return 0
     if value.limit_value is None:
@@ -78,7 +80,8 @@ def limit_left(user_id: int, code: str, now: datetime | None = None) -> int | No
     return max(value.limit_value - _used(user_id, code, subscription), 0)
 
 
-def _not_in_plan(code: str, subscription: Subscription | None) -> FeatureNotInPlan:
+def not_in_plan(code: str, subscription: Subscription | None) -> FeatureNotInPlan:
+    """The refusal for a feature the user's plan (or lack of one) does not include."""
     if subscription is None:
         return FeatureNotInPlan(
             _("This needs a subscription that includes %(feature)s.", feature=feature_name(code))
@@ -103,9 +106,9 @@ def _used_up(code: str, subscription: Subscription, limit: int) -> FeatureLimitR
 
 def check(user_id: int, code: str, now: datetime | None = None) -> None:
     """Raise FeatureNotInPlan, or FeatureLimitReached when nothing is left of a limited feature."""
-    subscription, value = _feature(user_id, code, now)
+    subscription, value = feature_value(user_id, code, now)
     if value is None:
-        raise _not_in_plan(code, subscription)
+        raise not_in_plan(code, subscription)
     if value.limit_value is not None and _used(user_id, code, subscription) >= value.limit_value:
         raise _used_up(code, subscription, value.limit_value)
 
@@ -135,9 +138,9 @@ def consume(user_id: int, code: str, amount: int = 1, now: datetime | None = Non
     Raises FeatureNotInPlan or FeatureLimitReached (nothing is used then)."""
     if amount < 1:
         raise ValueError("amount must be positive")
-    subscription, value = _feature(user_id, code, now)
+    subscription, value = feature_value(user_id, code, now)
     if value is None:
-        raise _not_in_plan(code, subscription)
+        raise not_in_plan(code, subscription)
     limit = value.limit_value
     used = (
         None

@@ -1,6 +1,7 @@
 """Rules of the courses module; other modules call these, never the models directly."""
 
 from app.courses.services.access import (
+    access_via_subscription,
     can_access,
     can_manage,
     can_see_course,
@@ -9,6 +10,7 @@ from app.courses.services.access import (
     has_purchased,
     is_instructor,
     is_listed,
+    subscription_allows,
 )
 from app.courses.services.catalog import (
     approve_course,
@@ -29,12 +31,14 @@ from app.courses.services.enrollment import (
     enroll_from_csv,
     enroll_student,
     expire_subscription_enrollments,
+    open_subscription_enrollments,
     record_purchase,
     refund_purchase,
 )
 from app.courses.services.progress import can_open_lesson, complete_lesson, heartbeat, open_lesson
 
 __all__ = [
+    "access_via_subscription",
     "approve_course",
     "can_access",
     "can_manage",
@@ -56,6 +60,7 @@ __all__ = [
     "is_instructor",
     "is_listed",
     "open_lesson",
+    "open_subscription_enrollments",
     "outline",
     "prepare_course",
     "record_purchase",
@@ -65,4 +70,5 @@ __all__ = [
     "reorder_sections",
     "resolve_slug",
     "submit_for_review",
+    "subscription_allows",
 ]

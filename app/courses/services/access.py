@@ -22,12 +22,20 @@ from app.lookups.services import lookup_id
 OPEN_STATUSES = ("active", "completed")
 
 
+def _no_check(_user_id: int) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class SubscriptionSource:
-    """Billing's answers: does this user's subscription open subscription courses now, and who does."""
+    """Billing's answers: does this user's subscription open subscription courses now, who does, does
+    their plan include a feature (certificates...), and may they join one more course through it
+    (raises an AppError saying why not)."""
 
     is_active: Callable[[int], bool]
     active_user_ids: Callable[[], Select[Any]]
+    allows: Callable[[int, str], bool] = lambda _user_id, _code: False
+    check_new_enrolment: Callable[[int], None] = _no_check
 
 
 NO_SUBSCRIPTIONS = SubscriptionSource(
@@ -62,6 +70,30 @@ def has_purchased(user_id: int, course_id: int) -> bool:
 def has_active_subscription(user_id: int) -> bool:
     """True while the user's subscription (grace period included) opens subscription courses."""
     return _subscriptions[0].is_active(user_id)
+
+
+def subscription_allows(user_id: int, code: str) -> bool:
+    """The user's live subscription's plan includes a feature (`plan_features` code)."""
+    return _subscriptions[0].allows(user_id, code)
+
+
+def check_subscription_enrolment(user_id: int) -> None:
+    """Raise when the user's plan cannot open one more course (its course limit is reached)."""
+    _subscriptions[0].check_new_enrolment(user_id)
+
+
+def access_via_subscription(user: Any, course: Course) -> bool:
+    """The user opens this course only through a subscription: not staff, not bought, not free
+    (what plan limits such as downloads and certificates apply to)."""
+    user_id = signed_in_user_id(user)
+    if user_id is None or course.is_free or can_manage(user, course) or has_purchased(user_id, course.id):
+        return False
+    enrollment = enrollment_of(user_id, course.id)
+    return (
+        enrollment is not None
+        and enrollment.enrollment_type_id == lookup_id("enrollment_type", "subscription")
+        and enrollment_grants_access(enrollment, course)
+    )
 
 
 def active_subscriber_ids() -> Select[Any]:

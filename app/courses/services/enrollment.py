@@ -19,6 +19,7 @@ from app.courses.models import Course, CoursePurchase, Enrollment
 from app.courses.services.access import (
     OPEN_STATUSES,
     active_subscriber_ids,
+    check_subscription_enrolment,
     enrollment_grants_access,
     enrollment_of,
     has_active_subscription,
@@ -117,6 +118,8 @@ def enroll_student(user: LmsUser, course: Course) -> Enrollment:
     type_code = access_type_for(user.id, course)
     if type_code is None:
         raise EnrollmentClosedError(_("Buy this course or subscribe to a plan that includes it."))
+    if type_code == "subscription":
+        check_subscription_enrolment(user.id)  # the plan may open only so many courses at a time
     enrollment = _upsert(user, course, type_code, "self" if type_code == "purchase" else "subscription", user)
     db.session.commit()
     return enrollment
@@ -277,6 +280,20 @@ def record_purchase(
     enrollment = _upsert(user, course, "purchase", "purchase", user)
     db.session.commit()
     return enrollment
+
+
+def open_subscription_enrollments(user_id: int) -> int:
+    """How many courses the user has joined through a subscription and still has open."""
+    return int(
+        db.session.scalar(
+            select(func.count(Enrollment.id)).where(
+                Enrollment.user_id == user_id,
+                Enrollment.enrollment_type_id == _type("subscription"),
+                Enrollment.status_id.in_([_status(code) for code in OPEN_STATUSES]),
+            )
+        )
+        or 0
+    )
 
 
 def refund_purchase(user_id: int, course_id: int) -> bool:

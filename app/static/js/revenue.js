@@ -79,16 +79,18 @@
   }
 
   if (data.daily) {
+    // Stacked bars: each day's height is its total, split into subscriptions and purchases.
     draw("chart-daily", {
-      type: "line",
+      type: "bar",
       data: { labels: data.daily.labels, datasets: withColors(data.daily.datasets, false) },
       options: {
         maintainAspectRatio: false,
         interaction: { mode: "index", intersect: false },
         plugins: { legend: legend(), tooltip: tooltip() },
         scales: {
-          x: { reverse: rtl },
+          x: { stacked: true, reverse: rtl },
           y: {
+            stacked: true,
             beginAtZero: true,
             position: rtl ? "right" : "left",
             ticks: {
