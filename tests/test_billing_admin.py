@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.billing.models import Invoice, Payment, Plan, PlanFeature, Subscription
+from app.billing.models import Invoice, Payment, Plan, PlanFeature, Subscription, WebhookEvent
 from app.billing.services import invoices, payments
 from app.core.models import utcnow
 from app.core.targets import register_target, registered_codes
@@ -97,11 +97,23 @@ def world(app: Flask, login_as: Any) -> SimpleNamespace:
 
 
 # ---- access -----------------------------------------------------------------------------------
-def test_admins_open_every_billing_page(world):
+def test_admins_open_every_billing_page(app, world):
+    with app.app_context():
+        event = WebhookEvent(
+            provider="sandbox", event_id=f"evt_{uuid.uuid4().hex}", event_type="payment.succeeded", payload={}
+        )
+        db.session.add(event)
+        db.session.commit()
+        feature_id = db.session.scalar(select(PlanFeature.id).where(PlanFeature.plan_id == world.ids.monthly))
+        event_id = event.id
+        db.session.remove()
     shows = [
         f"/planmodelview/show/{world.ids.monthly}",
         f"/planmodelview/edit/{world.ids.monthly}",
+        f"/planfeaturemodelview/show/{feature_id}",
+        f"/planfeaturemodelview/edit/{feature_id}",
         f"/subscriptionmodelview/show/{world.ids.first}",
+        f"/webhookeventmodelview/show/{event_id}",
     ]
     for url in [*LIST_PAGES, *ADD_PAGES, *EXPORTS, *DASHBOARD, *shows]:
         assert world.admin.get(url).status_code == 200, url
@@ -210,6 +222,20 @@ def test_plan_feature_with_a_negative_limit_or_twice_is_refused(app, world):
     assert _features(app, world.ids.monthly, "certificates") == 0
     assert world.admin.post("/planfeaturemodelview/add", data=good).status_code == 302
     assert _features(app, world.ids.monthly, "event_registrations") == 1
+    # Editing a row keeps its own plan and feature: not a duplicate of itself.
+    with app.app_context():
+        row_id = db.session.scalar(
+            select(PlanFeature.id).where(
+                PlanFeature.plan_id == world.ids.monthly,
+                PlanFeature.feature_id == lookup_id("plan_features", "downloads"),
+            )
+        )
+    edited = {**twice, "limit_value": "20"}
+    assert world.admin.post(f"/planfeaturemodelview/edit/{row_id}", data=edited).status_code == 302
+    assert _value(app, PlanFeature, row_id, "limit_value") == 20
+    edited["limit_value"] = "-5"
+    assert world.admin.post(f"/planfeaturemodelview/edit/{row_id}", data=edited).status_code == 422
+    assert _value(app, PlanFeature, row_id, "limit_value") == 20
 
 
 def test_plan_form_takes_both_languages_and_refuses_bad_values(app, world):

@@ -47,6 +47,11 @@ def register(appbuilder: AppBuilder) -> None:
     for view, name, label, icon in VIEWS:
         appbuilder.add_view(view, name, label=label, icon=icon, **category)
 
+    from app.billing.api import APIS
+
+    for api in APIS:
+        appbuilder.add_api(api)
+
     from flask import current_app
 
     from app.billing.webhooks import register_routes

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import flash, make_response, redirect, request
-from flask_babel import format_decimal, gettext
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from app.core.errors import AppError
@@ -75,8 +75,9 @@ def run_service(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bo
         return False, None
 
 
-def each_item(items: Any, func: Callable[[Any], Any], done: str, label: Callable[[Any], str] = str) -> int:
-    """Apply a service to every selected row; a refused row flashes its error and the others go on."""
+def each_item(items: Any, func: Callable[[Any], Any], label: Callable[[Any], str] = str) -> int:
+    """Apply a service to every selected row; a refused row flashes its error and the others go on.
+    Returns how many rows it changed."""
     rows: Iterable[Any] = items if isinstance(items, list) else [items]
     count = 0
     for item in rows:
@@ -86,8 +87,6 @@ def each_item(items: Any, func: Callable[[Any], Any], done: str, label: Callable
         except AppError as exc:
             db.session.rollback()
             flash(f"{label(item)}: {error_text(exc)}", "danger")
-    if count:
-        flash(gettext(done, count=count), "success")
     return count
 
 

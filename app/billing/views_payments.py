@@ -128,11 +128,9 @@ class SubscriptionModelView(BillingModelView):
     )
     def cancel_now(self, items: Any) -> Any:
         """End the subscriptions at once (refunds follow BILLING_REFUND_POLICY)."""
-        each_item(
-            items,
-            lambda sub: subscriptions.cancel(g.user, sub, at_period_end=False),
-            "%(count)d subscription(s) cancelled.",
-        )
+        count = each_item(items, lambda sub: subscriptions.cancel(g.user, sub, at_period_end=False))
+        if count:
+            flash(gettext("%(count)d subscription(s) cancelled.", count=count), "success")
         return self.back()
 
     @action(
@@ -143,11 +141,12 @@ class SubscriptionModelView(BillingModelView):
     )
     def cancel_at_period_end(self, items: Any) -> Any:
         """Stop renewal; access continues until the period ends."""
-        each_item(
-            items,
-            lambda sub: subscriptions.cancel(g.user, sub, at_period_end=True),
-            "%(count)d subscription(s) will end at the end of their period.",
-        )
+        count = each_item(items, lambda sub: subscriptions.cancel(g.user, sub, at_period_end=True))
+        if count:
+            flash(
+                gettext("%(count)d subscription(s) will end at the end of their period.", count=count),
+                "success",
+            )
         return self.back()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from babel.numbers import list_currencies
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -149,6 +150,7 @@ class PlanModelView(BillingModelView):
             _l("Currency"),
             default="USD",
             filters=[_upper],
+            widget=BS3TextFieldWidget(),
             validators=[InputRequired(), currency_code],
         ),
         "is_active": BooleanField(_l("Active"), default=True),

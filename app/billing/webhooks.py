@@ -78,11 +78,11 @@ def _state(payment: Any) -> str:
 
 
 def _back_url(payment: Any) -> str:
-    """Where the buyer goes after paying: the course bought, or the home page."""
+    """Where the buyer goes after paying: the course bought, or their subscription."""
     slug = (payment.details or {}).get("slug")
     if payment.purpose == "course" and slug:
         return url_for("portal.course_page", slug=slug)
-    return url_for("portal.home")
+    return url_for("portal.my_subscription")
 
 
 def register_routes(app: Flask) -> None:

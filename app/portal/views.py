@@ -13,4 +13,4 @@ def home() -> str:
     return render_template("portal/home.html")
 
 
-from app.portal import assessments, certificates, courses, player  # noqa: E402, F401  (same blueprint)
+from app.portal import assessments, billing, certificates, courses, player  # noqa: E402, F401  (same blueprint)

@@ -143,6 +143,15 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "InvoiceAdmin": ADMIN_ONLY,
     "WebhookEventAdmin": ADMIN_ONLY,
     "RevenueDashboard": ADMIN_ONLY,
+    # Billing APIs: signed-in users read the active plans and subscribe, read their own
+    # subscriptions, payments and invoices (row filters) and act on them through verbs; admins
+    # write plans, refund and confirm manual payments, and read webhook deliveries.
+    "Plan": everyone(READ | {"can_subscribe"}),
+    "PlanFeature": everyone(READ),
+    "Subscription": everyone(READ | {"can_change_plan", "can_cancel", "can_auto_renew"}),
+    "Payment": everyone(READ | {"can_purchase"}),
+    "Invoice": everyone(READ | {"can_download"}),
+    "WebhookEvent": ADMIN_ONLY,
     # Comments (universal): everyone writes and flags; course staff moderate on their own courses.
     "Comment": {**everyone(READ_WRITE | {"can_flag"}), INSTRUCTOR: READ_WRITE | {"can_flag", "can_moderate"}},
     "CommentAdmin": {INSTRUCTOR: READ_WRITE},
