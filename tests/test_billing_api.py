@@ -241,14 +241,14 @@ def test_downgrade_waits_and_upgrade_is_charged(world):
         assert answer.status_code == status, (bad, answer.json)
 
 
-def test_a_declined_upgrade_is_402_and_keeps_the_plan(world):
+def test_a_declined_upgrade_is_409_and_keeps_the_plan(world):
     client, headers, ids = world
     app = client.application
     sub = _subscribe(app, ids["carol"], ids["basic"])
     answer = client.post(
         f"/api/v1/subscription/{sub}/change_plan", json={"plan_id": ids["premium"]}, headers=headers["carol"]
     )
-    assert answer.status_code == 402, answer.json
+    assert answer.status_code == 409 and answer.json["errors"]["payment"], answer.json
     assert answer.json["message"] and answer.json["errors"]["payment"] == ["card_declined"]
     assert _row(app, Payment, answer.json["payment_id"])["status"] == "failed"
     assert _row(app, Subscription, sub)["plan_id"] == ids["basic"]

@@ -9,11 +9,8 @@ page: FAB's API protection needs a login.
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
 from typing import Any
 
-from babel.numbers import list_currencies
 from flask import Response, g
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.models.filters import BaseFilter
@@ -26,18 +23,15 @@ from app.billing.api_payments import InvoiceApi, PaymentApi, WebhookEventApi, ch
 from app.billing.api_subscriptions import SubscriptionApi
 from app.billing.models import Plan, PlanFeature, Subscription
 from app.billing.services import subscriptions
+from app.billing.services.plans import check_plan, check_plan_feature
 from app.core.api import BaseModelRestApi
-from app.core.errors import Conflict, Invalid
+from app.core.errors import Conflict
 from app.core.interface import SQLAInterface
 from app.core.targets import is_admin
 from app.extensions import db
 from app.lookups.models import Lookup
 
 SYSTEM = ["id", "uuid", "created_at", "updated_at"]
-CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-MAX_PRICE = Decimal("9999999999.99")  # NUMERIC(12, 2)
-MAX_TRIAL_DAYS = 365
-LIMIT_KIND = "limit"  # `plan_features` metadata: counted features take a limit, others are on or off
 
 
 class FilterPlans(BaseFilter):
@@ -78,49 +72,6 @@ def feature_rows(plan_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
             }
         )
     return found
-
-
-def check_plan(plan: Plan) -> None:
-    """A plan's own rules: code, English name, price, currency, trial (422), unique code (409)."""
-    errors: dict[str, list[str]] = {}
-    if not isinstance(plan.code, str) or not CODE_PATTERN.match(plan.code):
-        errors["code"] = [_("Use lower-case letters, digits, '-' and '_' (for example: premium-monthly).")]
-    if not str(((plan.translations or {}).get("en") or {}).get("name") or "").strip():
-        errors["translations"] = [_("Give the plan a name in English.")]
-    if plan.price is None or not Decimal(0) <= Decimal(plan.price) <= MAX_PRICE:
-        errors["price"] = [_("From 0 to %(max)s.", max=MAX_PRICE)]
-    plan.currency = (plan.currency or "USD").strip().upper()
-    if plan.currency not in list_currencies():
-        errors["currency"] = [_("Use a three-letter ISO currency code such as USD or SAR.")]
-    if plan.trial_days is not None and not 0 <= plan.trial_days <= MAX_TRIAL_DAYS:
-        errors["trial_days"] = [_("From 0 to 365 days.")]
-    if errors:
-        raise Invalid(_("The data is not valid."), errors)
-    taken = select(func.count(Plan.id)).where(Plan.code == plan.code).execution_options(include_deleted=True)
-    if plan.id is not None:
-        taken = taken.where(Plan.id != plan.id)
-    if db.session.scalar(taken):
-        raise Conflict(_("Another plan has this code."), {"code": [plan.code]})
-
-
-def check_plan_feature(item: PlanFeature) -> None:
-    """A limit only for counted features and never negative (422); each feature once per plan (409)."""
-    lookup = item.feature or (db.session.get(Lookup, item.feature_id) if item.feature_id else None)
-    plan_id = item.plan.id if item.plan is not None else item.plan_id
-    if item.limit_value is not None:
-        if lookup is None or (lookup.meta or {}).get("kind") != LIMIT_KIND:
-            raise Invalid(
-                _("This feature is on or off; leave the limit empty."), {"limit_value": [_("Not allowed.")]}
-            )
-        if item.limit_value < 0:
-            raise Invalid(_("The limit cannot be negative."), {"limit_value": [str(item.limit_value)]})
-    taken = select(func.count(PlanFeature.id)).where(
-        PlanFeature.plan_id == plan_id, PlanFeature.feature_id == getattr(lookup, "id", None)
-    )
-    if item.id is not None:
-        taken = taken.where(PlanFeature.id != item.id)
-    if db.session.scalar(taken):
-        raise Conflict(_("This plan already has this feature; change that row instead."), {"feature": []})
 
 
 class PlanApi(BillingApiBase):

@@ -2,9 +2,8 @@
 through its actions: change_plan, cancel, auto_renew; and `GET /api/v1/subscription/features`, the
 caller's allowances.
 
-A declined upgrade charge answers 402 Payment Required (`{"message", "errors": {"payment": [reason]},
-"payment_id"}`): the old plan stays, and 402 tells a client "pay differently" apart from 409, which
-means the subscription's state forbids the change (it has ended, another one is current).
+A declined upgrade charge answers 409 (`{"message", "errors": {"payment": [reason]}, "payment_id"}`):
+the old plan stays; `errors.payment` tells it apart from a subscription whose state forbids the change.
 """
 
 from __future__ import annotations
@@ -130,7 +129,7 @@ class SubscriptionApi(BillingApiBase):
     @permission_name("change_plan")
     def change_plan(self, pk: int) -> Response:
         """Change plan: {"plan_id"}. An upgrade is charged now (200 with the subscription and the
-        payment; 402 when declined; 202 while a manual payment waits); a downgrade waits for the
+        payment; 409 when declined; 202 while a manual payment waits); a downgrade waits for the
         period end (`pending_plan_id`)."""
 
         def act() -> Response:
@@ -143,7 +142,7 @@ class SubscriptionApi(BillingApiBase):
             if payments.is_status(payment, "failed"):
                 reason = payment.failure_reason or "declined"
                 return self.response(
-                    402,
+                    409,
                     message=_("The payment was declined; your plan has not changed."),
                     errors={"payment": [reason]},
                     payment_id=payment.id,

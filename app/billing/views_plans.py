@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from babel.numbers import list_currencies
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 from wtforms import BooleanField, Field, Form, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
 
 from app.billing.models import Plan, PlanFeature
+from app.billing.services import plans
 from app.billing.views_base import COMMON_LABELS, BillingModelView, format_money
 from app.core.interface import SQLAInterface
-from app.extensions import db
 
 PLAN_LABELS = {
     **COMMON_LABELS,
@@ -31,8 +29,6 @@ FEATURE_LABELS = {
     "enabled": _l("Enabled"),
     "limit_value": _l("Limit"),
 }
-# Lookup metadata of `plan_features`: "limit" features count uses, "boolean" ones are on or off.
-LIMIT_KIND = "limit"
 
 
 def _upper(value: Any) -> Any:
@@ -41,7 +37,7 @@ def _upper(value: Any) -> Any:
 
 def currency_code(form: Form, field: Field) -> None:
     """An ISO 4217 currency code (USD, SAR, EUR...)."""
-    if field.data and field.data not in list_currencies():
+    if field.data and not plans.valid_currency(field.data):
         raise ValidationError(gettext("Use a three-letter ISO currency code such as USD or SAR."))
 
 
@@ -50,13 +46,8 @@ def feature_not_repeated(form: Form, field: Field) -> None:
     plan, feature = getattr(form, "plan", None), field.data
     if plan is None or plan.data is None or feature is None:
         return
-    query = select(func.count(PlanFeature.id)).where(
-        PlanFeature.plan_id == plan.data.id, PlanFeature.feature_id == feature.id
-    )
     editing = getattr(form, "_id", None)
-    if editing is not None:
-        query = query.where(PlanFeature.id != int(editing))
-    if db.session.scalar(query):
+    if plans.feature_taken(plan.data.id, feature.id, int(editing) if editing is not None else None):
         raise ValidationError(gettext("This plan already has this feature; edit that row instead."))
 
 
@@ -66,7 +57,7 @@ def limit_fits_feature(form: Form, field: Field) -> None:
     lookup = feature.data if feature is not None else None
     if field.data is None or lookup is None:
         return
-    if (lookup.meta or {}).get("kind") != LIMIT_KIND:
+    if not plans.takes_limit(lookup):
         raise ValidationError(gettext("This feature is on or off; leave the limit empty."))
 
 
@@ -98,6 +89,16 @@ class PlanFeatureModelView(BillingModelView):
         "limit_value": _l("Uses per subscription period. Empty: unlimited. Only for counted features."),
     }
     formatters_columns = {"limit_value": lambda value: gettext("Unlimited") if value is None else value}
+
+    def pre_add(self, item: PlanFeature) -> None:
+        """The service's rules decide (the form's validators only show problems early)."""
+        super().pre_add(item)
+        plans.check_plan_feature(item)
+
+    def pre_update(self, item: PlanFeature) -> None:
+        """The service's rules decide."""
+        super().pre_update(item)
+        plans.check_plan_feature(item)
 
 
 class PlanModelView(BillingModelView):
@@ -173,6 +174,16 @@ class PlanModelView(BillingModelView):
     }
     formatters_columns = {"price": format_money}
     related_views = [PlanFeatureModelView]
+
+    def pre_add(self, item: Plan) -> None:
+        """The service's rules decide (the form's validators only show problems early)."""
+        super().pre_add(item)
+        plans.check_plan(item)
+
+    def pre_update(self, item: Plan) -> None:
+        """The service's rules decide."""
+        super().pre_update(item)
+        plans.check_plan(item)
 
     def _setup_translation_fields(self) -> None:
         """Every plan needs an English name (the fallback of every language)."""
