@@ -99,7 +99,8 @@ class Config:
     FAB_API_SWAGGER_UI = True
     FAB_API_SHOW_STACKTRACE = False
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
-    FAB_SAFE_REDIRECT_HOSTS = env_list("SAFE_REDIRECT_HOSTS", "127.0.0.1,localhost")
+    # Host patterns (fnmatch, port included) that redirects may go to: local servers on any port.
+    FAB_SAFE_REDIRECT_HOSTS = env_list("SAFE_REDIRECT_HOSTS", "127.0.0.1,localhost,127.0.0.1:*,localhost:*")
     PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "12"))
     RECAPTCHA_USE = False
     AUTH_USER_REGISTRATION_RECAPTCHA = False  # no remote captcha service is reachable offline

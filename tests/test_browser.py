@@ -86,7 +86,7 @@ def test_admin_bulk_delete_and_restore_through_the_screens(page: Page, live_url,
     page.click(".soft_delete_selected_menu_item")
     with page.expect_navigation():
         page.click("#modal-confirm-ok")
-    # The action answers with a redirect back to the list: let it finish before navigating again.
+    # The action answers with a redirect back to the list: that page is the one to check.
     page.wait_for_url("**/lookupmodelview/list/**")
     page.wait_for_load_state("networkidle")
     page.goto(f"{live_url}/lookupmodelview/list/?_flt_0_type={type_id}")

@@ -42,6 +42,9 @@ def sandbox_checkout(token: str) -> Any:
     payment = payments.payment_by_uuid(sandbox.payment_uuid(token), "sandbox")
     if payment.user_id != current_user.id:  # the link is the buyer's own
         raise NotFound(_("No such payment."))
+    if payments.is_status(payment, "pending") and not payments.price_still_holds(payment):
+        payment = payments.fail_payment(payment, "superseded: the price or the plan changed")
+        flash(_("The price has changed since this checkout was started: please start again."), "warning")
     if request.method == "POST":
         action = request.form.get("action")
         if action not in ("pay", "decline"):

@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from app.billing.services import features
+from app.billing.services.periods import require_locked
 from app.core import targets
 from app.core.errors import NotFound
 from app.courses import services as courses
@@ -23,6 +24,9 @@ def check_course_slot(user_id: int) -> None:
     subscription, value = features.feature_value(user_id, "course_access")
     if value is None:
         raise features.not_in_plan("course_access", subscription)
+    # Two enrolments at once must not both see a free place: they queue on the subscription row
+    # (held until the enrolment commits), and the second counts the first.
+    require_locked(subscription)
     if value.limit_value is not None and courses.open_subscription_enrollments(user_id) >= value.limit_value:
         raise features.FeatureLimitReached(
             _(

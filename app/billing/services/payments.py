@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.billing.gateways import Gateway, gateway
-from app.billing.models import PAYMENT_PURPOSES, Payment, WebhookEvent
+from app.billing.models import PAYMENT_PURPOSES, Payment, Plan, WebhookEvent
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.models import utcnow
 from app.core.targets import is_admin
@@ -210,8 +210,31 @@ def complete_payment(
     return payment
 
 
+def price_still_holds(payment: Payment) -> bool:
+    """A course or plan is still sold at the price this payment was started at (a payment left
+    pending while the price changed, or the plan was withdrawn, must not buy it at the old terms)."""
+    if payment.purpose == "course":
+        course = db.session.get(Course, payment.course_id) if payment.course_id else None
+        return course is not None and (course.price, course.currency) == (payment.amount, payment.currency)
+    if payment.purpose == "subscription":
+        plan = db.session.get(Plan, payment.plan_id) if payment.plan_id else None
+        return (
+            plan is not None
+            and plan.is_active
+            and (plan.price, plan.currency) == (payment.amount, payment.currency)
+        )
+    if payment.purpose == "renewal" and payment.plan_id and payment.subscription is not None:
+        return payment.subscription.plan_id == payment.plan_id  # the plan renewed is still the one held
+    return True
+
+
 def fulfil(payment: Payment, now: datetime | None = None) -> None:
-    """Give what was paid for (course purchase or subscription step), commit, then the invoice."""
+    """Give what was paid for (course purchase or subscription step), commit, then the invoice.
+    A payment whose terms no longer hold is refunded instead."""
+    if not price_still_holds(payment):
+        log.warning("Payment %s no longer matches the price of what it buys: refunded", payment.id)
+        refund_payment(payment)
+        return
     if payment.purpose == "course":
         from app.courses.services import record_purchase
 

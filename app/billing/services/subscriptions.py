@@ -162,15 +162,22 @@ def activate_from_payment(payment: Payment, now: datetime | None = None) -> Subs
     start = aware(row.paid_at) or clock(now)
     current = current_subscription(row.user_id)
     if current is not None:
-        # Paid twice (two tabs, or a trial meanwhile): the money buys one more period of the current one.
+        # Paid twice (two tabs, or a trial meanwhile): the money buys one more period of the current
+        # one, but only a period of the plan it paid for at that plan's price; anything else is refunded.
         subscription = require_locked(current)
+        log.warning("Payment %s paid for user %s who already had a subscription", row.id, row.user_id)
         if is_status(subscription, "trial"):
             subscription.plan_id = plan.id
             subscription.current_period_start, subscription.current_period_end = one_cycle(start, plan)
             subscription.status_id = status_id("active")
-        else:
+        elif subscription.plan_id == plan.id and row.amount >= plan.price and row.currency == plan.currency:
             advance(subscription)
-        log.warning("Payment %s paid for user %s who already had a subscription", row.id, row.user_id)
+        else:
+            db.session.commit()
+            from app.billing.services.payments import refund_payment
+
+            refund_payment(row)
+            return subscription
     else:
         subscription = _new_subscription(row.user_id, plan, "active", *one_cycle(start, plan))
     row.subscription_id = subscription.id
@@ -238,6 +245,10 @@ def change_plan(
         db.session.commit()
         return subscription, None
     _require_active_plan(plan)
+    if aware(subscription.current_period_end) <= now and not is_status(subscription, "trial"):
+        # In the grace period the period is unpaid: an upgrade would cost nothing (no time is left to
+        # prorate) and a pending renewal at the old price would then pay for the new plan.
+        raise Conflict(_("Your last renewal is unpaid: renew your subscription before changing plan."))
     old = plan_of(subscription)
     if is_status(subscription, "trial"):
         # Nothing is paid during a trial: the trial simply continues on the other plan.
