@@ -57,15 +57,16 @@ def _value(app: Flask, model: type, pk: int, column: str) -> Any:
 
 
 def _manual_payment(user_id: int, plan_id: int, provider: str = "manual") -> int:
-    """A pending payment for a subscription, started through the payments service."""
+    """A pending payment for a subscription at the plan's price, started through the payments service."""
+    plan = db.session.get(Plan, plan_id)
     payment = payments.start_payment(
         db.session.get(LmsUser, user_id),
         purpose="subscription",
-        amount="10.00",
+        amount=str(plan.price),
         currency="USD",
         idempotency_key=f"test-{uuid.uuid4().hex}",
         details={},
-        plan=db.session.get(Plan, plan_id),
+        plan=plan,
         provider=provider,
     )
     return payment.id
@@ -330,7 +331,7 @@ def test_mark_paid_completes_a_pending_manual_payment(app, world):
 
 def test_refund_gives_back_part_then_all(app, world):
     with app.app_context():
-        payment_id = _manual_payment(world.ids.payer, world.ids.annual)
+        payment_id = _manual_payment(world.ids.payer, world.ids.monthly)  # 10.00
         payments.mark_paid(
             db.session.get(LmsUser, world.admin.user_id), db.session.get(Payment, payment_id), "R-1"
         )

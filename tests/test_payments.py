@@ -74,7 +74,7 @@ def test_start_payment_validates_its_input(app, ctx, fields):
 
 def test_a_zero_amount_is_allowed_and_completes_without_a_charge(app, ctx):
     buyer = make_user("Student")
-    payment = payments.charge_now(_start(buyer, amount="0", course=paid_course()))
+    payment = payments.charge_now(_start(buyer, amount="0", course=paid_course(price="0")))
     assert status(payment) == "completed" and payment.method == "free" and events_of(payment) == []
 
 
