@@ -387,9 +387,13 @@ def test_invoice_list_download_and_send_again(app, world, invoice_setup):
         db.session.remove()
     html = world.admin.get("/invoicemodelview/list/").get_data(as_text=True)
     assert number in html
-    assert world.admin.get(f"/invoicemodelview/show/{invoice_id}").status_code == 200
+    show = world.admin.get(f"/invoicemodelview/show/{invoice_id}").get_data(as_text=True)
+    assert 'id="download-history"' in show and "Not downloaded yet." in show
     response = world.admin.get(f"/invoicemodelview/pdf/{invoice_id}")
     assert response.status_code == 302 and "/invoicemodelview/" not in response.headers["Location"]
+    assert world.admin.get(response.headers["Location"]).status_code == 200  # the download itself
+    show = world.admin.get(f"/invoicemodelview/show/{invoice_id}").get_data(as_text=True)
+    assert "Not downloaded yet." not in show.split('id="download-history"')[1]
     sent = len(invoice_setup)
     response = world.admin.post(f"/invoicemodelview/action/send_again/{invoice_id}")
     assert response.status_code == 302

@@ -24,7 +24,7 @@ from app.billing.views_base import (
 from app.core.errors import AppError
 from app.core.interface import SQLAInterface
 from app.core.mail import MailError
-from app.core.views import BaseModelView
+from app.core.views import BaseModelView, format_user_datetime
 from app.extensions import db
 
 INVOICE_LABELS = {
@@ -99,6 +99,16 @@ class InvoiceModelView(BillingModelView):
         "total": format_money,
         "media.download_count": lambda value: 0 if value is None else value,
     }
+
+    show_template = "billing/invoice_show.html"
+
+    def render_template(self, template: str, **kwargs: Any) -> Any:
+        """The show page also lists who downloaded the invoice, when and from where."""
+        if template == self.show_template and "pk" in kwargs:
+            item = self.datamodel.get(kwargs["pk"], self._base_filters)
+            kwargs["history"] = invoices.download_history(item) if item is not None else []
+            kwargs["format_user_datetime"] = format_user_datetime
+        return super().render_template(template, **kwargs)
 
     @action("download_pdf", _l("Download PDF"), None, "fa-file-pdf", multiple=False)
     def download_action(self, item: Invoice) -> Any:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import re
 import secrets
-import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
@@ -32,7 +30,6 @@ from app.core.translations import translated
 from app.courses.models import Course
 from app.courses.services.access import access_via_subscription, enrollment_of, subscription_allows
 from app.extensions import db
-from app.lookups.services import lookup_id
 from app.media import services as media
 from app.media.models import Media
 from app.security.models import LmsUser
@@ -250,34 +247,16 @@ def render_certificate_pdf(certificate: Certificate) -> Media:
             return existing
         row = _locked(certificate)
     data = certificate_pdf(row)
-    now = utcnow()
-    path = f"certificate/{now:%Y/%m}/{uuid.uuid4().hex}.pdf"
-    store = media.storage()
-    provider = store.write(path, data)
-    try:
-        stored = Media(
-            original_filename=f"certificate-{row.number}.pdf",
-            storage_path=path,
-            provider_id=lookup_id("storage_providers", provider.code),
-            kind="certificate",
-            mime_type="application/pdf",
-            extension="pdf",
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            meta={},
-            uploader_id=None,
-            is_temporary=False,
-            mediable_type="certificate",
-            mediable_id=row.id,
-        )
-        db.session.add(stored)
-        db.session.flush()
-        row.media_id = stored.id
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        store.delete(provider.code, path)  # no row, no file
-        raise
+    stored = media.store_generated(
+        data,
+        filename=f"certificate-{row.number}.pdf",
+        kind="certificate",
+        mime_type="application/pdf",
+        owner_type="certificate",
+        owner_id=row.id,
+    )
+    row.media_id = stored.id
+    db.session.commit()
     return stored
 
 

@@ -4,9 +4,7 @@ plus the formatting helpers the invoice, its PDF and its e-mail share."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
-import uuid
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -19,10 +17,8 @@ from sqlalchemy import select
 
 from app.billing.models import Invoice
 from app.core.errors import NotFound
-from app.core.models import utcnow
 from app.core.pdf import render_pdf
 from app.extensions import db
-from app.lookups.services import lookup_id
 from app.media import services as media
 from app.media.models import Media
 
@@ -146,33 +142,16 @@ def render_invoice_pdf(invoice: Invoice) -> Media:
             return existing
         row = locked_invoice(invoice)
     data = invoice_pdf(row)
-    path = f"invoice/{utcnow():%Y/%m}/{uuid.uuid4().hex}.pdf"
-    store = media.storage()
-    provider = store.write(path, data)
-    try:
-        stored = Media(
-            original_filename=f"{row.number}.pdf",
-            storage_path=path,
-            provider_id=lookup_id("storage_providers", provider.code),
-            kind="invoice",
-            mime_type="application/pdf",
-            extension="pdf",
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            meta={},
-            uploader_id=None,
-            is_temporary=False,
-            mediable_type="invoice",
-            mediable_id=row.id,
-        )
-        db.session.add(stored)
-        db.session.flush()
-        row.media_id = stored.id
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        store.delete(provider.code, path)  # no row, no file
-        raise
+    stored = media.store_generated(
+        data,
+        filename=f"{row.number}.pdf",
+        kind="invoice",
+        mime_type="application/pdf",
+        owner_type="invoice",
+        owner_id=row.id,
+    )
+    row.media_id = stored.id
+    db.session.commit()
     return stored
 
 
