@@ -24,6 +24,7 @@ import hmac
 import json
 import secrets
 import threading
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,22 +79,22 @@ class Delivery:
     body: bytes
 
 
-class Gateway:
-    """What every payment provider does for us."""
+class Gateway(ABC):
+    """What every payment provider does for us (each provider implements the abstract methods)."""
 
     code = ""
 
+    @abstractmethod
     def checkout_url(self, payment: Payment) -> str | None:
         """Where the buyer pays (a hosted page), or None when the provider has none."""
-        raise NotImplementedError
 
+    @abstractmethod
     def charge(self, payment: Payment) -> ChargeResult:
         """Charge the buyer's saved method now, without them (renewals, upgrades)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def refund(self, payment: Payment, amount: Decimal) -> str:
         """Give back `amount` of a completed payment; the provider's refund reference."""
-        raise NotImplementedError
 
     def verify(self, headers: Any, body: bytes, now: datetime | None = None) -> dict[str, Any]:
         """Authenticate and parse a webhook delivery into an event with `id`, `type` and `data`."""
