@@ -22,6 +22,7 @@ from app.billing.api_base import (
     iso,
     json_object,
     registered,
+    text_field,
 )
 from app.billing.api_payments import PaymentApi, checkout_result
 from app.billing.models import Plan, Subscription
@@ -85,7 +86,7 @@ class SubscriptionApi(BillingApiBase):
 
     datamodel = SQLAInterface(Subscription)
     class_permission_name = "Subscription"
-    include_route_methods = READ_ONLY_ROUTES | {"change_plan", "cancel", "auto_renew", "features"}
+    include_route_methods = READ_ONLY_ROUTES | {"change_plan", "renew", "cancel", "auto_renew", "features"}
     method_permission_name = {
         **BaseModelRestApi.method_permission_name,
         "change_plan": "change_plan",
@@ -164,6 +165,22 @@ class SubscriptionApi(BillingApiBase):
         if plan is None or not (plan.is_active or is_admin(g.user)):
             raise Invalid(_("This plan is not available."), {"plan_id": [str(value)]})
         return plan
+
+    @expose("/<int:pk>/renew", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("renew")
+    def renew(self, pk: int) -> Response:
+        """In the grace period: a renewal payment to pay by hand, {"provider": "sandbox"} optional
+        (202 with the checkout; 409 when the subscription needs no renewal now)."""
+
+        def act() -> Response:
+            subscription = self.scoped(pk)
+            provider = text_field(json_object(), "provider", default="sandbox", limit=32)
+            payment = subscriptions.renew_now(g.user, subscription, provider=provider)
+            return self.response(202, **checkout_result(payment))
+
+        return self.run(act)
 
     @expose("/<int:pk>/cancel", methods=["POST"])
     @protect()

@@ -34,9 +34,11 @@ from app.portal.billing import (
     LIMIT_KIND,
     active_plans,
     describe_date,
+    gateway_code,
     login_redirect,
     plan_by_code,
     price_per_cycle,
+    to_checkout,
 )
 from app.portal.courses import _user
 from app.portal.views import portal
@@ -169,6 +171,23 @@ def auto_renew() -> Response:
     else:
         flash(_("Automatic renewal is off. Your subscription ends on %(date)s.", date=end), "success")
     return redirect(_page())
+
+
+@portal.route("/my/subscription/renew", methods=["POST"])
+def renew_subscription() -> Response:
+    """In the grace period: pay the renewal by hand (to the checkout)."""
+    user = _user()
+    if user is None:
+        return login_redirect(_page())
+    subscription = _mine(user)
+    if subscription is None:
+        return redirect(url_for("portal.plans"))
+    try:
+        payment = subscriptions.renew_now(user, subscription, provider=gateway_code())
+    except AppError as error:
+        flash(error.message, "danger")
+        return redirect(_page())
+    return to_checkout(payment)
 
 
 @portal.route("/my/subscription/change", methods=["POST"])

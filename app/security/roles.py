@@ -148,7 +148,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # write plans, refund and confirm manual payments, and read webhook deliveries.
     "Plan": everyone(READ | {"can_subscribe"}),
     "PlanFeature": everyone(READ),
-    "Subscription": everyone(READ | {"can_change_plan", "can_cancel", "can_auto_renew"}),
+    "Subscription": everyone(READ | {"can_change_plan", "can_cancel", "can_auto_renew", "can_renew"}),
     "Payment": everyone(READ | {"can_purchase"}),
     "Invoice": everyone(READ | {"can_download"}),
     "WebhookEvent": ADMIN_ONLY,

@@ -65,8 +65,11 @@ def renews(subscription: Subscription) -> bool:
 
 
 # ---- renewals -------------------------------------------------------------------------------------
-def _renewal_payment(subscription: Subscription, plan: Plan) -> Payment:
-    """The (idempotent) renewal payment of the period that just ended."""
+def renewal_payment(
+    subscription: Subscription, plan: Plan, *, attempt: str = "", provider: str | None = None
+) -> Payment:
+    """The (idempotent) renewal payment of the period that just ended; `attempt` names a later try
+    (the learner paying by hand after the automatic charge failed)."""
     ended = period_key(subscription)
     start, end = next_period(subscription, plan)
     return payments().start_payment(
@@ -74,7 +77,7 @@ def _renewal_payment(subscription: Subscription, plan: Plan) -> Payment:
         purpose="renewal",
         amount=money(plan.price),
         currency=plan.currency,
-        idempotency_key=f"renewal:{subscription.id}:{ended}",
+        idempotency_key=f"renewal:{subscription.id}:{ended}{attempt}",
         details={
             "plan": plan.code,
             "renews": ended,
@@ -84,7 +87,7 @@ def _renewal_payment(subscription: Subscription, plan: Plan) -> Payment:
         },
         plan=plan,
         subscription=subscription,
-        provider=provider_of(subscription),
+        provider=provider or provider_of(subscription),
     )
 
 
@@ -117,7 +120,7 @@ def _renew(subscription_id: int, now: datetime) -> int:
         advance(subscription)
         db.session.commit()
         return 1
-    payment = _renewal_payment(subscription, plan)
+    payment = renewal_payment(subscription, plan)
     db.session.commit()
     if payment.status_id != payment_status_id("pending"):
         return 0  # charged by an earlier run: paid (period moved) or failed (in grace)

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from app.billing.models import Payment, Plan, Subscription
-from app.billing.services.lifecycle import expire_due, remind_due, renew_due
+from app.billing.services.lifecycle import expire_due, remind_due, renew_due, renewal_payment
 from app.billing.services.periods import (
     advance,
     aware,
@@ -226,6 +226,24 @@ def proration(subscription: Subscription, plan: Plan, now: datetime) -> Decimal:
     new_price = Decimal(plan.price) * old.cycle_months / plan.cycle_months
     difference = new_price - Decimal(old.price)
     return max(money(difference * remaining_fraction(subscription, now)), Decimal("0.00"))
+
+
+def renew_now(
+    user: Any, subscription: Subscription, *, provider: str = "sandbox", now: datetime | None = None
+) -> Payment:
+    """In the grace period, after the automatic charge failed: a renewal payment the learner pays
+    through the checkout (paying it moves the period on, as an automatic renewal would)."""
+    now = clock(now)
+    _require_owner(user, subscription)
+    subscription = require_locked(subscription)
+    _require_current(subscription)
+    if not is_status(subscription, "active") or aware(subscription.current_period_end) > now:
+        raise Conflict(_("This subscription does not need renewing now."))
+    payment = renewal_payment(
+        subscription, plan_of(subscription), attempt=f":by-hand:{uuid.uuid4().hex}", provider=provider
+    )
+    db.session.commit()
+    return payment
 
 
 def change_plan(
