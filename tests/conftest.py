@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
@@ -137,3 +138,33 @@ def api_as(app: Flask, user_factory: Callable[..., Any]) -> Callable[[str], dict
         return jwt_headers(app.test_client(), username)
 
     return _headers
+
+
+@pytest.fixture
+def committed(app: Flask, _transaction: None) -> Iterator[Engine]:
+    """Real commits (other connections see them) instead of the rolled-back per-test transaction.
+
+    Every table has an `id`: rows above each table's highest id at the start are deleted at the end,
+    with triggers off (foreign keys and the audit log's append-only rule) as they were never there.
+    """
+    engines = db._app_engines[app]
+    per_test = engines[None]
+    engine = per_test.engine
+    tables_sql = text(
+        "SELECT table_name FROM information_schema.columns "
+        "WHERE table_schema = 'public' AND column_name = 'id'"
+    )
+    with engine.connect() as conn:
+        tables = list(conn.scalars(tables_sql))
+        marks = {t: conn.scalar(text(f'SELECT coalesce(max(id), 0) FROM "{t}"')) for t in tables}
+    engines[None] = engine
+    try:
+        yield engine
+    finally:
+        with app.app_context():
+            db.session.remove()
+        engines[None] = per_test
+        with engine.begin() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for table, mark in marks.items():
+                conn.execute(text(f'DELETE FROM "{table}" WHERE id > :mark'), {"mark": mark})

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from flask import Flask
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import func, select
 
 from app.billing.gateways import Delivery, sandbox
 from app.billing.models import Invoice, Payment, WebhookEvent
@@ -79,33 +76,3 @@ def events_of(payment: Payment) -> list[WebhookEvent]:
 
 def user(user_id: int) -> LmsUser:
     return db.session.get(LmsUser, user_id)
-
-
-@pytest.fixture
-def committed(app: Flask, _transaction: None) -> Iterator[Engine]:
-    """Real commits (other connections see them) instead of the rolled-back per-test transaction.
-
-    Rows above each table's highest id at the start are deleted at the end, with triggers off
-    (foreign keys and the audit log's append-only rule), as if they were never there.
-    """
-    engines = db._app_engines[app]
-    per_test = engines[None]
-    engine = per_test.engine
-    tables_sql = text(
-        "SELECT table_name FROM information_schema.columns "
-        "WHERE table_schema = 'public' AND column_name = 'id'"
-    )
-    with engine.connect() as conn:
-        tables = list(conn.scalars(tables_sql))
-        marks = {t: conn.scalar(text(f'SELECT coalesce(max(id), 0) FROM "{t}"')) for t in tables}
-    engines[None] = engine
-    try:
-        yield engine
-    finally:
-        with app.app_context():
-            db.session.remove()
-        engines[None] = per_test
-        with engine.begin() as conn:
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            for table, mark in marks.items():
-                conn.execute(text(f'DELETE FROM "{table}" WHERE id > :mark'), {"mark": mark})

@@ -18,7 +18,7 @@ from app.courses.services import has_purchased
 from app.extensions import db
 from tests.billing_factories import make_plan, make_subscription
 from tests.factories import make_user
-from tests.payment_helpers import committed, paid_course, reload, status  # noqa: F401  (fixture)
+from tests.payment_helpers import paid_course, reload, status
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +75,7 @@ def test_no_plan_change_while_a_renewal_is_unpaid(ctx: None) -> None:
     assert subscription.plan_id == basic.id
 
 
-def test_a_course_limit_holds_under_concurrent_enrolments(app, committed) -> None:  # noqa: F811
+def test_a_course_limit_holds_under_concurrent_enrolments(app, committed) -> None:
     import threading
 
     from app.courses.models import Course, Enrollment

@@ -15,9 +15,8 @@ from typing import Any
 
 import pypdfium2
 import pytest
-from flask import Flask
 from flask_babel import force_locale, gettext
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import func, select
 
 from app.assessments import tasks
 from app.assessments.models import Certificate
@@ -101,36 +100,6 @@ def test_no_certificate_when_disabled_or_not_completed(app, ctx, media_config):
     stranger = make_user("Student")
     assert certificates.issue_certificate(stranger.id, started.id) is None
     assert _pdf_files(media_config) == []
-
-
-@pytest.fixture
-def committed(app: Flask, _transaction: None) -> Iterator[Engine]:
-    """Real commits (other connections see them) instead of the rolled-back per-test transaction.
-
-    Every table has an `id`: rows above each table's highest id at the start are deleted at the end,
-    with triggers off (foreign keys and the audit log's append-only rule) as they were never there.
-    """
-    engines = db._app_engines[app]
-    per_test = engines[None]
-    engine = per_test.engine
-    tables_sql = text(
-        "SELECT table_name FROM information_schema.columns "
-        "WHERE table_schema = 'public' AND column_name = 'id'"
-    )
-    with engine.connect() as conn:
-        tables = list(conn.scalars(tables_sql))
-        marks = {t: conn.scalar(text(f'SELECT coalesce(max(id), 0) FROM "{t}"')) for t in tables}
-    engines[None] = engine
-    try:
-        yield engine
-    finally:
-        with app.app_context():
-            db.session.remove()
-        engines[None] = per_test
-        with engine.begin() as conn:
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            for table, mark in marks.items():
-                conn.execute(text(f'DELETE FROM "{table}" WHERE id > :mark'), {"mark": mark})
 
 
 def test_concurrent_issuing_makes_one_certificate_and_one_file(app, committed, media_config, monkeypatch):

@@ -4,12 +4,11 @@ no subscription, concurrent consumers against PostgreSQL, and the route decorato
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask import Flask, g
-from sqlalchemy import Engine, select, text
+from flask import g
+from sqlalchemy import select
 
 from app.billing import tasks
 from app.billing.models import FeatureUsage
@@ -103,33 +102,6 @@ def test_a_cancelled_period_end_says_when_it_ends(ctx):
 
 
 # ---- concurrency (committed data) -----------------------------------------------------------------
-@pytest.fixture
-def committed(app: Flask, _transaction: None) -> Iterator[Engine]:
-    """Real commits that other connections see; rows added during the test are deleted afterwards
-    (above each table's highest id at the start, triggers off as if they were never there)."""
-    engines = db._app_engines[app]
-    per_test = engines[None]
-    engine = per_test.engine
-    tables_sql = text(
-        "SELECT table_name FROM information_schema.columns "
-        "WHERE table_schema = 'public' AND column_name = 'id'"
-    )
-    with engine.connect() as conn:
-        tables = list(conn.scalars(tables_sql))
-        marks = {t: conn.scalar(text(f'SELECT coalesce(max(id), 0) FROM "{t}"')) for t in tables}
-    engines[None] = engine
-    try:
-        yield engine
-    finally:
-        with app.app_context():
-            db.session.remove()
-        engines[None] = per_test
-        with engine.begin() as conn:
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            for table, mark in marks.items():
-                conn.execute(text(f'DELETE FROM "{table}" WHERE id > :mark'), {"mark": mark})
-
-
 def test_concurrent_consumers_never_pass_the_limit(app, committed):
     with app.app_context():
         user, _ = _subscriber({"downloads": 5})

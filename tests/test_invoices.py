@@ -10,7 +10,6 @@ import socket
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.message import EmailMessage
@@ -21,7 +20,7 @@ import pypdfium2
 import pytest
 from flask import Flask
 from flask_babel import force_locale, gettext
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import func, select
 
 from app.billing import tasks
 from app.billing.models import Invoice, InvoiceSequence, Payment, Plan
@@ -215,36 +214,6 @@ def test_a_failure_after_the_number_is_taken_gives_the_number_back(app, ctx, bil
 
 
 # ---- concurrency (real commits, PostgreSQL) ---------------------------------------------------
-@pytest.fixture
-def committed(app: Flask, _transaction: None) -> Iterator[Engine]:
-    """Real commits (other connections see them) instead of the rolled-back per-test transaction.
-
-    Rows above each table's highest id at the start are deleted at the end, with triggers off
-    (foreign keys and the audit log's append-only rule), as if they had never been there.
-    """
-    engines = db._app_engines[app]
-    per_test = engines[None]
-    engine = per_test.engine
-    tables_sql = text(
-        "SELECT table_name FROM information_schema.columns "
-        "WHERE table_schema = 'public' AND column_name = 'id'"
-    )
-    with engine.connect() as conn:
-        tables = list(conn.scalars(tables_sql))
-        marks = {t: conn.scalar(text(f'SELECT coalesce(max(id), 0) FROM "{t}"')) for t in tables}
-    engines[None] = engine
-    try:
-        yield engine
-    finally:
-        with app.app_context():
-            db.session.remove()
-        engines[None] = per_test
-        with engine.begin() as conn:
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            for table, mark in marks.items():
-                conn.execute(text(f'DELETE FROM "{table}" WHERE id > :mark'), {"mark": mark})
-
-
 def test_fifty_concurrent_issues_get_fifty_gapless_numbers(app, committed, monkeypatch):
     assert committed.dialect.name == "postgresql"
     monkeypatch.setattr(invoices, "_follow_up", lambda invoice: None)  # numbering only: no PDF, no mail

@@ -23,7 +23,6 @@ from app.courses.services import can_access, has_purchased
 from app.extensions import db
 from tests.factories import make_user
 from tests.payment_helpers import (
-    committed,  # noqa: F401  (fixture)
     count,
     delivery,
     events_of,

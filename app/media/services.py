@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -166,40 +165,6 @@ def store_files(
         if media.is_image:
             enqueue(make_thumbnails, media.id)
     return rows
-
-
-def store_generated(
-    data: bytes, *, filename: str, kind: str, mime_type: str, owner_type: str, owner_id: int
-) -> Media:
-    """Keep a file the platform made (a certificate's or an invoice's PDF) as the owner's media row
-    (flushed, for the caller to commit): stored under a random path, and removed again if the row
-    cannot be written."""
-    extension = filename.rsplit(".", 1)[-1].lower()
-    path = _storage_path(kind, extension)
-    provider = storage().write(path, data)
-    try:
-        row = Media(
-            original_filename=filename,
-            storage_path=path,
-            provider_id=lookup_id("storage_providers", provider.code),
-            kind=kind,
-            mime_type=mime_type,
-            extension=extension,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            meta={},
-            uploader_id=None,
-            is_temporary=False,
-            mediable_type=owner_type,
-            mediable_id=owner_id,
-        )
-        db.session.add(row)
-        db.session.flush()
-    except Exception:
-        db.session.rollback()
-        storage().delete(provider.code, path)  # no row, no file
-        raise
-    return row
 
 
 def presign_upload(filename: str, kind: str, user: Any) -> dict[str, Any]:

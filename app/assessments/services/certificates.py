@@ -30,6 +30,7 @@ from app.core.translations import translated
 from app.courses.models import Course
 from app.courses.services.access import access_via_subscription, enrollment_of, subscription_allows
 from app.extensions import db
+from app.media import generated
 from app.media import services as media
 from app.media.models import Media
 from app.security.models import LmsUser
@@ -239,25 +240,13 @@ def certificate_pdf(certificate: Certificate) -> bytes:
 
 def render_certificate_pdf(certificate: Certificate) -> Media:
     """Store the certificate's PDF once (concurrent calls wait on the row and reuse the first file)."""
-    row = _locked(certificate)
-    if row.media_id is not None:
-        existing = db.session.get(Media, row.media_id)
-        db.session.commit()  # releases the lock
-        if existing is not None:
-            return existing
-        row = _locked(certificate)
-    data = certificate_pdf(row)
-    stored = media.store_generated(
-        data,
-        filename=f"certificate-{row.number}.pdf",
+    return generated.generated_once(
+        certificate,
+        _locked,
+        certificate_pdf,
+        filename=lambda row: f"certificate-{row.number}.pdf",
         kind="certificate",
-        mime_type="application/pdf",
-        owner_type="certificate",
-        owner_id=row.id,
     )
-    row.media_id = stored.id
-    db.session.commit()
-    return stored
 
 
 def download_url(user: Any, certificate: Certificate) -> str:

@@ -19,6 +19,7 @@ from app.billing.models import Invoice
 from app.core.errors import NotFound
 from app.core.pdf import render_pdf
 from app.extensions import db
+from app.media import generated
 from app.media import services as media
 from app.media.models import Media
 
@@ -134,25 +135,9 @@ def invoice_pdf(invoice: Invoice) -> bytes:
 
 def render_invoice_pdf(invoice: Invoice) -> Media:
     """Store the invoice's PDF once (concurrent calls wait on the row and reuse the first file)."""
-    row = locked_invoice(invoice)
-    if row.media_id is not None:
-        existing = db.session.get(Media, row.media_id)
-        db.session.commit()  # releases the lock
-        if existing is not None:
-            return existing
-        row = locked_invoice(invoice)
-    data = invoice_pdf(row)
-    stored = media.store_generated(
-        data,
-        filename=f"{row.number}.pdf",
-        kind="invoice",
-        mime_type="application/pdf",
-        owner_type="invoice",
-        owner_id=row.id,
+    return generated.generated_once(
+        invoice, locked_invoice, invoice_pdf, filename=lambda row: f"{row.number}.pdf", kind="invoice"
     )
-    row.media_id = stored.id
-    db.session.commit()
-    return stored
 
 
 def pdf_bytes(invoice: Invoice) -> bytes:
