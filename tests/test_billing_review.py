@@ -11,9 +11,9 @@ import pytest
 
 from app.billing.gateways import sandbox
 from app.billing.services import payments, subscriptions
-from app.billing.services.periods import aware, current_subscription
+from app.billing.services.periods import current_subscription
 from app.core.errors import Conflict
-from app.core.models import utcnow
+from app.core.models import as_utc, utcnow
 from app.courses.services import has_purchased
 from app.extensions import db
 from tests.billing_factories import make_plan, make_subscription
@@ -33,10 +33,10 @@ def test_a_cheap_pending_payment_never_extends_a_dear_plan(ctx: None) -> None:
     _, dear = subscriptions.subscribe(user, premium)
     sandbox().pay(reload(dear))
     subscription = current_subscription(user.id)
-    end = aware(subscription.current_period_end)
+    end = as_utc(subscription.current_period_end)
     sandbox().pay(reload(cheap))
     db.session.refresh(subscription)
-    assert subscription.plan_id == premium.id and aware(subscription.current_period_end) == end
+    assert subscription.plan_id == premium.id and as_utc(subscription.current_period_end) == end
     assert status(cheap) == "refunded"
 
 

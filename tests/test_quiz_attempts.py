@@ -23,7 +23,7 @@ from app.assessments.services.attempts import (
 )
 from app.assessments.services.review import attempt_view
 from app.core.errors import Forbidden, Invalid, NotFound
-from app.core.models import utcnow
+from app.core.models import as_utc, utcnow
 from app.extensions import db
 from tests.assessment_factories import make_bank, make_question, make_quiz
 from tests.course_factories import make_course, make_enrollment
@@ -88,7 +88,7 @@ def test_answer_after_the_deadline_is_refused_and_the_attempt_closes_as_overdue(
     essay = make_question(world.bank, "essay", points=2)
     quiz = make_quiz(world.course, questions=[first, second, essay], time_limit_minutes=10)
     attempt = start_attempt(world.student, quiz, now=T0)
-    assert quizzes.aware(attempt.deadline_at) == T0 + minutes(10)
+    assert as_utc(attempt.deadline_at) == T0 + minutes(10)
     save_answer(world.student, attempt, first.id, _right(first)[0], now=T0 + minutes(1))
     save_answer(world.student, attempt, essay.id, "<p>My essay</p>", now=T0 + minutes(9))
     # the client ignores its timer and sends one more answer
@@ -97,7 +97,7 @@ def test_answer_after_the_deadline_is_refused_and_the_attempt_closes_as_overdue(
     db.session.expire_all()
     attempt = db.session.get(QuizAttempt, attempt.id)
     assert attempt.state == "overdue"  # the essay still waits for a grader
-    assert quizzes.aware(attempt.submitted_at) == T0 + minutes(10)
+    assert as_utc(attempt.submitted_at) == T0 + minutes(10)
     late = _answer(attempt, second)
     assert late.selected_option_ids == [] and late.saved_at is None and late.points_awarded == 0
     kept = _answer(attempt, first)
@@ -112,7 +112,7 @@ def test_submit_after_the_deadline_counts_only_answers_saved_in_time(world):
     answers = {str(first.id): _wrong(first), str(second.id): _right(second)}
     attempt = submit_attempt(world.student, attempt, answers, now=T0 + minutes(6))
     assert attempt.state == "graded"
-    assert quizzes.aware(attempt.submitted_at) == T0 + minutes(5)
+    assert as_utc(attempt.submitted_at) == T0 + minutes(5)
     assert _answer(attempt, first).selected_option_ids == _right(first)  # not replaced by the late one
     assert _answer(attempt, second).selected_option_ids == []
     assert (attempt.score, attempt.max_score, attempt.percent) == (
@@ -124,9 +124,9 @@ def test_submit_after_the_deadline_counts_only_answers_saved_in_time(world):
 
 def test_the_deadline_is_the_earlier_of_time_limit_and_close_time(world):
     closing, _ = _mc_quiz(world, time_limit_minutes=60, closes_at=T0 + minutes(20))
-    assert quizzes.aware(start_attempt(world.student, closing, now=T0).deadline_at) == T0 + minutes(20)
+    assert as_utc(start_attempt(world.student, closing, now=T0).deadline_at) == T0 + minutes(20)
     timed, _ = _mc_quiz(world, time_limit_minutes=30, closes_at=T0 + minutes(90))
-    assert quizzes.aware(start_attempt(world.student, timed, now=T0).deadline_at) == T0 + minutes(30)
+    assert as_utc(start_attempt(world.student, timed, now=T0).deadline_at) == T0 + minutes(30)
     untimed, _ = _mc_quiz(world)
     assert start_attempt(world.student, untimed, now=T0).deadline_at is None
 
@@ -137,8 +137,8 @@ def test_a_resumed_attempt_keeps_its_deadline_and_two_starts_return_the_same_att
     again = start_attempt(world.student, quiz, now=T0)
     later = start_attempt(world.student, quiz, now=T0 + minutes(7))
     assert first.id == again.id == later.id
-    assert quizzes.aware(later.deadline_at) == T0 + minutes(15)
-    assert quizzes.aware(later.started_at) == T0
+    assert as_utc(later.deadline_at) == T0 + minutes(15)
+    assert as_utc(later.started_at) == T0
     assert _attempt_count(quiz, world.student) == 1
 
 
@@ -179,8 +179,8 @@ def test_override_extra_minutes_and_attempts_apply_to_that_student_only(world):
     _override(quiz, world.student, extra_minutes=15, extra_attempts=1)
     mine = start_attempt(world.student, quiz, now=T0)
     theirs = start_attempt(other, quiz, now=T0)
-    assert quizzes.aware(mine.deadline_at) == T0 + minutes(25)
-    assert quizzes.aware(theirs.deadline_at) == T0 + minutes(10)
+    assert as_utc(mine.deadline_at) == T0 + minutes(25)
+    assert as_utc(theirs.deadline_at) == T0 + minutes(10)
     submit_attempt(world.student, mine, now=T0 + minutes(1))
     submit_attempt(other, theirs, now=T0 + minutes(1))
     assert start_attempt(world.student, quiz, now=T0 + minutes(2)).number == 2
@@ -195,7 +195,7 @@ def test_override_dates_replace_the_quiz_dates_for_that_student_only(world):
     with pytest.raises(Forbidden):
         start_attempt(other, quiz, now=T0)
     attempt = start_attempt(world.student, quiz, now=T0)
-    assert quizzes.aware(attempt.deadline_at) == T0 + minutes(30)
+    assert as_utc(attempt.deadline_at) == T0 + minutes(30)
     early, _ = _mc_quiz(world, opens_at=T0 - minutes(10))
     _override(early, world.student, opens_at=T0 + minutes(10))
     with pytest.raises(Forbidden):
@@ -414,7 +414,7 @@ def test_overdue_task_closes_past_deadline_attempts_once(world):
     db.session.expire_all()
     closed = db.session.get(QuizAttempt, late.id)
     assert closed.state == "graded" and closed.percent == Decimal("50.00")
-    assert quizzes.aware(closed.submitted_at) == T0 + minutes(10)
+    assert as_utc(closed.submitted_at) == T0 + minutes(10)
     snapshot = (closed.state, closed.submitted_at, closed.graded_at, closed.score)
     changes = db.session.scalar(select(func.count(GradeChange.id)))
     assert submit_overdue_attempts(T0 + minutes(13)) == 0

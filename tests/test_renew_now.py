@@ -8,9 +8,8 @@ import pytest
 
 from app.billing.gateways import sandbox
 from app.billing.services import subscriptions
-from app.billing.services.periods import aware
 from app.core.errors import Conflict, Forbidden
-from app.core.models import utcnow
+from app.core.models import as_utc, utcnow
 from app.extensions import db
 from tests.billing_factories import make_plan, make_subscription
 from tests.conftest import jwt_headers, login
@@ -32,7 +31,7 @@ def _in_grace(user):
 def test_paying_by_hand_in_grace_moves_the_period_on(ctx: None) -> None:
     user = make_user("Student")
     subscription = _in_grace(user)
-    end = aware(subscription.current_period_end)
+    end = as_utc(subscription.current_period_end)
     assert subscriptions.in_grace(subscription)
     payment = subscriptions.renew_now(user, subscription)
     assert status(payment) == "pending" and payment.purpose == "renewal"
@@ -40,7 +39,8 @@ def test_paying_by_hand_in_grace_moves_the_period_on(ctx: None) -> None:
     db.session.refresh(subscription)
     assert status(payment) == "completed"
     assert (
-        aware(subscription.current_period_start) == end and aware(subscription.current_period_end) > utcnow()
+        as_utc(subscription.current_period_start) == end
+        and as_utc(subscription.current_period_end) > utcnow()
     )
     assert not subscriptions.in_grace(subscription)
 

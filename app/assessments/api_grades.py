@@ -25,10 +25,10 @@ from app.assessments.services import certificates
 from app.assessments.services.access import require_staff
 from app.assessments.services.completion import check_completion
 from app.assessments.services.gradebook import Gradebook, gradebook_csv, gradebook_for
-from app.assessments.services.quizzes import two_places
 from app.core.api import BaseModelRestApi
 from app.core.errors import AppError, Conflict, Invalid, NotFound
 from app.core.interface import SQLAInterface
+from app.core.models import cents
 from app.courses.api import SYSTEM, json_object
 from app.courses.models import Course
 from app.extensions import db
@@ -107,7 +107,7 @@ def _number(value: Decimal | None) -> str | None:
 
 def _average(values: list[Decimal]) -> str | None:
     """The average to two places as text (None for no values)."""
-    return str(two_places(sum(values, Decimal("0")) / len(values))) if values else None
+    return str(cents(sum(values, Decimal("0")) / len(values))) if values else None
 
 
 def gradebook_data(book: Gradebook) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid as uuid_module
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
 from flask_appbuilder import Model
@@ -29,6 +30,18 @@ JsonType = JSON().with_variant(JSONB(), "postgresql")
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored time as aware UTC (SQLite, in `make run`, returns stored UTC times without their zone)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def cents(value: Decimal | float | int | str) -> Decimal:
+    """Money, points and percentages as kept: two decimals, rounded half up."""
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 class IdMixin:

@@ -32,7 +32,7 @@ from app.assessments.services import quizzes as quiz_service
 from app.assessments.services.access import is_staff
 from app.assessments.services.review import attempt_view
 from app.core.errors import AppError
-from app.core.models import utcnow
+from app.core.models import as_utc, utcnow
 from app.core.translations import translated
 from app.courses.services import access, progress
 from app.extensions import db
@@ -229,7 +229,7 @@ def attempt_state(attempt_id: int) -> Response:
     attempt = _attempt_for(attempt_id, user, owner=False)
     if attempt is None:
         return _json_error(404, _("Not found."))
-    deadline = quiz_service.aware(attempt.deadline_at)
+    deadline = as_utc(attempt.deadline_at)
     return jsonify(
         {
             "state": attempt.state,

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from app.billing.models import Invoice, Payment, Plan, Subscription
 from app.billing.services import features, invoices, payments, subscriptions
 from app.billing.services.periods import (
-    aware,
     clock,
     completed_payments,
     current_subscription,
@@ -27,6 +26,7 @@ from app.billing.services.periods import (
     plan_of,
 )
 from app.core.errors import AppError
+from app.core.models import as_utc
 from app.courses.services import open_subscription_enrollments
 from app.extensions import db
 from app.lookups.services import values_of
@@ -116,9 +116,9 @@ def _view(user: Any, subscription: Subscription) -> dict[str, Any]:
         "price": price_per_cycle(plan),
         "status": subscription.status.name,
         "status_code": subscription.status.code,
-        "period_start": aware(subscription.current_period_start),
-        "period_end": aware(subscription.current_period_end),
-        "trial_ends_at": aware(subscription.trial_ends_at) if is_status(subscription, "trial") else None,
+        "period_start": as_utc(subscription.current_period_start),
+        "period_end": as_utc(subscription.current_period_end),
+        "trial_ends_at": as_utc(subscription.trial_ends_at) if is_status(subscription, "trial") else None,
         "in_grace": in_grace(subscription),
         "grace_ends_at": grace_ends_at(subscription),
         "pending_plan": pending,
@@ -165,7 +165,7 @@ def auto_renew() -> Response:
     except AppError as error:
         flash(error.message, "danger")
         return redirect(_page())
-    end = describe_date(aware(subscription.current_period_end))
+    end = describe_date(as_utc(subscription.current_period_end))
     if on:
         flash(_("Automatic renewal is on. Your subscription renews on %(date)s.", date=end), "success")
     else:
@@ -231,7 +231,7 @@ def _flash_change(subscription: Subscription, plan: Plan, payment: Payment | Non
     elif plan.id == was:
         flash(_("The scheduled plan change is cancelled. You stay on %(plan)s.", plan=plan.name), "success")
     elif subscription.pending_plan_id == plan.id:
-        day = describe_date(aware(subscription.current_period_end))
+        day = describe_date(as_utc(subscription.current_period_end))
         flash(_("Your plan changes to %(plan)s on %(date)s.", plan=plan.name, date=day), "success")
     else:
         flash(_("You are now on %(plan)s.", plan=plan.name), "success")
@@ -271,7 +271,7 @@ def cancel_subscription() -> Any:
             policy=policy,
             refund=format_currency(refund, currency) if refund > 0 else None,
             trial=is_status(subscription, "trial"),
-            period_end=aware(subscription.current_period_end),
+            period_end=as_utc(subscription.current_period_end),
         )
     _policy, refund = _refund_now(subscription) if when == "now" else ("", Decimal("0"))
     currency = plan_of(subscription).currency
@@ -281,7 +281,7 @@ def cancel_subscription() -> Any:
         flash(error.message, "danger")
         return redirect(_page())
     if when == "period_end":
-        day = describe_date(aware(subscription.current_period_end))
+        day = describe_date(as_utc(subscription.current_period_end))
         flash(_("Your subscription ends on %(date)s. You keep access until then.", date=day), "success")
     elif refund > 0:
         amount = format_currency(refund, currency)

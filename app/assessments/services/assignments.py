@@ -19,12 +19,12 @@ from app.assessments.models import (
     Submission,
 )
 from app.assessments.services.access import is_staff, require_learner, require_staff
-from app.assessments.services.quizzes import aware, two_places
 from app.assessments.services.settings import (
     Errors,
     add_error,
     check_dates,
     check_lesson,
+    check_order,
     check_position,
     check_weight,
     in_range,
@@ -33,7 +33,7 @@ from app.assessments.services.settings import (
 )
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.html import plain_text, sanitize_html
-from app.core.models import utcnow
+from app.core.models import as_utc, cents, utcnow
 from app.core.softdelete import soft_delete
 from app.core.targets import signed_in_user_id
 from app.core.transactions import unique_insert
@@ -65,9 +65,8 @@ def check_assignment(assignment: Assignment) -> None:
     size = _("The maximum file size is from 1 to %(max)d MB, or empty.", max=largest)
     in_range(errors, assignment, "max_file_mb", 1, largest, size)
     check_weight(errors, assignment)
-    due, cutoff = aware(assignment.due_at), aware(assignment.cutoff_at)
-    if due is not None and cutoff is not None and cutoff < due:
-        add_error(errors, "cutoff_at", _("The cut-off date cannot be before the due date."))
+    cutoff = _("The cut-off date cannot be before the due date.")
+    check_order(errors, assignment, "due_at", "cutoff_at", cutoff, allow_equal=True)
     if assignment.allow_files is False and assignment.allow_text is False:
         add_error(errors, "allow_text", _("Accept files, text or both."))
     check_lesson(errors, assignment)
@@ -126,7 +125,7 @@ def submission_of(assignment: Assignment, user_id: int) -> Submission | None:
 
 def lateness(assignment: Assignment, now: datetime) -> bool:
     """True when work handed in now is late; Forbidden when it may no longer be handed in."""
-    due, cutoff = aware(assignment.due_at), aware(assignment.cutoff_at)
+    due, cutoff = as_utc(assignment.due_at), as_utc(assignment.cutoff_at)
     if cutoff is not None and now > cutoff:
         raise Forbidden(_("The cut-off date has passed: submissions are closed."))
     late = due is not None and now > due
@@ -258,12 +257,12 @@ def rubric_points(assignment: Assignment, levels: dict[Any, Any]) -> tuple[Decim
     total = sum((level.points for level in chosen), Decimal("0"))
     if maximum and maximum != assignment.max_points:
         total = total * assignment.max_points / maximum
-    return two_places(total), chosen
+    return cents(total), chosen
 
 
 def _checked_points(assignment: Assignment, points: Any) -> Decimal:
     try:
-        value = two_places(points)
+        value = cents(points)
     except Exception:
         raise Invalid(_("Points must be a number."), {"points": [_("Not a number.")]}) from None
     if not value.is_finite() or value < 0 or value > assignment.max_points:
@@ -308,7 +307,7 @@ def grade_submission(
     old = submission.points
     penalty = Decimal("0")
     if submission.is_late and assignment.late_policy == "penalty":
-        penalty = two_places(raw * assignment.late_penalty_percent / 100)
+        penalty = cents(raw * assignment.late_penalty_percent / 100)
     for level in chosen:
         score = db.session.scalar(
             select(RubricScore).where(
@@ -356,4 +355,4 @@ def percent_of(submission: Submission | None) -> Decimal | None:
     """A graded submission's points as a percentage of the assignment's maximum."""
     if submission is None or submission.points is None or submission.status.code != "graded":
         return None
-    return two_places(100 * submission.points / submission.assignment.max_points)
+    return cents(100 * submission.points / submission.assignment.max_points)

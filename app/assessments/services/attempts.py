@@ -19,10 +19,9 @@ from sqlalchemy import func, select
 from app.assessments.models import AttemptAnswer, Question, Quiz, QuizAttempt
 from app.assessments.services import quizzes as rules
 from app.assessments.services.access import is_staff, require_learner, require_staff
-from app.assessments.services.quizzes import aware, two_places
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.html import sanitize_html
-from app.core.models import utcnow
+from app.core.models import as_utc, cents, utcnow
 from app.core.targets import signed_in_user_id
 from app.core.transactions import unique_insert
 from app.courses.services.progress import require_open_lesson
@@ -56,7 +55,7 @@ def _open_attempt(quiz: Quiz, user_id: int) -> QuizAttempt | None:
 
 
 def _past_deadline(attempt: QuizAttempt, now: datetime) -> bool:
-    deadline = aware(attempt.deadline_at)
+    deadline = as_utc(attempt.deadline_at)
     return deadline is not None and now >= deadline
 
 
@@ -92,7 +91,7 @@ def start_attempt(user: Any, quiz: Quiz, *, now: datetime | None = None) -> Quiz
         deadline_at=quiz_rules.deadline_for(now),
         question_ids=[question.id for question in questions],
         option_order=rules.option_order(quiz, questions, rng),
-        max_score=two_places(sum((question.points for question in questions), Decimal("0"))),
+        max_score=cents(sum((question.points for question in questions), Decimal("0"))),
     )
     try:
         with unique_insert(""):
@@ -242,7 +241,7 @@ def _finish(attempt: QuizAttempt, now: datetime) -> None:
     """Close a locked attempt in progress (submitted or overdue) and grade what can be graded."""
     overdue = _past_deadline(attempt, now)
     attempt.state = "overdue" if overdue else "submitted"
-    attempt.submitted_at = min(now, aware(attempt.deadline_at)) if overdue else now
+    attempt.submitted_at = min(now, as_utc(attempt.deadline_at)) if overdue else now
     answers = {answer.question_id: answer for answer in attempt.answers}
     for question_id in attempt.question_ids:
         question = db.session.get(Question, question_id)
@@ -272,7 +271,7 @@ def _auto_grade(question: Question, answer: AttemptAnswer) -> None:
         right = {option.id for option in question.options if option.is_correct}
         correct = bool(answer.selected_option_ids) and set(answer.selected_option_ids) == right
     answer.is_correct = correct
-    answer.points_awarded = two_places(question.points if correct else 0)
+    answer.points_awarded = cents(question.points if correct else 0)
     answer.needs_grading = False
 
 
@@ -281,8 +280,8 @@ def _total(attempt: QuizAttempt) -> None:
     if any(answer.needs_grading for answer in attempt.answers):
         return
     score = sum((answer.points_awarded or Decimal("0") for answer in attempt.answers), Decimal("0"))
-    attempt.score = two_places(score)
-    attempt.percent = two_places(100 * score / attempt.max_score) if attempt.max_score else Decimal("0.00")
+    attempt.score = cents(score)
+    attempt.percent = cents(100 * score / attempt.max_score) if attempt.max_score else Decimal("0.00")
     attempt.passed = attempt.percent >= attempt.quiz.pass_mark
     attempt.state = "graded"
     attempt.graded_at = utcnow()
@@ -297,7 +296,7 @@ def grade_answer(grader: Any, answer: AttemptAnswer, points: Any, feedback: str 
     if attempt.state in ("in_progress", "abandoned"):
         raise Conflict(_("Only handed-in attempts are graded."))
     try:
-        value = two_places(points)
+        value = cents(points)
     except Exception:
         raise Invalid(_("Points must be a number."), {"points": [_("Not a number.")]}) from None
     question = answer.question

@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 
 from app.assessments.models import Assignment, GradeChange, Quiz, QuizAttempt, Submission
 from app.assessments.services.access import require_staff
-from app.assessments.services.quizzes import two_places
+from app.core.models import cents
 from app.core.targets import signed_in_user_id
 from app.core.views import csv_safe
 from app.courses.models import Course, Enrollment
@@ -128,7 +128,7 @@ def _quiz_grades(course_id: int, quizzes: dict[int, Quiz]) -> dict[tuple[int, in
             if method == "average"
             else max(values)
         )
-        grades[key] = two_places(value)
+        grades[key] = cents(value)
     return grades
 
 
@@ -139,7 +139,7 @@ def _assignment_grades(course_id: int) -> dict[tuple[int, int], Decimal]:
         .join(Lookup, Lookup.id == Submission.status_id)
         .where(Submission.course_id == course_id, Lookup.code == "graded", Submission.points.is_not(None))
     )
-    return {(aid, uid): two_places(100 * points / maximum) for aid, uid, points, maximum in rows}
+    return {(aid, uid): cents(100 * points / maximum) for aid, uid, points, maximum in rows}
 
 
 def weighted_total(items: list[GradeItem], cells: dict[str, Decimal | None]) -> Decimal | None:
@@ -148,7 +148,7 @@ def weighted_total(items: list[GradeItem], cells: dict[str, Decimal | None]) -> 
     if not weights:
         return None
     total = sum((item.weight * (cells.get(item.key) or Decimal("0")) for item in items), Decimal("0"))
-    return two_places(total / weights)
+    return cents(total / weights)
 
 
 def build_gradebook(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -28,6 +28,7 @@ from app.assessments.services.settings import (
     add_error,
     check_dates,
     check_lesson,
+    check_order,
     check_position,
     check_weight,
     in_range,
@@ -38,24 +39,13 @@ from app.assessments.services.settings import (
     related_id,
 )
 from app.core.errors import Forbidden
+from app.core.models import as_utc, cents
 from app.courses import services as courses
 from app.extensions import db
 
 GRADED_STATES = ("graded",)
 FINISHED_STATES = ("submitted", "overdue", "graded")
 MAX_ATTEMPTS, MAX_DRAW, MAX_TAG_LENGTH = 100, 100, 100
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """A stored time as aware UTC (SQLite returns stored UTC times without their zone)."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
-def two_places(value: Decimal | float | int) -> Decimal:
-    """Points and percentages are kept to two decimals, rounded half up."""
-    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -77,9 +67,7 @@ class QuizRules:
 
 def _check_window(errors: Errors, item: Quiz | QuizOverride) -> None:
     """The close time, when both are set, comes after the opening time."""
-    opens, closes = aware(item.opens_at), aware(item.closes_at)
-    if opens is not None and closes is not None and closes <= opens:
-        add_error(errors, "closes_at", _("The quiz must close after it opens."))
+    check_order(errors, item, "opens_at", "closes_at", _("The quiz must close after it opens."))
 
 
 def check_quiz(quiz: Quiz) -> None:
@@ -153,12 +141,12 @@ def rules_for(quiz: Quiz, user_id: int) -> QuizRules:
     """The quiz's settings for one learner: the override's dates replace the quiz's, its extra
     minutes and attempts add to them."""
     override = override_of(quiz, user_id)
-    opens, closes = aware(quiz.opens_at), aware(quiz.closes_at)
+    opens, closes = as_utc(quiz.opens_at), as_utc(quiz.closes_at)
     limit = quiz.time_limit_minutes * 60 if quiz.time_limit_minutes else None
     attempts = quiz.max_attempts
     if override is not None:
-        opens = aware(override.opens_at) or opens
-        closes = aware(override.closes_at) or closes
+        opens = as_utc(override.opens_at) or opens
+        closes = as_utc(override.closes_at) or closes
         if limit is not None:
             limit += override.extra_minutes * 60
         if attempts is not None:
@@ -233,10 +221,10 @@ def quiz_percent(quiz: Quiz, user_id: int) -> Decimal | None:
     if not values:
         return None
     if quiz.grading_method == "last":
-        return two_places(values[-1])
+        return cents(values[-1])
     if quiz.grading_method == "average":
-        return two_places(sum(values) / len(values))
-    return two_places(max(values))
+        return cents(sum(values) / len(values))
+    return cents(max(values))
 
 
 def quiz_passed(quiz: Quiz, user_id: int) -> bool:
@@ -261,7 +249,7 @@ def last_close(quiz: Quiz) -> datetime | None:
     latest = db.session.scalar(
         select(func.max(QuizOverride.closes_at)).where(QuizOverride.quiz_id == quiz.id)
     )
-    moments = [moment for moment in (aware(quiz.closes_at), aware(latest)) if moment is not None]
+    moments = [moment for moment in (as_utc(quiz.closes_at), as_utc(latest)) if moment is not None]
     return max(moments) if quiz.closes_at is not None and moments else None
 
 
@@ -276,7 +264,7 @@ def published_quizzes(course_id: int) -> list[Quiz]:
 
 def seconds_left(attempt: QuizAttempt, now: datetime) -> int | None:
     """Whole seconds until the attempt's deadline (None: no deadline)."""
-    deadline = aware(attempt.deadline_at)
+    deadline = as_utc(attempt.deadline_at)
     if deadline is None:
         return None
     return max(0, int((deadline - now).total_seconds()))

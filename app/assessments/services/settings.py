@@ -10,7 +10,6 @@ relationships resolved): `related` reads the parent a row names either way.
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from flask_babel import gettext as _
@@ -18,6 +17,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from app.core.errors import Conflict, Invalid
+from app.core.models import as_utc
 from app.courses.services.catalog import next_position
 from app.extensions import db
 
@@ -57,18 +57,27 @@ def in_range(errors: Errors, item: Any, field: str, low: Any, high: Any, message
 
 def check_dates(errors: Errors, item: Any, *fields: str) -> None:
     """Dates between the years 2000 and 9000 once in UTC (a year past 9999 breaks every later read)."""
-    from app.assessments.services.quizzes import aware
-
     for field in fields:
-        value = aware(getattr(item, field, None))
+        value = getattr(item, field, None)
         if value is None:
             continue
         try:
-            year = value.astimezone(UTC).year
+            year = as_utc(value).year
         except OverflowError:  # 9999-12-31 in a zone behind UTC is past the largest datetime
             year = 10_000
         if not 2000 <= year <= 9000:
             add_error(errors, field, _("Choose a date between the years 2000 and 9000."))
+
+
+def check_order(
+    errors: Errors, item: Any, first: str, second: str, message: str, *, allow_equal: bool = False
+) -> None:
+    """`second` comes after `first` when both are set (dates already refused are not compared)."""
+    if first in errors or second in errors:
+        return
+    start, end = as_utc(getattr(item, first)), as_utc(getattr(item, second))
+    if start is not None and end is not None and (end < start if allow_equal else end <= start):
+        add_error(errors, second, message)
 
 
 def check_weight(errors: Errors, item: Any) -> None:

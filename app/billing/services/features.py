@@ -16,9 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.billing.models import FeatureUsage, PlanFeature, Subscription
 from app.billing.services.entitlements import live_subscription, plan_feature
-from app.billing.services.periods import aware, clock, plan_of
+from app.billing.services.periods import clock, plan_of
 from app.core.errors import AppError, Forbidden, error_response
-from app.core.models import utcnow
+from app.core.models import as_utc, utcnow
 from app.core.targets import signed_in_user_id
 from app.extensions import db
 from app.lookups.models import Lookup
@@ -90,7 +90,7 @@ def not_in_plan(code: str, subscription: Subscription | None) -> FeatureNotInPla
 
 
 def _used_up(code: str, subscription: Subscription, limit: int) -> FeatureLimitReached:
-    day = format_date(aware(subscription.current_period_end), "d MMMM y")
+    day = format_date(as_utc(subscription.current_period_end), "d MMMM y")
     used_up = _(
         "Your plan's %(feature)s for this period are used up (%(used)d of %(limit)d).",
         feature=feature_name(code),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import base64
 import io
-from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,13 +17,13 @@ from sqlalchemy import select
 
 from app.billing.models import Invoice
 from app.core.errors import NotFound
+from app.core.models import as_utc, cents
 from app.core.pdf import render_pdf
 from app.extensions import db
 from app.media import generated
 from app.media import services as media
 from app.media.models import Media
 
-CENT = Decimal("0.01")
 METHOD_LABELS = {
     "card": _l("Card"),
     "bank_transfer": _l("Bank transfer"),
@@ -33,14 +33,9 @@ METHOD_LABELS = {
 }
 
 
-def money(value: Decimal | int | str) -> Decimal:
-    """An amount rounded half-up to the cent."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def format_money(amount: Decimal, currency: str) -> str:
     """`1,150.00 SAR`: Latin digits and the ISO code in both languages (as on the PDF)."""
-    return f"{money(amount):,.2f} {currency}"
+    return f"{cents(amount):,.2f} {currency}"
 
 
 def _zone(name: str | None) -> ZoneInfo:
@@ -50,16 +45,14 @@ def _zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def aware(moment: datetime | str | None) -> datetime | None:
-    """A stored or ISO datetime as aware UTC (SQLite gives naive ones)."""
+def parse_utc(moment: datetime | str | None) -> datetime | None:
+    """A stored datetime or an ISO one (from a payment's details) as aware UTC; None if unreadable."""
     if isinstance(moment, str):
         try:
             moment = datetime.fromisoformat(moment)
         except ValueError:
             return None
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return as_utc(moment)
 
 
 def local_day(moment: datetime | None, zone: str | None) -> str:
@@ -121,8 +114,8 @@ def invoice_pdf(invoice: Invoice) -> bytes:
             billed_to=invoice.billed_to or {},
             lines=invoice.lines or [],
             logo=logo_data_uri(),
-            issued_on=local_day(aware(invoice.issued_at), zone),
-            paid_on=local_day(aware(payment.paid_at) or aware(invoice.issued_at), zone),
+            issued_on=local_day(parse_utc(invoice.issued_at), zone),
+            paid_on=local_day(parse_utc(payment.paid_at) or parse_utc(invoice.issued_at), zone),
             method=method_label(payment.method),
             transaction_id=payment.transaction_id or "—",
             subtotal=format_money(invoice.subtotal, invoice.currency),

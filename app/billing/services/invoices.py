@@ -31,17 +31,16 @@ from sqlalchemy.exc import IntegrityError
 from app.audit.models import AuditLog
 from app.billing.models import Invoice, InvoiceSequence, Payment, Plan
 from app.billing.services.invoice_pdf import (
-    aware,
     format_money,
     local_day,
     locked_invoice,
-    money,
+    parse_utc,
     pdf_bytes,
 )
 from app.billing.services.invoice_pdf import render_invoice_pdf as render_invoice_pdf
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.mail import send_mail
-from app.core.models import utcnow
+from app.core.models import cents, utcnow
 from app.core.targets import is_admin, signed_in_user_id
 from app.core.translations import translated
 from app.extensions import db
@@ -56,13 +55,13 @@ SELLER_FIELDS = ("name", "address", "tax_id", "email")
 
 def vat_rate() -> Decimal:
     """The VAT percentage of new invoices (BILLING_VAT_PERCENT)."""
-    return money(current_app.config.get("BILLING_VAT_PERCENT") or "0")
+    return cents(current_app.config.get("BILLING_VAT_PERCENT") or "0")
 
 
 def split_total(total: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
     """(subtotal, tax) of a VAT-inclusive total: the subtotal to the cent, the tax the rest."""
-    total = money(total)
-    subtotal = money(total / (1 + rate / 100))
+    total = cents(total)
+    subtotal = cents(total / (1 + rate / 100))
     return subtotal, total - subtotal
 
 
@@ -135,11 +134,11 @@ def _plan_line(payment: Payment, language: str, zone: str) -> dict[str, str]:
     if plan is not None:
         lookup = plan.billing_cycle
         cycle = (lookup.name_ar if language == "ar" else lookup.name_en) or lookup.code
-    start = aware(details.get("period_start")) or (
-        aware(subscription.current_period_start) if subscription else None
+    start = parse_utc(details.get("period_start")) or (
+        parse_utc(subscription.current_period_start) if subscription else None
     )
-    end = aware(details.get("period_end")) or (
-        aware(subscription.current_period_end) if subscription else None
+    end = parse_utc(details.get("period_end")) or (
+        parse_utc(subscription.current_period_end) if subscription else None
     )
     period = _("Billing period: %(start)s to %(end)s", start=local_day(start, zone), end=local_day(end, zone))
     if payment.purpose == "upgrade":
@@ -190,7 +189,7 @@ def issue_invoice(payment_id: int, *, now: datetime | None = None) -> Invoice | 
         return None
     invoice = invoice_of_payment(payment_id, include_deleted=True)
     if invoice is None:
-        issued_at = aware(now) or utcnow()
+        issued_at = parse_utc(now) or utcnow()
         user = payment.user
         language = _language(user)
         rate = vat_rate()
@@ -203,7 +202,7 @@ def issue_invoice(payment_id: int, *, now: datetime | None = None) -> Invoice | 
             "subtotal": subtotal,
             "tax_rate": rate,
             "tax_amount": tax,
-            "total": money(payment.amount),
+            "total": cents(payment.amount),
             "currency": payment.currency,
             "language": language,
             "billed_to": billed_to,
@@ -293,7 +292,7 @@ def email_invoice(invoice: Invoice, *, force: bool = False, now: datetime | None
     except Exception:
         db.session.rollback()
         raise
-    row.emailed_at = aware(now) or utcnow()
+    row.emailed_at = parse_utc(now) or utcnow()
     db.session.commit()
     return True
 
@@ -347,6 +346,11 @@ def download_history(invoice: Invoice) -> list[dict[str, Any]]:
         .order_by(AuditLog.created_at, AuditLog.id)
     )
     return [
-        {"at": aware(entry.created_at), "user_id": entry.actor_id, "user": entry.actor_label, "ip": entry.ip}
+        {
+            "at": parse_utc(entry.created_at),
+            "user_id": entry.actor_id,
+            "user": entry.actor_label,
+            "ip": entry.ip,
+        }
         for entry in db.session.scalars(stmt)
     ]

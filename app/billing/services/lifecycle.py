@@ -20,12 +20,10 @@ from sqlalchemy import exists, or_, select
 from app.billing.models import Payment, Plan, Subscription
 from app.billing.services.periods import (
     advance,
-    aware,
     clock,
     grace_ends_at,
     is_status,
     locked,
-    money,
     next_period,
     payment_status_id,
     payments,
@@ -34,6 +32,7 @@ from app.billing.services.periods import (
     provider_of,
     status_id,
 )
+from app.core.models import as_utc, cents
 from app.core.translations import translated
 from app.extensions import db
 from app.security.models import LmsUser
@@ -75,7 +74,7 @@ def renewal_payment(
     return payments().start_payment(
         subscription.user,
         purpose="renewal",
-        amount=money(plan.price),
+        amount=cents(plan.price),
         currency=plan.currency,
         idempotency_key=f"renewal:{subscription.id}:{ended}{attempt}",
         details={
@@ -134,7 +133,7 @@ def _renewal_due(subscription: Subscription, now: datetime) -> bool:
         subscription.is_current
         and subscription.status_id in _live_status_ids()
         and renews(subscription)
-        and aware(subscription.current_period_end) <= now
+        and as_utc(subscription.current_period_end) <= now
     )
 
 
@@ -159,7 +158,7 @@ def ending_status(subscription: Subscription, now: datetime) -> str | None:
     """How a subscription past its end ends now: 'cancelled', 'expired', or None (not yet)."""
     if not subscription.is_current or subscription.status_id not in _live_status_ids():
         return None
-    end = aware(subscription.current_period_end)
+    end = as_utc(subscription.current_period_end)
     if end > now:
         return None
     if subscription.cancel_at_period_end:
@@ -209,11 +208,11 @@ def _paid_before(user_id: int) -> bool:
 def needs_reminder(subscription: Subscription, now: datetime) -> bool:
     """Ends within BILLING_REMINDER_DAYS, not reminded for this period yet, and will not simply renew
     (auto-renewal off, cancelled at the period end, or a trial of a user who never paid)."""
-    end = aware(subscription.current_period_end)
+    end = as_utc(subscription.current_period_end)
     days = int(current_app.config.get("BILLING_REMINDER_DAYS", 7))
     if not subscription.is_current or subscription.status_id not in _live_status_ids():
         return False
-    if not now < end <= now + timedelta(days=days) or aware(subscription.reminded_for) == end:
+    if not now < end <= now + timedelta(days=days) or as_utc(subscription.reminded_for) == end:
         return False
     if not renews(subscription):
         return True
@@ -232,7 +231,7 @@ def reminder_message(subscription: Subscription, user: LmsUser) -> tuple[str, st
     """(subject, text) of the reminder, in the current locale."""
     plan = plan_of(subscription)
     name = translated(plan.translations, "name") or plan.code
-    day = _local_day(aware(subscription.current_period_end), user)
+    day = _local_day(as_utc(subscription.current_period_end), user)
     if is_status(subscription, "trial") and renews(subscription):
         subject = _("Your trial ends on %(date)s", date=day)
         text = _(
@@ -240,7 +239,7 @@ def reminder_message(subscription: Subscription, user: LmsUser) -> tuple[str, st
             "%(amount)s %(currency)s is charged for the first period, unless you cancel before.",
             plan=name,
             date=day,
-            amount=money(plan.price),
+            amount=cents(plan.price),
             currency=plan.currency,
         )
     else:

@@ -9,7 +9,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -17,20 +17,16 @@ from sqlalchemy import and_, func, or_, select
 from app.audit.models import AuditLog
 from app.billing.models import Payment, Plan, Subscription
 from app.billing.services.entitlements import live_clause
-from app.core.models import utcnow
+from app.core.models import as_utc, cents, utcnow
 from app.extensions import db
 from app.lookups.services import lookup_id
 
 SUBSCRIPTION_PURPOSES = ("subscription", "renewal", "upgrade")
 
 
-def _money(value: Decimal | int | float) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
 def _ratio(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
     """A percentage to two decimals, None when there is nothing to divide by."""
-    return _money(Decimal(part) * 100 / Decimal(whole)) if whole else None
+    return cents(Decimal(part) * 100 / Decimal(whole)) if whole else None
 
 
 def monthly_price(plan: Plan) -> Decimal:
@@ -141,7 +137,7 @@ def revenue_metrics(days: int = 30, now: datetime | None = None) -> RevenueMetri
     metrics = RevenueMetrics(
         since=since,
         until=until,
-        mrr=_money(mrr),
+        mrr=cents(mrr),
         active_by_plan={code: dict(counter) for code, counter in sorted(by_plan.items())},
     )
     completed = lookup_id("payment_status", "completed")
@@ -194,10 +190,10 @@ def revenue_metrics(days: int = 30, now: datetime | None = None) -> RevenueMetri
             func.count(func.distinct(Payment.user_id)),
         ).where(paid)
     ).one()
-    metrics.revenue, metrics.paying_users = _money(revenue), int(payers)
-    metrics.arpu = _money(Decimal(revenue) / payers) if payers else None
+    metrics.revenue, metrics.paying_users = cents(revenue), int(payers)
+    metrics.arpu = cents(Decimal(revenue) / payers) if payers else None
     if metrics.arpu is not None and metrics.churn_rate:
-        metrics.ltv = _money(metrics.arpu * 100 / metrics.churn_rate)
+        metrics.ltv = cents(metrics.arpu * 100 / metrics.churn_rate)
     metrics.upgrades, metrics.downgrades = _plan_changes(since, until)
     base = metrics.current_at_start or len(live)
     metrics.upgrade_rate = _ratio(metrics.upgrades, base)
@@ -234,14 +230,9 @@ class DayRevenue:
     purchases: Decimal
 
 
-def _utc(value: datetime) -> datetime:
-    """An aware UTC datetime (SQLite gives naive ones, which are UTC)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def revenue_by_day(days: int = 30, now: datetime | None = None) -> list[DayRevenue]:
     """Net revenue of each of the last `days` UTC days up to and including today, oldest first."""
-    until = _utc(now or utcnow())
+    until = as_utc(now or utcnow())
     first = until.date() - timedelta(days=max(days, 1) - 1)
     start = datetime.combine(first, time.min, tzinfo=UTC)
     statuses = [lookup_id("payment_status", code) for code in ("completed", "refunded")]
@@ -255,7 +246,7 @@ def revenue_by_day(days: int = 30, now: datetime | None = None) -> list[DayReven
         for i in range((until.date() - first).days + 1)
     }
     for paid_at, purpose, net in rows:
-        entry = series.get(_utc(paid_at).date())
+        entry = series.get(as_utc(paid_at).date())
         if entry is None:
             continue
         if purpose == "course":
@@ -263,5 +254,5 @@ def revenue_by_day(days: int = 30, now: datetime | None = None) -> list[DayReven
         else:
             entry.subscriptions += Decimal(net)
     for entry in series.values():
-        entry.subscriptions, entry.purchases = _money(entry.subscriptions), _money(entry.purchases)
+        entry.subscriptions, entry.purchases = cents(entry.subscriptions), cents(entry.purchases)
     return list(series.values())

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import uuid as uuid_module
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel.numbers import list_currencies
@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from app.billing.gateways import Gateway, gateway
 from app.billing.models import PAYMENT_PURPOSES, Payment, Plan, WebhookEvent
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
-from app.core.models import utcnow
+from app.core.models import cents, utcnow
 from app.core.targets import is_admin
 from app.core.tasks import enqueue
 from app.core.transactions import unique_insert
@@ -38,14 +38,13 @@ from app.lookups.services import require_lookup_id
 
 log = logging.getLogger(__name__)
 
-CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999.99")  # NUMERIC(12, 2)
 
 
 def money(value: Any) -> Decimal:
     """A Decimal rounded to cents (half up); Invalid when it is not a finite number."""
     try:
-        amount = Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
+        amount = cents(value)
     except (InvalidOperation, ValueError, TypeError):
         raise Invalid(_("The amount is not a number."), {"amount": [_("Not a number.")]}) from None
     if not amount.is_finite():

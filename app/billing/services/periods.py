@@ -4,21 +4,18 @@ used by both the user's actions (`subscriptions`) and the scheduled tasks (`life
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import datetime, timedelta
+from decimal import Decimal
 from types import ModuleType
-from typing import Any
 
 from sqlalchemy import select
 
 from app.billing.models import Payment, Plan, Subscription
 from app.billing.services.entitlements import grace_period
 from app.core.errors import NotFound
-from app.core.models import utcnow
+from app.core.models import as_utc, utcnow
 from app.extensions import db
 from app.lookups.services import require_lookup_id
-
-CENT = Decimal("0.01")
 
 
 def payments() -> ModuleType:
@@ -28,21 +25,9 @@ def payments() -> ModuleType:
     return module
 
 
-def money(value: Any) -> Decimal:
-    """A Decimal amount rounded to the cent (half up)."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """Stored datetimes as aware UTC (SQLite returns naive ones, which are UTC)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def clock(now: datetime | None) -> datetime:
     """The given time as aware UTC, or the current time."""
-    return aware(now) or utcnow()
+    return as_utc(now) or utcnow()
 
 
 def add_months(value: datetime, months: int) -> datetime:
@@ -96,7 +81,7 @@ def current_subscription(user_id: int) -> Subscription | None:
 
 def grace_ends_at(subscription: Subscription) -> datetime:
     """When access ends if the period is not paid: the period end plus BILLING_GRACE_DAYS."""
-    return aware(subscription.current_period_end) + grace_period()
+    return as_utc(subscription.current_period_end) + grace_period()
 
 
 def in_grace(subscription: Subscription, now: datetime | None = None) -> bool:
@@ -105,14 +90,14 @@ def in_grace(subscription: Subscription, now: datetime | None = None) -> bool:
     return (
         subscription.is_current
         and is_status(subscription, "active")
-        and aware(subscription.current_period_end) <= now < grace_ends_at(subscription)
+        and as_utc(subscription.current_period_end) <= now < grace_ends_at(subscription)
     )
 
 
 def next_period(subscription: Subscription, plan: Plan) -> tuple[datetime, datetime]:
     """The period after the current one: from its end, one cycle long, keeping the anchor day
     (Jan 31 → Feb 28 → Mar 31, not Mar 28)."""
-    start, end = aware(subscription.current_period_start), aware(subscription.current_period_end)
+    start, end = as_utc(subscription.current_period_start), as_utc(subscription.current_period_end)
     months = plan.cycle_months
     if not is_status(subscription, "trial") and add_months(start, months) == end:
         return end, add_months(start, 2 * months)
@@ -134,18 +119,18 @@ def advance(subscription: Subscription) -> None:
 
 def period_key(subscription: Subscription) -> str:
     """The current period end as stored in payment details (to recognise the period a payment paid)."""
-    return aware(subscription.current_period_end).isoformat()
+    return as_utc(subscription.current_period_end).isoformat()
 
 
 def _pays_current_period(subscription: Subscription, payment: Payment) -> bool:
     """True when the payment paid (part of) the current period, by what it says it paid for."""
     details = payment.details or {}
     if payment.purpose == "renewal":
-        return details.get("period_start") == aware(subscription.current_period_start).isoformat()
+        return details.get("period_start") == as_utc(subscription.current_period_start).isoformat()
     if payment.purpose == "upgrade":
         return details.get("period_end") == period_key(subscription)
     # The first payment pays the first period (a trial's first charge is a renewal).
-    return aware(subscription.started_at) == aware(subscription.current_period_start)
+    return as_utc(subscription.started_at) == as_utc(subscription.current_period_start)
 
 
 def completed_payments(subscription: Subscription) -> list[Payment]:
@@ -177,8 +162,8 @@ def provider_of(subscription: Subscription) -> str:
 
 def remaining_fraction(subscription: Subscription, now: datetime, since: datetime | None = None) -> Decimal:
     """The unused share of the period (from `since`, default its start) at `now`, between 0 and 1."""
-    start = aware(since) or aware(subscription.current_period_start)
-    end = aware(subscription.current_period_end)
+    start = as_utc(since) or as_utc(subscription.current_period_start)
+    end = as_utc(subscription.current_period_end)
     total = (end - start).total_seconds()
     if total <= 0:
         return Decimal(0)

@@ -19,14 +19,12 @@ from app.billing.models import Payment, Plan, Subscription
 from app.billing.services.lifecycle import expire_due, remind_due, renew_due, renewal_payment
 from app.billing.services.periods import (
     advance,
-    aware,
     clock,
     completed_payments,
     current_subscription,
     grace_ends_at,
     in_grace,
     is_status,
-    money,
     one_cycle,
     payments,
     period_key,
@@ -38,6 +36,7 @@ from app.billing.services.periods import (
     trial_window,
 )
 from app.core.errors import Conflict, Forbidden, Invalid
+from app.core.models import as_utc, cents
 from app.core.targets import is_admin
 from app.core.transactions import unique_insert
 from app.extensions import db
@@ -134,7 +133,7 @@ def subscribe(
     payment = payments().start_payment(
         user,
         purpose="subscription",
-        amount=money(plan.price),
+        amount=cents(plan.price),
         currency=plan.currency,
         # One key per attempt: a new checkout after an abandoned one is a new payment.
         idempotency_key=f"subscribe:{user.id}:{plan.id}:{uuid.uuid4().hex}",
@@ -159,7 +158,7 @@ def activate_from_payment(payment: Payment, now: datetime | None = None) -> Subs
         db.session.commit()
         return subscription
     plan = db.session.get(Plan, row.plan_id)
-    start = aware(row.paid_at) or clock(now)
+    start = as_utc(row.paid_at) or clock(now)
     current = current_subscription(row.user_id)
     if current is not None:
         # Paid twice (two tabs, or a trial meanwhile): the money buys one more period of the current
@@ -197,7 +196,7 @@ def renewal_paid(payment: Payment, now: datetime | None = None) -> Subscription 
     elif is_status(subscription, "expired") and current_subscription(subscription.user_id) is None:
         # Paid after the grace period had ended it: the user paid for a period, so it starts now.
         subscription.current_period_start, subscription.current_period_end = one_cycle(
-            aware(payment.paid_at) or clock(now), plan_of(subscription)
+            as_utc(payment.paid_at) or clock(now), plan_of(subscription)
         )
         subscription.status_id = status_id("active")
         subscription.is_current, subscription.ended_at = True, None
@@ -225,7 +224,7 @@ def proration(subscription: Subscription, plan: Plan, now: datetime) -> Decimal:
     old = plan_of(subscription)
     new_price = Decimal(plan.price) * old.cycle_months / plan.cycle_months
     difference = new_price - Decimal(old.price)
-    return max(money(difference * remaining_fraction(subscription, now)), Decimal("0.00"))
+    return max(cents(difference * remaining_fraction(subscription, now)), Decimal("0.00"))
 
 
 def renew_now(
@@ -237,7 +236,7 @@ def renew_now(
     _require_owner(user, subscription)
     subscription = require_locked(subscription)
     _require_current(subscription)
-    if not is_status(subscription, "active") or aware(subscription.current_period_end) > now:
+    if not is_status(subscription, "active") or as_utc(subscription.current_period_end) > now:
         raise Conflict(_("This subscription does not need renewing now."))
     payment = renewal_payment(
         subscription, plan_of(subscription), attempt=f":by-hand:{uuid.uuid4().hex}", provider=provider
@@ -263,7 +262,7 @@ def change_plan(
         db.session.commit()
         return subscription, None
     _require_active_plan(plan)
-    if aware(subscription.current_period_end) <= now and not is_status(subscription, "trial"):
+    if as_utc(subscription.current_period_end) <= now and not is_status(subscription, "trial"):
         # In the grace period the period is unpaid: an upgrade would cost nothing (no time is left to
         # prorate) and a pending renewal at the old price would then pay for the new plan.
         raise Conflict(_("Your last renewal is unpaid: renew your subscription before changing plan."))
@@ -318,12 +317,12 @@ def refund_amount(subscription: Subscription, payment: Payment, policy: str, now
     if policy == "none" or available <= 0:
         return Decimal("0.00")
     if policy == "full":
-        return money(available)
+        return cents(available)
     # An upgrade charge paid for the time from the upgrade; a period's payment for the whole period.
     upgraded = (payment.details or {}).get("period_start") if payment.purpose == "upgrade" else None
     since = datetime.fromisoformat(upgraded) if upgraded else None
-    share = money(Decimal(payment.amount) * remaining_fraction(subscription, clock(now), since))
-    return min(share, money(available))
+    share = cents(Decimal(payment.amount) * remaining_fraction(subscription, clock(now), since))
+    return min(share, cents(available))
 
 
 def cancel(

@@ -6,7 +6,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.core.errors import Conflict, Forbidden, Invalid
-from app.core.models import utcnow
+from app.core.models import as_utc, utcnow
 from app.core.targets import signed_in_user_id
 from app.core.transactions import unique_insert
 from app.courses.models import Course, Enrollment, Lesson, LessonProgress
@@ -209,8 +209,7 @@ class HeartbeatResult:
 def _elapsed(since: datetime | None, now: datetime, gap: int) -> int:
     if since is None:
         return 0
-    if since.tzinfo is None:  # SQLite (`make run`) returns stored UTC times without their zone
-        since = since.replace(tzinfo=UTC)
+    since = as_utc(since)
     seconds = int((now - since).total_seconds())
     return seconds if 0 < seconds <= gap else 0
 
