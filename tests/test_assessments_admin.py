@@ -421,6 +421,21 @@ def test_gradebook_lists_students_and_exports_csv(app, world):
     assert "/gradechangemodelview/show/" in history
 
 
+def test_gradebook_shows_answers_waiting_and_recent_grade_changes(app, world):
+    attempt_id = _handed_in_attempt(app, world)
+    course = world.ids["mine"]["course"]
+    waiting = world.mine.get(f"/gradebook/{course}").get_data(as_text=True)
+    assert 'id="pending-grading"' in waiting and "1 answer waits for grading." in waiting
+    assert 'id="recent-grade-changes"' not in waiting
+    page = world.mine.get(f"/quizattemptmodelview/grade/{attempt_id}").get_data(as_text=True)
+    answer_id = int(re.search(r'name="answer_id" value="(\d+)"', page).group(1))
+    world.mine.post(f"/quizattemptmodelview/grade/{attempt_id}", data={"answer_id": answer_id, "points": "2"})
+    graded = world.mine.get(f"/gradebook/{course}").get_data(as_text=True)
+    assert 'id="pending-grading"' not in graded
+    changes = graded.split('id="recent-grade-changes"')[1].split("</table>")[0]
+    assert "100.00" in changes
+
+
 def test_certificate_revoke_needs_a_reason(app, world):
     with app.app_context():
         course = db.session.get(Course, world.ids["mine"]["course"])

@@ -12,11 +12,12 @@ from flask_babel import lazy_gettext as _l
 
 from app.assessments.models import Certificate, GradeChange
 from app.assessments.services import certificates
-from app.assessments.services.gradebook import gradebook_csv, gradebook_for
+from app.assessments.services.attempts import pending_grading_count
+from app.assessments.services.gradebook import grade_history, gradebook_csv, gradebook_for
 from app.assessments.views_base import COMMON_LABELS, ITEM_TYPE_LABELS, AssessmentView, label_formatter
 from app.core.errors import AppError
 from app.core.interface import SQLAInterface
-from app.core.views import BaseModelView, format_yes_no
+from app.core.views import BaseModelView, format_user_datetime, format_yes_no
 from app.courses.models import Course
 from app.courses.services.access import can_manage
 from app.courses.views_learning import managed_courses
@@ -218,6 +219,9 @@ class GradebookView(BaseView):
             status_names={status.code: status.name for status in statuses},
             kinds=ITEM_TYPE_LABELS,
             query=request.query_string.decode(),
+            pending=pending_grading_count(course.id),
+            recent_changes=grade_history(course, limit=5),
+            format_user_datetime=format_user_datetime,
         )
 
     @expose("/<int:course_id>/csv")

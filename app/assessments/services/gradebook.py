@@ -234,9 +234,11 @@ def gradebook_csv(book: Gradebook) -> str:
     return out.getvalue()
 
 
-def grade_history(course: Course, student_id: int | None = None) -> list[GradeChange]:
-    """The course's grade changes, newest first (one learner's when given)."""
+def grade_history(
+    course: Course, student_id: int | None = None, limit: int | None = None
+) -> list[GradeChange]:
+    """The course's grade changes, newest first (one learner's when given; the latest `limit`)."""
     query = select(GradeChange).where(GradeChange.course_id == course.id)
     if student_id is not None:
         query = query.where(GradeChange.student_id == student_id)
-    return list(db.session.scalars(query.order_by(GradeChange.id.desc())))
+    return list(db.session.scalars(query.order_by(GradeChange.id.desc()).limit(limit)))
