@@ -18,11 +18,11 @@ from app.assessments.services.attempts import (
     start_attempt,
     submit_attempt,
 )
-from app.core.errors import Invalid
+from app.core.errors import Forbidden, Invalid
 from app.core.models import utcnow
 from app.extensions import db
 from tests.assessment_factories import make_bank, make_question, make_quiz
-from tests.conftest import jwt_headers
+from tests.conftest import jwt_headers, login
 from tests.course_factories import make_course, make_enrollment
 from tests.factories import make_user
 from tests.media_fixtures import png_bytes
@@ -272,3 +272,35 @@ def test_a_closed_lesson_s_assignment_shows_no_instructions_through_the_api(app)
     assert all("translations" not in row for row in listed)
     staff_view = client.get(f"/api/v1/assignment/{assignment_id}", headers=jwt_headers(client, names[1]))
     assert "Do it." in staff_view.json["result"]["translations"]["en"]["instructions"]
+
+
+def test_the_student_reads_the_files_returned_with_the_grade(app, media_config) -> None:
+    from app.assessments.models import Submission
+    from app.assessments.services.assignments import files_of, grade_submission, submit_assignment
+    from app.media import services as media_services
+    from tests.assessment_factories import make_assignment
+
+    with app.test_request_context():
+        instructor, student, other = make_user("Instructor"), make_user("Student"), make_user("Student")
+        course = make_course(instructors=[instructor])
+        make_enrollment(student, course)
+        make_enrollment(other, course)
+        assignment = make_assignment(course)
+        submission = submit_assignment(student, assignment, text="<p>My work</p>")
+        grade_submission(instructor, submission, points=80, files=[("corrected.png", png_bytes())])
+        (returned,) = files_of(db.session.get(Submission, submission.id), "submission_feedback")
+        names = (student.username, other.username, assignment.id, returned.id)
+    owner, stranger = app.test_client(), app.test_client()
+    login(owner, names[0])
+    login(stranger, names[1])
+    page = owner.get(f"/assignments/{names[2]}").get_data(as_text=True)
+    assert "corrected.png" in page
+    with app.test_request_context():
+        from app.media.models import Media
+        from app.security.models import LmsUser
+
+        file = db.session.get(Media, names[3])
+        link = media_services.issue_link(file, db.session.query(LmsUser).filter_by(username=names[0]).one())
+        with pytest.raises(Forbidden):
+            media_services.issue_link(file, db.session.query(LmsUser).filter_by(username=names[1]).one())
+    assert owner.get(link).data.startswith(b"\x89PNG")
