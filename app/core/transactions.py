@@ -1,14 +1,78 @@
-"""Inserts that may race with another request doing the same (double clicks, replays)."""
+"""The one transaction boundary of a request, task or command, and inserts that may race.
+
+Services flush; the outermost `transaction()` commits once, or rolls everything back when anything
+in it raises (Superset's `@transaction` is the model). Work that must only happen once the data is
+committed (queueing a task that reads it, hooks) is registered with `on_commit`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import Conflict
 from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+_DEPTH = "lms_transaction_depth"
+_AFTER_COMMIT = "lms_after_commit"
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """Commit once when the outermost block ends; roll back when anything in it raises.
+
+    Usable as `with transaction():` or as a decorator `@transaction()`; nested blocks join the
+    outer one, so a service called by another never commits its caller's work.
+    """
+    info = db.session.info
+    depth = info.get(_DEPTH, 0)
+    info[_DEPTH] = depth + 1
+    try:
+        yield
+        if depth == 0:
+            db.session.commit()
+    except BaseException:
+        if depth == 0:
+            db.session.rollback()
+            info.pop(_AFTER_COMMIT, None)
+        raise
+    finally:
+        info[_DEPTH] = depth
+    if depth == 0:
+        _run_after_commit()
+
+
+def in_transaction() -> bool:
+    """True inside a `transaction()` block."""
+    return db.session.info.get(_DEPTH, 0) > 0
+
+
+def on_commit(callback: Callable[[], Any]) -> None:
+    """Run `callback` after the enclosing `transaction()` commits (never if it rolls back).
+
+    Outside a `transaction()` block it runs now.
+    """
+    if not in_transaction():
+        callback()
+        return
+    db.session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def _run_after_commit() -> None:
+    """Each callback in its own transaction; one that fails is logged and does not stop the rest."""
+    callbacks = db.session.info.pop(_AFTER_COMMIT, [])
+    for callback in callbacks:
+        try:
+            with transaction():
+                callback()
+        except Exception:
+            log.exception("After-commit callback %r failed", callback)
 
 
 @contextmanager
