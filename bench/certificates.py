@@ -170,14 +170,13 @@ def run_worker(
     from rq import Queue
     from rq.job import Job
 
-    from app.assessments import tasks
     from app.core.tasks import enqueue
 
     connection = Redis.from_url(REDIS_URL)
     queue_name = f"bench-certificates-{os.getpid()}"
     queue = Queue(queue_name, connection=connection)
     with app.app_context():
-        jobs = [enqueue(tasks.issue_certificate, u, c, queue=queue_name) for u, c in pairs]
+        jobs = [enqueue(TASK, u, c, queue=queue_name) for u, c in pairs]
     env = os.environ | {
         "APP_CONFIG": "testing",
         "TEST_DATABASE_URL": DATABASE_URL,

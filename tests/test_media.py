@@ -14,7 +14,6 @@ from app.core.models import utcnow
 from app.core.tasks import enqueue
 from app.extensions import db
 from app.media.models import Media
-from app.media.tasks import remove_expired_temporary_media
 from tests.conftest import jwt_headers
 from tests.media_fixtures import png_bytes, s3_url
 
@@ -103,7 +102,7 @@ def test_expired_temporary_uploads_are_removed_by_the_task(app, client, user_fac
         old.expires_at = utcnow() - timedelta(minutes=1)
         db.session.commit()
         old_path = media_config / old.storage_path
-        assert enqueue(remove_expired_temporary_media) == 1
+        assert enqueue("app.media.tasks.remove_expired_temporary_media") == 1
         row = _row(app, old_id)
         assert row["is_deleted"] and not old_path.exists()
         assert not _row(app, fresh_id)["is_deleted"]

@@ -14,14 +14,13 @@ from app.core.tasks import enqueue
 from app.extensions import socketio
 from tests.conftest import RUN_ID, login
 from tests.factories import make_lookup
-from tests.sample_tasks import bump_sort_order
 
 
 def test_enqueue_runs_inline_without_redis(app, monkeypatch):
     monkeypatch.setitem(app.config, "REDIS_URL", None)
     with app.app_context():
         value = make_lookup()
-        assert enqueue(bump_sort_order, value.id) == 1
+        assert enqueue("tests.sample_tasks.bump_sort_order", value.id) == 1
         last = history("lookup", value.id)[-1]
     assert (last.action.code, last.actor_label) == ("updated", "system:bump_sort_order")
 
@@ -30,7 +29,7 @@ def test_enqueue_uses_rq_with_redis_and_the_worker_has_an_app_context(app):
     queue_name = f"test{RUN_ID}"
     with app.app_context():
         value = make_lookup()
-        job = enqueue(bump_sort_order, value.id, queue=queue_name)
+        job = enqueue("tests.sample_tasks.bump_sort_order", value.id, queue=queue_name)
         assert job.get_status() == "queued"
         assert value.sort_order == 0  # not run yet
         connection = Redis.from_url(app.config["REDIS_URL"])

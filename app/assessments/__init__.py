@@ -57,11 +57,43 @@ def _join_course_completion() -> None:
         progress.COMPLETION_HOOKS.append(on_course_completed)
 
 
+def _register_managed_rows() -> None:
+    """Who manages assessment rows (course staff, bank and rubric owners), for every module's lists."""
+    from app.assessments import models
+    from app.assessments.services.scope import managed_clause
+    from app.core.filters import register_managed_rows
+
+    register_managed_rows(
+        (
+            models.Quiz,
+            models.Assignment,
+            models.QuizAttempt,
+            models.Submission,
+            models.Certificate,
+            models.GradeChange,
+            models.CourseCompletion,
+            models.QuestionBank,
+            models.Question,
+            models.QuestionOption,
+            models.QuizQuestion,
+            models.QuizDraw,
+            models.QuizOverride,
+            models.AttemptAnswer,
+            models.RubricScore,
+            models.Rubric,
+            models.RubricCriterion,
+            models.RubricLevel,
+        ),
+        managed_clause,
+    )
+
+
 def register(appbuilder: AppBuilder) -> None:
     """Add the assessment screens and APIs, register their targets and completion rules."""
     from app.assessments.views import VIEWS
 
     _register_targets()
+    _register_managed_rows()
     _join_course_completion()
     category = {
         "category": "Assessments",

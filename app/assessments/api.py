@@ -43,10 +43,9 @@ from app.assessments.api_quizzes import (
 from app.assessments.models import Question, QuestionBank, QuestionOption
 from app.assessments.services import banks
 from app.assessments.services.access import require_bank_manager, settle_owner
-from app.core.api import BaseModelRestApi
+from app.core.api import SYSTEM, BaseModelRestApi, json_object
 from app.core.errors import Invalid, TooLarge
 from app.core.interface import SQLAInterface
-from app.courses.api import SYSTEM, json_object
 from app.extensions import db
 
 CSV_TYPES = ("text/csv", "text/plain", "application/csv", "application/octet-stream")

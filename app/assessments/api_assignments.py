@@ -31,10 +31,9 @@ from app.assessments.models import (
 )
 from app.assessments.services import assignments
 from app.assessments.services.access import settle_owner
-from app.core.api import BaseModelRestApi
+from app.core.api import SYSTEM, BaseModelRestApi
 from app.core.errors import Invalid
 from app.core.interface import SQLAInterface
-from app.courses.api import SYSTEM
 from app.media.models import Media
 
 

@@ -9,7 +9,6 @@ quiz or bank is a 403.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Response, g, request
@@ -24,14 +23,16 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.assessments.services.access import lesson_open
 from app.assessments.services.scope import readable_clause, require_manage
-from app.core.errors import Invalid, NotFound, TooLarge
+from app.core.api import CRUD_ROUTES as CRUD_ROUTES  # (re-exported for the API files)
+from app.core.api import MAX_BIGINT, ServiceApi, json_object
+from app.core.api import READ_ONLY_ROUTES as READ_ONLY_ROUTES
+from app.core.api import iso as iso
+from app.core.errors import Invalid, TooLarge
 from app.core.html import sanitize_html
 from app.core.translations import LANGUAGES
-from app.courses.api import CourseApiBase, json_object
 from app.extensions import db
 
 MAX_INT = 2**31 - 1
-MAX_BIGINT = 2**63 - 1
 MAX_FILES = 20
 
 
@@ -47,11 +48,6 @@ class FilterReadable(BaseFilter):
 
 
 READABLE = [["id", FilterReadable, None]]
-
-
-def iso(moment: datetime | None) -> str | None:
-    """A datetime as ISO 8601 (None stays None)."""
-    return moment.isoformat() if moment is not None else None
 
 
 def text_or_none(value: Any, field: str) -> str | None:
@@ -134,7 +130,7 @@ def link_relations(item: Any, columns: set[str]) -> None:
         set_committed_value(item, rel.key, fetch(rel.mapper.class_, value, column.key, limit))
 
 
-class AssessmentApiBase(CourseApiBase):
+class AssessmentApiBase(ServiceApi):
     """Row-scoped reads, writes checked with `require_manage` on the old and new state."""
 
     base_filters = READABLE
@@ -149,12 +145,6 @@ class AssessmentApiBase(CourseApiBase):
     def _written_columns(self) -> set[str]:
         """The columns a body may write (for creating or updating)."""
         return set(self.add_columns or ()) | set(self.edit_columns or ())
-
-    def scoped(self, pk: int) -> Any:
-        """The row if the user may see it, else NotFound (huge ids too)."""
-        if not isinstance(pk, int) or not 0 < pk <= MAX_BIGINT:
-            raise NotFound()
-        return super().scoped(pk)
 
     # ---- writes ------------------------------------------------------------------------------
     def prepare(self, item: Any) -> None:
@@ -193,17 +183,9 @@ class AssessmentApiBase(CourseApiBase):
         """Only those who manage the row delete it."""
         require_manage(g.user, item)
 
-    def _refuse_non_object(self) -> Response | None:
-        """400 for a JSON body that is not an object."""
-        if request.is_json and not isinstance(request.get_json(silent=True), dict):
-            return self.response(
-                400, message=_("Send a JSON object."), errors={"body": [_("Not an object.")]}
-            )
-        return None
-
     def post_headless(self) -> Response:
         """FAB's create for a JSON object body, with the checks of `pre_add`."""
-        return self._refuse_non_object() or super().post_headless()
+        return self._refuse_non_object() or self.run(super().post_headless)
 
     def put_headless(self, pk: Any) -> Response:
         """FAB's update for a JSON object body: the stored object is checked first, then the new one."""
@@ -226,19 +208,13 @@ class AssessmentApiBase(CourseApiBase):
         """FAB's (soft) delete; an id that is not a number is simply not found."""
         if self._pk(pk) is None:
             return self.response_404()
-        return super().delete_headless(pk)
+        return self.run(lambda: super(AssessmentApiBase, self).delete_headless(pk))
 
     def get_headless(self, pk: Any, **kwargs: Any) -> Response:
         """FAB's show; an id that is not a number is simply not found."""
         if self._pk(pk) is None:
             return self.response_404()
         return super().get_headless(pk, **kwargs)
-
-    @staticmethod
-    def _pk(pk: Any) -> int | None:
-        """The id of a URL as a number in range, or None."""
-        text = str(pk)
-        return int(text) if text.isdigit() and 0 < int(text) <= MAX_BIGINT else None
 
     def _stored(self, pk: Any) -> Any:
         """The stored row if the user may read it, else None."""
@@ -279,7 +255,3 @@ class LessonContentApi(AssessmentApiBase):
         model = self.datamodel.obj
         rows = db.session.scalars(select(model).where(model.id.in_(ids)))
         return {row.id for row in rows if lesson_open(g.user, row)}
-
-
-READ_ONLY_ROUTES = {"get", "get_list", "info"}
-CRUD_ROUTES = READ_ONLY_ROUTES | {"post", "put", "delete"}

@@ -25,11 +25,10 @@ from app.assessments.services import certificates
 from app.assessments.services.access import require_staff
 from app.assessments.services.completion import check_completion
 from app.assessments.services.gradebook import Gradebook, gradebook_csv, gradebook_for
-from app.core.api import BaseModelRestApi
+from app.core.api import SYSTEM, BaseModelRestApi, json_object
 from app.core.errors import AppError, Conflict, Invalid, NotFound
 from app.core.interface import SQLAInterface
 from app.core.models import cents
-from app.courses.api import SYSTEM, json_object
 from app.courses.models import Course
 from app.extensions import db
 

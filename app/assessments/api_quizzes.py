@@ -45,11 +45,10 @@ from app.assessments.services.quizzes import (
     seconds_left,
 )
 from app.assessments.services.review import attempt_view
-from app.core.api import BaseModelRestApi
+from app.core.api import SYSTEM, BaseModelRestApi, json_object
 from app.core.errors import Conflict, Invalid
 from app.core.interface import SQLAInterface
 from app.core.models import utcnow
-from app.courses.api import SYSTEM, json_object
 from app.extensions import db
 
 MAX_FEEDBACK = 20_000

@@ -1,13 +1,13 @@
 """Shared pieces of the assessment back office: row scoping, relation choices, object checks, labels.
 
-Instructors see and change only the rows they manage (`services.scope.managed_clause` as a base
-filter); every write is checked again on the object with `services.scope.may_manage`, so a forged
-form naming another instructor's course, bank or rubric is refused.
+Instructors see and change only the rows they manage (`services.scope.managed_clause`, registered with
+`app.core.filters`, as the base filter `MANAGED`); every write is checked again on the object with
+`services.scope.may_manage`, so a forged form naming another instructor's course, bank or rubric is
+refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,14 +21,16 @@ from sqlalchemy import select
 from wtforms import IntegerField, SelectField
 from wtforms.validators import Optional
 
-from app.assessments.services.scope import managed_clause, may_manage, require_manage
+from app.assessments.services.scope import may_manage, require_manage
 from app.core.errors import AppError
+from app.core.filters import MANAGED
 from app.core.html import sanitize_html
 from app.core.targets import is_admin
-from app.core.views import BaseModelView
+from app.core.views import BaseModelView, guarded
+from app.core.views import error_text as error_text  # (re-exported for the assessment screens)
+from app.core.views import label_formatter as label_formatter
 from app.courses.models import Enrollment
 from app.courses.services.catalog import courses_taught_by
-from app.courses.views_base import MANAGED, guarded
 
 GRADING_METHOD_LABELS = {
     "highest": _l("Highest grade"),
@@ -71,15 +73,6 @@ COMMON_LABELS = {
 }
 
 
-def label_formatter(labels: dict[str, Any]) -> Any:
-    """A list/show formatter that shows a code by its translated label."""
-
-    def formatter(value: Any) -> str:
-        return str(labels.get(value, value or ""))
-
-    return formatter
-
-
 def choice_field(label: Any, labels: dict[str, Any], default: str) -> SelectField:
     """A select of fixed codes shown with translated labels."""
     return SelectField(label, choices=list(labels.items()), default=default)
@@ -89,17 +82,6 @@ POSITION_FIELD = IntegerField(_l("Position"), validators=[Optional()], descripti
 
 
 # ---- filters ----------------------------------------------------------------------------------
-class FilterManagedRows(BaseFilter):
-    """Rows the signed-in user manages (admins: every row)."""
-
-    name = _l("Mine")
-    arg_name = "assessments_managed"
-
-    def apply(self, query: Any, value: Any) -> Any:
-        """Restrict the query with the scope service's clause."""
-        return query.filter(managed_clause(self.model, g.get("user")))
-
-
 class FilterEnrolledStudents(BaseFilter):
     """Users in dropdowns: admins every one; others the learners enrolled in courses they teach."""
 
@@ -117,18 +99,11 @@ class FilterEnrolledStudents(BaseFilter):
         )
 
 
-SCOPED = [["id", FilterManagedRows, None]]
 STUDENTS = [["id", FilterEnrolledStudents, None]]
 # Dropdown choices: courses and lessons the user teaches, their banks, rubrics, questions, quizzes...
 RELATIONS = {
-    "course": MANAGED,
-    "lesson": MANAGED,
-    "bank": SCOPED,
-    "rubric": SCOPED,
-    "question": SCOPED,
-    "quiz": SCOPED,
-    "criterion": SCOPED,
-    "assignment": SCOPED,
+    name: MANAGED
+    for name in ("course", "lesson", "bank", "rubric", "question", "quiz", "criterion", "assignment")
 }
 SEARCH_RELATIONS = {**RELATIONS, "user": STUDENTS, "student": STUDENTS}
 
@@ -168,23 +143,6 @@ def comma_list(value: Any) -> list[str]:
 
 
 # ---- errors -----------------------------------------------------------------------------------
-def _messages(value: Any) -> Iterator[str]:
-    """Every message of a field's problems, however nested (lists, or dicts of files or rows)."""
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _messages(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _messages(item)
-    elif value is not None:
-        yield str(value)
-
-
-def error_text(exc: AppError) -> str:
-    """The message and every field problem of an error, as one line for a flash."""
-    return " ".join(dict.fromkeys([exc.message, *_messages(exc.errors)]))
-
-
 def checked(func: Any, *args: Any) -> None:
     """`guarded`, with the field problems of a refused change in the message FAB flashes."""
     try:
@@ -201,7 +159,7 @@ def checked(func: Any, *args: Any) -> None:
 class AssessmentView(BaseModelView):
     """A back-office screen of assessment rows, scoped to what the user manages."""
 
-    base_filters = SCOPED
+    base_filters = MANAGED
     label_columns = COMMON_LABELS
     add_form_query_rel_fields = edit_form_query_rel_fields = RELATIONS
     search_form_query_rel_fields = SEARCH_RELATIONS

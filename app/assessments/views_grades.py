@@ -20,7 +20,7 @@ from app.core.interface import SQLAInterface
 from app.core.views import BaseModelView, format_user_datetime, format_yes_no
 from app.courses.models import Course
 from app.courses.services.access import can_manage
-from app.courses.views_learning import managed_courses
+from app.courses.services.catalog import managed_courses
 from app.extensions import db
 from app.lookups.services import values_of
 

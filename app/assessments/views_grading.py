@@ -22,7 +22,7 @@ from app.core.errors import AppError, Invalid
 from app.core.html import plain_text
 from app.core.interface import SQLAInterface
 from app.core.views import BaseModelView, format_user_datetime
-from app.courses.views_learning import managed_courses
+from app.courses.services.catalog import managed_courses
 from app.extensions import db
 from app.lookups.services import lookup_id
 from app.media import services as media

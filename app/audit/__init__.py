@@ -11,7 +11,11 @@ listeners.audit_model(Role, "role")
 
 
 def register(appbuilder: AppBuilder) -> None:
-    """Add the audit screens and APIs."""
+    """Attribute task writes to `system:<task>`; add the audit screens and APIs."""
+    from app.audit.context import system_actor
+    from app.core.tasks import register_task_context
+
+    register_task_context(system_actor)
     from app.audit.api import AuditLogApi, MyActivityApi
     from app.audit.views import AuditLogModelView, MyActivityView
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 
 from app.audit.context import current_actor, is_audit_disabled, request_info
 from app.audit.models import AuditLog
+from app.core.models import entity_type_of
 
 REDACTED = "***"
 _DESCRIBE_ATTRS = ("name_en", "name", "title", "code", "username")
@@ -21,12 +22,6 @@ _DESCRIBE_ATTRS = ("name_en", "name", "title", "code", "username")
 def is_audited(cls_or_obj: Any) -> bool:
     """True for models that declare `__audited__` (AuditedMixin)."""
     return bool(getattr(cls_or_obj, "__audited__", False))
-
-
-def entity_type_of(cls_or_obj: Any) -> str:
-    """The entity type code written in the log: `__audit_entity__` or the table name."""
-    cls = cls_or_obj if isinstance(cls_or_obj, type) else type(cls_or_obj)
-    return getattr(cls, "__audit_entity__", None) or cls.__tablename__
 
 
 def jsonable(value: Any) -> Any:

@@ -11,7 +11,9 @@ from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from app.core.errors import AppError
-from app.core.views import BaseModelView
+from app.core.views import BaseModelView, error_text
+from app.core.views import label_formatter as label_formatter  # (re-exported for the billing screens)
+from app.core.views import run_service as run_service
 from app.extensions import db
 
 # The back office reads these routes; the rows change only through the billing services.
@@ -41,38 +43,9 @@ COMMON_LABELS = {
 }
 
 
-def label_formatter(labels: dict[str, Any]) -> Callable[[Any], str]:
-    """A list/show formatter that shows a code by its translated label."""
-
-    def formatter(value: Any) -> str:
-        return str(labels.get(value, value or ""))
-
-    return formatter
-
-
 def format_money(value: Any) -> str:
     """An amount with two decimals in the viewer's locale (empty for None)."""
     return "" if value is None else format_decimal(value, "#,##0.00")
-
-
-def error_text(exc: AppError) -> str:
-    """The message and every field problem of a service error, as one line."""
-    problems = [str(m) for messages in exc.errors.values() for m in _as_list(messages)]
-    return " ".join(dict.fromkeys([exc.message, *problems]))
-
-
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
-def run_service(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
-    """Call a service; on an AppError roll back, flash its message and return (False, None)."""
-    try:
-        return True, func(*args, **kwargs)
-    except AppError as exc:
-        db.session.rollback()
-        flash(error_text(exc), "danger")
-        return False, None
 
 
 def each_item(items: Any, func: Callable[[Any], Any], label: Callable[[Any], str] = str) -> int:

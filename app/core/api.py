@@ -1,21 +1,32 @@
-"""Base REST API every module inherits: read/write permissions, soft delete, safe errors."""
+"""The HTTP kit of every module's REST API: the base classes, JSON body helpers and the service runner.
+
+`BaseModelRestApi`: FAB's ModelRestApi with shared read/write permissions, lookups by code, safe errors.
+`ServiceApi`: plus row-scoped objects (`scoped`), `_info` form fields for writers only, and `run`, which
+calls an action body in one `transaction()` and answers an AppError with its status and the one error
+shape `{"message", "errors"}`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import prison
 from flask import Response, request
 from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.const import PERMISSION_PREFIX
 from flask_appbuilder.exceptions import ApplyFilterException
 from flask_babel import gettext
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError
 
+from app.core.errors import AppError, Invalid, NotFound
 from app.core.permissions import READ_WRITE_PERMISSIONS
-from app.core.views import SYSTEM_COLUMNS, lookup_relations
+from app.core.references import lookup_id, lookup_type_id
+from app.core.transactions import transaction
+from app.core.views import SYSTEM_COLUMNS, lookup_choice_filters, lookup_relations
 from app.extensions import db
-from app.lookups.services import lookup_id, lookup_type_id
 
 _prison_loads = prison.loads
 
@@ -35,6 +46,69 @@ prison.loads = _safe_prison_loads
 
 
 MAX_RELATED_IDS = 200  # rows one body may link at once (instructors, prerequisites...)
+MAX_BIGINT = 2**63 - 1
+# Columns every API shows first.
+SYSTEM = ["id", "uuid", "created_at", "updated_at"]
+READ_ONLY_ROUTES = {"get", "get_list", "info"}
+CRUD_ROUTES = READ_ONLY_ROUTES | {"post", "put", "delete"}
+
+
+# ---- JSON bodies and values --------------------------------------------------------------------
+def json_body() -> dict[str, Any]:
+    """The body as a JSON object, empty when there is none or it is not an object."""
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def json_object() -> dict[str, Any]:
+    """The body as a JSON object: empty for no body, 400 for anything else than an object."""
+    if not request.get_data(cache=True):
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise AppError(gettext("Send a JSON object."), {"body": [gettext("Send a JSON object.")]})
+    return body
+
+
+def ordered_ids(body: dict[str, Any], key: str) -> list[int]:
+    """The list under `key` (the reorder services check its items); 422 when it is not a list."""
+    value = body.get(key)
+    if not isinstance(value, list):
+        raise Invalid(gettext("Send the ids in order in '%(key)s'.", key=key), {key: [gettext("Required.")]})
+    return value
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A datetime as ISO 8601 (None stays None)."""
+    return moment.isoformat() if moment is not None else None
+
+
+def flag(body: dict[str, Any], field: str, default: bool | None = None) -> bool:
+    """A boolean field of a body (the default when absent; 422 when missing without one or not a boolean)."""
+    value = body.get(field, default)
+    if not isinstance(value, bool):
+        raise Invalid(
+            gettext("'%(field)s' must be true or false.", field=field), {field: [gettext("Not a boolean.")]}
+        )
+    return value
+
+
+def text_field(body: dict[str, Any], field: str, *, default: str | None = None, limit: int = 128) -> str:
+    """A non-blank text field of a body, at most `limit` characters (422 otherwise)."""
+    value = body.get(field, default)
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(
+            gettext("'%(field)s' must be text.", field=field), {field: [gettext("This field is required.")]}
+        )
+    if len(value) > limit:
+        raise Invalid(gettext("'%(field)s' is too long.", field=field), {field: [str(limit)]})
+    return value.strip()
+
+
+def url_id(pk: Any) -> int | None:
+    """The id of a URL as a number in range, or None."""
+    text = str(pk)
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_BIGINT else None
 
 
 class BaseModelRestApi(ModelRestApi):
@@ -126,3 +200,64 @@ class BaseModelRestApi(ModelRestApi):
                 kwargs["message"] = message.split(": ", 1)[-1]
             kwargs.setdefault("errors", {})
         return super().response(code, **kwargs)
+
+
+class ServiceApi(BaseModelRestApi):
+    """Row-scoped objects for actions, `_info` fields for writers only, service calls through `run`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        lookups = {
+            rel: lookup_choice_filters(code) for rel, code in lookup_relations(self.datamodel.obj).items()
+        }
+        self.add_query_rel_fields = {**lookups, **(self.add_query_rel_fields or {})}
+        self.edit_query_rel_fields = {**lookups, **(self.edit_query_rel_fields or {})}
+
+    def _may_write(self) -> bool:
+        """True when this API has a create or update route and the user holds its write permission."""
+        routes = self.include_route_methods
+        if routes is not None and not {"post", "put"} & set(routes):
+            return False
+        permission = self.method_permission_name.get("post", "write")
+        return bool(self.appbuilder.sm.has_access(PERMISSION_PREFIX + permission, self.class_permission_name))
+
+    def _get_fields_info(self, cols: Any, model_schema: Any, filter_rel_fields: Any, **kwargs: Any) -> Any:
+        """`_info`'s form fields (with relation choices) only for users who may write through this API."""
+        if not self._may_write():
+            return []
+        return super()._get_fields_info(cols, model_schema, filter_rel_fields, **kwargs)
+
+    def error(self, exc: AppError) -> Response:
+        """The one error shape; the half-applied change is dropped."""
+        db.session.rollback()
+        return self.response(exc.status_code, message=exc.message, errors=exc.errors)
+
+    def run(self, func: Callable[[], Response]) -> Response:
+        """Call an action body in one transaction (committed once on success); AppError -> its response."""
+        try:
+            with transaction():
+                return func()
+        except AppError as exc:
+            return self.error(exc)
+
+    def scoped(self, pk: Any) -> Any:
+        """The row if the user may see it, else NotFound (ids that are not numbers in range too)."""
+        number = url_id(pk)
+        item = None if number is None else self.datamodel.get(number, self._base_filters)
+        if item is None:
+            raise NotFound()
+        return item
+
+    _pk = staticmethod(url_id)
+
+    def dump(self, item: Any) -> Response:
+        """200 with the object's fields."""
+        return self.response(200, id=item.id, result=self.show_model_schema.dump(item))
+
+    def _refuse_non_object(self) -> Response | None:
+        """400 for a JSON body that is not an object."""
+        if request.is_json and not isinstance(request.get_json(silent=True), dict):
+            return self.response(
+                400, message=gettext("Send a JSON object."), errors={"body": [gettext("Not an object.")]}
+            )
+        return None

@@ -6,7 +6,7 @@ import importlib
 import logging
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from functools import lru_cache
 from typing import Any
 
@@ -14,9 +14,32 @@ from flask import Flask, current_app, has_app_context
 from redis import Redis
 from rq import Queue
 
-from app.audit.context import system_actor
-
 log = logging.getLogger(__name__)
+
+# Context managers every task runs inside, given the task's name: the audit module registers
+# `system_actor` so that a task's writes are attributed to `system:<task>`.
+TaskContext = Callable[[str], AbstractContextManager[Any]]
+_TASK_CONTEXTS: list[TaskContext] = []
+
+
+def register_task_context(factory: TaskContext) -> None:
+    """Run every task inside `factory(task_name)` (called from a module's register(), once)."""
+    if factory not in _TASK_CONTEXTS:
+        _TASK_CONTEXTS.append(factory)
+
+
+def _task_context(name: str) -> ExitStack:
+    stack = ExitStack()
+    for factory in _TASK_CONTEXTS:
+        stack.enter_context(factory(name))
+    return stack
+
+
+def task_function(func_path: str) -> Callable[..., Any]:
+    """The function a dotted path (`app.media.tasks.make_thumbnails`) names."""
+    module_name, _, func_name = func_path.rpartition(".")
+    func: Callable[..., Any] = getattr(importlib.import_module(module_name), func_name)
+    return func
 
 
 def redis_connection(app: Flask | None = None) -> Redis | None:
@@ -39,10 +62,9 @@ def get_queue(name: str = "default") -> Queue | None:
 
 def run_task(func_path: str, *ids: Any) -> Any:
     """Worker entry point: run a task in an app context, audited as `system:<task>`."""
-    module_name, _, func_name = func_path.rpartition(".")
-    func = getattr(importlib.import_module(module_name), func_name)
+    func = task_function(func_path)
     context = nullcontext() if has_app_context() else _worker_app().app_context()
-    with context, system_actor(func_name):
+    with context, _task_context(func.__name__):
         return func(*ids)
 
 
@@ -54,17 +76,19 @@ def _worker_app() -> Flask:
     return create_app()
 
 
-def enqueue(task: Callable[..., Any], *ids: Any, queue: str = "default", **options: Any) -> Any:
-    """Run `task(*ids)` in a worker (RQ), or now, inline, when REDIS_URL is unset.
+def enqueue(task_path: str, *ids: Any, queue: str = "default", **options: Any) -> Any:
+    """Run the task named by its dotted path (`"app.assessments.tasks.issue_certificate"`) with `ids`
+    in a worker (RQ), or now, inline, when REDIS_URL is unset.
 
+    A path, not a function, so that services need not import their tasks (which import the services).
     Tasks take ids, not objects, so that they are safe to retry and to run twice.
     """
-    path = f"{task.__module__}.{task.__qualname__}"
     rq_queue = get_queue(queue)
     if rq_queue is None:
-        with system_actor(task.__name__):
-            return task(*ids)
-    return rq_queue.enqueue(run_task, path, *ids, **options)
+        func = task_function(task_path)
+        with _task_context(func.__name__):
+            return func(*ids)
+    return rq_queue.enqueue(run_task, task_path, *ids, **options)
 
 
 HEARTBEAT_KEY = "lms:worker:heartbeat"

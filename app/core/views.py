@@ -1,11 +1,12 @@
-"""Base back-office classes every module inherits, the admin index and the Trash."""
+"""The back-office kit every module inherits (base view, formatters, service calls that flash their
+errors, `guarded` checks), the admin index and the Trash."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -23,10 +24,14 @@ from sqlalchemy import JSON, Boolean, DateTime
 from sqlalchemy import inspect as sa_inspect
 from wtforms import TextAreaField
 
-from app.core.models import SoftDeleteMixin
+from app.core.errors import AppError
+from app.core.models import SoftDeleteMixin, entity_type_of
 from app.core.permissions import READ_WRITE_PERMISSIONS
+from app.core.references import lookup_type_id
 from app.core.softdelete import deleted_counts, deleted_rows, restore_ids, soft_deletable_models
+from app.core.transactions import transaction
 from app.core.translations import set_translation
+from app.extensions import db
 
 SYSTEM_COLUMNS = ["id", "uuid", "created_at", "updated_at", "is_deleted", "deleted_at"]
 LANGUAGE_LABELS = {"en": _l("English"), "ar": _l("Arabic")}
@@ -80,6 +85,53 @@ def _csv_text(formatter: Any, value: Any) -> Any:
     return value if isinstance(text, Markup) else text
 
 
+def label_formatter(labels: dict[str, Any]) -> Callable[[Any], str]:
+    """A list/show formatter that shows a code by its translated label."""
+
+    def formatter(value: Any) -> str:
+        return str(labels.get(value, value or ""))
+
+    return formatter
+
+
+# ---- service calls from screens ---------------------------------------------------------------
+def _messages(value: Any) -> Iterator[str]:
+    """Every message of a field's problems, however nested (lists, or dicts of files or rows)."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _messages(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _messages(item)
+    elif value is not None:
+        yield str(value)
+
+
+def error_text(exc: AppError) -> str:
+    """The message and every field problem of an error, as one line for a flash."""
+    return " ".join(dict.fromkeys([exc.message, *_messages(exc.errors)]))
+
+
+def run_service(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+    """Call a service in one transaction; on an AppError roll back, flash it and return (False, None)."""
+    try:
+        with transaction():
+            return True, func(*args, **kwargs)
+    except AppError as exc:
+        flash(error_text(exc), "danger")
+        return False, None
+
+
+def guarded(func: Callable[..., Any], *args: Any) -> None:
+    """Run a check; on an AppError drop the half-applied form data before FAB flashes the message."""
+    try:
+        with db.session.no_autoflush:  # nothing half-filled reaches the database during checks
+            func(*args)
+    except AppError:
+        db.session.rollback()
+        raise
+
+
 def _translation_label(label: Any, language: str) -> LazyString:
     return LazyString(
         lambda: gettext("%(field)s (%(language)s)", field=str(label), language=str(LANGUAGE_LABELS[language]))
@@ -99,8 +151,6 @@ def lookup_relations(model: type) -> dict[str, str]:
 
 def lookup_choice_filters(type_code: str) -> list[list[Any]]:
     """FAB filters offering only the active values of one lookup type."""
-    from app.lookups.services import lookup_type_id
-
     return [
         ["type_id", FilterEqualFunction, partial(lookup_type_id, type_code)],
         ["is_active", FilterEqual, True],
@@ -178,8 +228,6 @@ class BaseModelView(ModelView):
         self._setup_lookup_fields(model)
         self._setup_formatters(model)
         super().__init__(**kwargs)
-        from app.audit.listeners import entity_type_of
-
         self.extra_args = {**(self.extra_args or {}), "audit_entity_type": entity_type_of(model)}
         routed = self._route_permissions()
         if not issubclass(model, SoftDeleteMixin) or "can_write" not in routed:

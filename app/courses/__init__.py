@@ -36,8 +36,46 @@ def _register_targets() -> None:
     )
 
 
+def _register_managed_rows() -> None:
+    """Instructors manage the rows of the courses they teach (lists and dropdowns of every module)."""
+    from app.core.filters import register_managed_rows
+    from app.courses.models import (
+        Course,
+        CourseResource,
+        CourseSection,
+        Enrollment,
+        Lesson,
+        LessonContent,
+        Note,
+    )
+    from app.courses.services.scope import taught_clause
+
+    register_managed_rows(
+        (Course, CourseSection, Lesson, LessonContent, CourseResource, Enrollment, Note),
+        lambda model, user: taught_clause(model, getattr(user, "id", None)),
+    )
+
+
+def _register_moderation_scopes() -> None:
+    """Which course targets an instructor moderates, as SQL (for the comment moderation list)."""
+    from sqlalchemy import select
+
+    from app.courses.models import CourseResource, CourseSection, Lesson
+    from app.courses.services.catalog import courses_taught_by
+    from app.engagement.services import register_moderation_scope
+
+    def by_course(model: type) -> Any:
+        return lambda user_id: select(model.id).where(model.course_id.in_(courses_taught_by(user_id)))
+
+    register_moderation_scope("course", courses_taught_by)
+    register_moderation_scope("course_section", by_course(CourseSection))
+    register_moderation_scope("lesson", by_course(Lesson))
+    register_moderation_scope("course_resource", by_course(CourseResource))
+
+
 def register(appbuilder: AppBuilder) -> None:
-    """Add the course screens and APIs, and register courses, sections and lessons as targets."""
+    """Add the course screens and APIs; register courses, sections and lessons as targets, the rows
+    instructors manage and the comments they moderate."""
     from app.courses import listeners  # noqa: F401  (derived data kept on flush)
     from app.courses.api import CourseApi
     from app.courses.api_learning import (
@@ -61,6 +99,8 @@ def register(appbuilder: AppBuilder) -> None:
     )
 
     _register_targets()
+    _register_managed_rows()
+    _register_moderation_scopes()
     category = {"category": "Courses", "category_label": _l("Courses"), "category_icon": "fa-graduation-cap"}
     screens = (
         (CourseModelView, "Courses", _l("Courses"), "fa-book"),

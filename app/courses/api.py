@@ -1,5 +1,5 @@
-"""REST API of courses: /api/v1/course with its actions (enrol, review, reorder), and the base every
-course API shares (structure in `api_structure`, enrolments and notes in `api_learning`).
+"""REST API of courses: /api/v1/course with its actions (enrol, review, reorder), and the base the
+course APIs share (structure in `api_structure`, enrolments and notes in `api_learning`).
 
 Reads are row-scoped by base filters (what the user may see); writes check the object's course with
 the services (old and new course), so a forged id of another instructor's course gets a 403.
@@ -10,18 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, g, request
+from flask import Response, g
 from flask_appbuilder.api import expose, safe
-from flask_appbuilder.const import PERMISSION_PREFIX
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 
-from app.core.api import BaseModelRestApi
-from app.core.errors import AppError, Invalid, NotFound
+from app.core.api import BaseModelRestApi, ServiceApi, json_body, ordered_ids
+from app.core.errors import Invalid
 from app.core.interface import SQLAInterface
 from app.core.targets import is_admin
-from app.core.views import lookup_choice_filters, lookup_relations
 from app.courses.models import Course
 from app.courses.services import enrollment
 from app.courses.services.catalog import (
@@ -45,8 +43,6 @@ from app.courses.views_base import (
 from app.extensions import db
 from app.security.models import LmsUser
 
-SYSTEM = ["id", "uuid", "created_at", "updated_at"]
-
 
 class FilterReadable(BaseFilter):
     """Admins: every row; others: what `scope` says they may read (courses or course structure)."""
@@ -68,57 +64,12 @@ class FilterReadable(BaseFilter):
 READABLE = [["id", FilterReadable, None]]
 
 
-class CourseApiBase(BaseModelRestApi):
+class CourseApiBase(ServiceApi):
     """Row-scoped reads, object-checked writes, AppError as its status with {message, errors}."""
 
     base_filters = READABLE
     # Relation choices in `_info`: only rows of the courses the user manages (admins: all).
     add_query_rel_fields = edit_query_rel_fields = MANAGED_RELATIONS
-
-    def __init__(self) -> None:
-        super().__init__()
-        lookups = {
-            rel: lookup_choice_filters(code) for rel, code in lookup_relations(self.datamodel.obj).items()
-        }
-        self.add_query_rel_fields = {**lookups, **self.add_query_rel_fields}
-        self.edit_query_rel_fields = {**lookups, **self.edit_query_rel_fields}
-
-    def _may_write(self) -> bool:
-        """True when this API has a create or update route and the user holds its write permission."""
-        routes = self.include_route_methods
-        if routes is not None and not {"post", "put"} & set(routes):
-            return False
-        permission = self.method_permission_name.get("post", "write")
-        return bool(self.appbuilder.sm.has_access(PERMISSION_PREFIX + permission, self.class_permission_name))
-
-    def _get_fields_info(self, cols: Any, model_schema: Any, filter_rel_fields: Any, **kwargs: Any) -> Any:
-        """`_info`'s form fields (with relation choices) only for users who may write through this API."""
-        if not self._may_write():
-            return []
-        return super()._get_fields_info(cols, model_schema, filter_rel_fields, **kwargs)
-
-    def error(self, exc: AppError) -> Response:
-        """The one error shape; the half-applied change is dropped."""
-        db.session.rollback()
-        return self.response(exc.status_code, message=exc.message, errors=exc.errors)
-
-    def run(self, func: Callable[[], Response]) -> Response:
-        """Call an action body, mapping AppError to its response."""
-        try:
-            return func()
-        except AppError as exc:
-            return self.error(exc)
-
-    def scoped(self, pk: int) -> Any:
-        """The row if the user may see it, else NotFound."""
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is None:
-            raise NotFound()
-        return item
-
-    def dump(self, item: Any) -> Response:
-        """200 with the object's fields."""
-        return self.response(200, id=item.id, result=self.show_model_schema.dump(item))
 
     def prepare(self, item: Any) -> None:
         """Derived fields before the object check."""
@@ -160,30 +111,6 @@ class CourseApiBase(BaseModelRestApi):
     def delete_headless(self, pk: Any) -> Response:
         """FAB's (soft) delete, with AppError from the checks mapped to its status."""
         return self.run(lambda: super(CourseApiBase, self).delete_headless(pk))
-
-
-def json_body() -> dict[str, Any]:
-    """The body as a JSON object, empty when there is none or it is not an object."""
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else {}
-
-
-def json_object() -> dict[str, Any]:
-    """The body as a JSON object: empty for no body, 400 for anything else than an object."""
-    if not request.get_data(cache=True):
-        return {}
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise AppError(_("Send a JSON object."), {"body": [_("Send a JSON object.")]})
-    return body
-
-
-def ordered_ids(body: dict[str, Any], key: str) -> list[int]:
-    """The list under `key` (the reorder services check its items); 422 when it is not a list."""
-    value = body.get(key)
-    if not isinstance(value, list):
-        raise Invalid(_("Send the ids in order in '%(key)s'.", key=key), {key: [_("Required.")]})
-    return value
 
 
 COURSE_COLUMNS = [

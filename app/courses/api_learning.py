@@ -13,11 +13,11 @@ from flask_babel import gettext as _
 from sqlalchemy import or_
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.core.api import BaseModelRestApi
+from app.core.api import SYSTEM, BaseModelRestApi, json_body
 from app.core.errors import AppError, Invalid, NotFound, TooLarge
 from app.core.interface import SQLAInterface
 from app.core.targets import is_admin
-from app.courses.api import SYSTEM, CourseApiBase, json_body
+from app.courses.api import CourseApiBase
 from app.courses.models import Course, CoursePurchase, Enrollment, LessonProgress, Note
 from app.courses.services import enrollment, notes
 from app.courses.services.access import can_manage

@@ -9,10 +9,10 @@ from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 
-from app.core.api import BaseModelRestApi
+from app.core.api import SYSTEM, BaseModelRestApi, json_body, json_object, ordered_ids
 from app.core.errors import Invalid
 from app.core.interface import SQLAInterface
-from app.courses.api import SYSTEM, CourseApiBase, json_body, json_object, ordered_ids
+from app.courses.api import CourseApiBase
 from app.courses.models import CourseResource, CourseSection, Lesson, LessonContent
 from app.courses.services import progress
 from app.courses.services.access import enrollment_of

@@ -1,6 +1,7 @@
 """Shared pieces of the course back office: instructor scoping, relation choices, file uploads.
 
-Instructors see and change only the rows of the courses they teach: a base filter restricts every
+Instructors see and change only the rows of the courses they teach: a base filter (`MANAGED`, with the
+rule courses register in `app.core.filters`) restricts every
 list, show, edit, delete and action, and `pre_add` / `pre_update` / `pre_delete` check the course of the
 object (old and new) with the service, so a forged form naming another course is refused.
 """
@@ -19,9 +20,10 @@ from werkzeug.datastructures import FileStorage
 from wtforms import IntegerField
 from wtforms.validators import Optional
 
-from app.core.errors import AppError, Conflict, Forbidden, Invalid
+from app.core.errors import Conflict, Forbidden, Invalid
+from app.core.filters import MANAGED
 from app.core.targets import is_admin
-from app.core.views import BaseModelView
+from app.core.views import BaseModelView, guarded
 from app.courses.models import Course, Lesson, LessonContent
 from app.courses.services.catalog import (
     require_manager,
@@ -31,7 +33,6 @@ from app.courses.services.scope import (
     course_user_ids,
     instructor_choice_clause,
     prerequisite_choice_clause,
-    taught_clause,
 )
 from app.extensions import db
 from app.lookups.services import lookup_id
@@ -58,20 +59,6 @@ COMMON_LABELS = {
     "media": _l("Media file"),
     "user": _l("User"),
 }
-
-
-class FilterManagedCourses(BaseFilter):
-    """Admins: every row; anyone else: rows of the courses they teach."""
-
-    name = _l("Courses I teach")
-    arg_name = "managed"
-
-    def apply(self, query: Any, value: Any) -> Any:
-        """Restrict the query to taught courses unless the user is an admin."""
-        user = g.get("user")
-        if is_admin(user):
-            return query
-        return query.filter(taught_clause(self.model, getattr(user, "id", None)))
 
 
 class FilterInstructorChoices(BaseFilter):
@@ -113,7 +100,6 @@ class FilterCourseUsers(BaseFilter):
         return query.filter(self.model.id.in_(course_user_ids(user)))
 
 
-MANAGED = [["id", FilterManagedCourses, None]]
 INSTRUCTOR_CHOICES = [["id", FilterInstructorChoices, None]]
 PREREQUISITE_CHOICES = [["id", FilterPrerequisiteChoices, None]]
 COURSE_USERS = [["id", FilterCourseUsers, None]]
@@ -241,16 +227,6 @@ def check_item(item: Any, user: Any) -> None:
         raise Invalid(gettext("Choose a course."), {"course": [gettext("Required.")]})
     for course in courses:
         require_manager(user, course)
-
-
-def guarded(func: Any, *args: Any) -> None:
-    """Run a check; on an AppError drop the half-applied form data before FAB flashes the message."""
-    try:
-        with db.session.no_autoflush:  # nothing half-filled reaches the database during checks
-            func(*args)
-    except AppError:
-        db.session.rollback()
-        raise
 
 
 class CourseScopedView(BaseModelView):

@@ -13,14 +13,14 @@ from sqlalchemy import or_, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.core.errors import AppError, Invalid, NotFound
+from app.core.filters import FilterManagedRows
 from app.core.interface import SQLAInterface
-from app.core.targets import is_admin
-from app.core.views import BaseModelView
+from app.core.views import BaseModelView, guarded
 from app.courses.models import Course, CoursePurchase, Enrollment, Note
 from app.courses.services import enrollment, notes
 from app.courses.services.access import can_manage
-from app.courses.services.scope import taught_clause
-from app.courses.views_base import COMMON_LABELS, CourseScopedView, FilterManagedCourses, guarded
+from app.courses.services.catalog import managed_courses
+from app.courses.views_base import COMMON_LABELS, CourseScopedView
 from app.extensions import db
 from app.lookups.services import lookup_id
 from app.security.models import LmsUser
@@ -38,14 +38,6 @@ ENROLLMENT_LABELS = {
     "progress_percent": _l("Progress (%)"),
     "time_spent_seconds": _l("Time spent (seconds)"),
 }
-
-
-def managed_courses(user: Any) -> list[Course]:
-    """Courses the user may enrol students in, by title."""
-    query = select(Course).order_by(Course.id.desc()).limit(1000)
-    if not is_admin(user):
-        query = query.where(taught_clause(Course, user.id))
-    return sorted(db.session.scalars(query), key=lambda c: c.title.lower())
 
 
 def _course_from_form(user: Any) -> Course:
@@ -179,7 +171,7 @@ class EnrollmentModelView(CourseScopedView):
         return self._page(report=report, course=course)
 
 
-class FilterModeratedNotes(FilterManagedCourses):
+class FilterModeratedNotes(FilterManagedRows):
     """Notes of taught courses (all courses for admins), never someone else's private note."""
 
     name = _l("Notes I moderate")

@@ -8,23 +8,6 @@ from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
 
-def _register_course_scopes() -> None:
-    """Which course targets an instructor moderates, as SQL (for the back-office list)."""
-    from sqlalchemy import select
-
-    from app.courses.models import CourseResource, CourseSection, Lesson
-    from app.courses.services.catalog import courses_taught_by
-    from app.engagement.services import register_moderation_scope
-
-    def by_course(model: type) -> Any:
-        return lambda user_id: select(model.id).where(model.course_id.in_(courses_taught_by(user_id)))
-
-    register_moderation_scope("course", courses_taught_by)
-    register_moderation_scope("course_section", by_course(CourseSection))
-    register_moderation_scope("lesson", by_course(Lesson))
-    register_moderation_scope("course_resource", by_course(CourseResource))
-
-
 def _register_comment_target() -> None:
     """Comments as a target of other universal features (reactions, reports, attachments)."""
     from app.core.targets import register_target
@@ -49,14 +32,16 @@ def _recount_restored(comments: list[Any]) -> None:
 
 
 def register(appbuilder: AppBuilder) -> None:
-    """Add the comment moderation screen and the comment API; comments become a target."""
+    """Add the comment moderation screen and the comment API; comments become a target.
+
+    The modules owning targets register who moderates them (`services.register_moderation_scope`).
+    """
     from app.core.softdelete import on_restore
     from app.engagement.api import CommentApi
     from app.engagement.models import Comment
     from app.engagement.views import CommentModelView
 
     _register_comment_target()
-    _register_course_scopes()
     on_restore(Comment, _recount_restored)
     appbuilder.add_view(
         CommentModelView,

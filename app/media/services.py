@@ -19,6 +19,7 @@ from app.core import targets
 from app.core.errors import AppError, Conflict, Forbidden, Invalid, NotFound
 from app.core.models import utcnow
 from app.core.softdelete import soft_delete
+from app.core.tasks import enqueue
 from app.extensions import appbuilder, db
 from app.lookups.services import lookup_id
 from app.media import images
@@ -158,12 +159,9 @@ def store_files(
         for code, path in written:  # no row, no file
             storage().delete(code, path)
         raise
-    from app.core.tasks import enqueue
-    from app.media.tasks import make_thumbnails
-
     for media in rows:
         if media.is_image:
-            enqueue(make_thumbnails, media.id)
+            enqueue("app.media.tasks.make_thumbnails", media.id)
     return rows
 
 
@@ -285,10 +283,7 @@ def replace_file(media: Media, name: str, data: bytes, user: Any) -> Media:
     media.size, media.sha256, media.width, media.height = item.size, item.sha256, item.width, item.height
     db.session.commit()
     if media.is_image:
-        from app.core.tasks import enqueue
-        from app.media.tasks import make_thumbnails
-
-        enqueue(make_thumbnails, media.id)
+        enqueue("app.media.tasks.make_thumbnails", media.id)
     return media
 
 

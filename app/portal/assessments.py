@@ -33,13 +33,13 @@ from app.assessments.services.access import is_staff
 from app.assessments.services.review import attempt_view
 from app.core.errors import AppError
 from app.core.models import as_utc, utcnow
+from app.core.portal import json_error as _json_error
 from app.core.translations import translated
 from app.courses.services import access, progress
 from app.extensions import db
 from app.lookups.services import values_of
 from app.media.validation import kind_rules
 from app.portal.courses import _flashed, _login_redirect, _media_link, _user
-from app.portal.player import _json_error
 from app.portal.views import portal
 
 CHOICE_TYPES = ("multiple_choice", "true_false")

@@ -22,10 +22,11 @@ from app.assessments.services import quizzes as quiz_service
 from app.assessments.services.gradebook import course_grade, grade_items
 from app.core.errors import AppError
 from app.core.models import utcnow
+from app.core.portal import login_required
 from app.courses.models import Course, Enrollment
 from app.extensions import db
 from app.lookups.services import values_of
-from app.portal.courses import _login_redirect, _user
+from app.portal.courses import _user
 from app.portal.views import portal
 
 
@@ -109,11 +110,10 @@ def _course_grades(course: Course, user_id: int, now: datetime) -> dict[str, Any
 
 
 @portal.route("/my/grades")
+@login_required()
 def my_grades() -> Any:
     """The learner's grades in every course they joined, with each course's weighted total."""
     user = _user()
-    if user is None:
-        return _login_redirect()
     enrollments = db.session.scalars(
         select(Enrollment)
         .join(Course, Enrollment.course_id == Course.id)
@@ -136,11 +136,10 @@ def _own_certificate(certificate_id: int, user: Any) -> Certificate:
 
 
 @portal.route("/my/certificates")
+@login_required()
 def my_certificates() -> Any:
     """The learner's certificates: state, download (once the PDF is ready) and the share link."""
     user = _user()
-    if user is None:
-        return _login_redirect()
     certificates = db.session.scalars(
         select(Certificate)
         .where(Certificate.user_id == user.id)
@@ -159,11 +158,10 @@ def my_certificates() -> Any:
 
 
 @portal.route("/my/certificates/<int:certificate_id>/download")
+@login_required()
 def download_certificate(certificate_id: int) -> Any:
     """To a fresh signed link of the learner's own certificate PDF."""
     user = _user()
-    if user is None:
-        return _login_redirect()
     certificate = _own_certificate(certificate_id, user)
     try:
         link = certificate_service.download_url(user, certificate)

@@ -24,12 +24,14 @@ from flask import (
 )
 from flask_babel import format_currency, format_datetime
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.core.errors import AppError
 from app.core.html import plain_text, sanitize_html
+from app.core.portal import flashed as _flashed
+from app.core.portal import login_redirect as _login_redirect
+from app.core.portal import signed_in_user as _user
 from app.core.translations import LANGUAGES, current_language, translated
 from app.courses.models import Course, Enrollment, Lesson
 from app.courses.services import access, progress
@@ -47,28 +49,6 @@ OG_LOCALES = {"en": "en_US", "ar": "ar_AR"}
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-def _user() -> Any:
-    """The signed-in user object, or None for visitors (the services accept None)."""
-    if current_user and current_user.is_authenticated:
-        return current_user._get_current_object()
-    return None
-
-
-def _login_redirect() -> Response:
-    return redirect(url_for("AuthDBView.login", next=request.full_path.rstrip("?")))
-
-
-def _flashed(back: str, done: str, action: Callable[[], Any]) -> Response:
-    """Run a service call for a form post: its error or `done` is flashed, then back to `back`."""
-    try:
-        action()
-    except AppError as error:
-        flash(error.message, "danger")
-        return redirect(back)
-    flash(done, "success")
-    return redirect(back)
-
-
 def _safe_url(url: str | None) -> str | None:
     """Only absolute https/http URLs make it into links and meta tags."""
     if not url:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app.assessments.models import Assignment, Quiz
 from app.core.errors import AppError, NotFound
+from app.core.portal import json_error as _json_error
 from app.core.translations import translated
 from app.courses.models import Course, CourseResource, Lesson, LessonContent, Note
 from app.courses.models.notes import NoteLike
@@ -282,12 +283,6 @@ def lesson_heartbeat(slug: str, lesson_id: int) -> Response:
             "completed": result.completed,
         }
     )
-
-
-def _json_error(status: int, message: str, errors: dict[str, Any] | None = None) -> Response:
-    response = jsonify({"message": message, "errors": errors or {}})
-    response.status_code = status
-    return response
 
 
 # ---- notes -----------------------------------------------------------------------------------

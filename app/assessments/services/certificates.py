@@ -25,6 +25,7 @@ from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.models import utcnow
 from app.core.pdf import render_pdf
 from app.core.targets import is_admin, signed_in_user_id
+from app.core.tasks import enqueue
 from app.core.transactions import unique_insert
 from app.core.translations import translated
 from app.courses.models import Course
@@ -190,10 +191,7 @@ def issue_certificate(user_id: int, course_id: int) -> Certificate | None:
 def on_course_completed(user_id: int, course_id: int) -> None:
     """Completion hook: issue the certificate in the background when the course gives one."""
     if certificates_enabled(course_id):
-        from app.assessments import tasks
-        from app.core.tasks import enqueue
-
-        enqueue(tasks.issue_certificate, user_id, course_id)
+        enqueue("app.assessments.tasks.issue_certificate", user_id, course_id)
 
 
 # ---- the PDF ----------------------------------------------------------------------------------
@@ -298,10 +296,7 @@ def reissue_certificate(actor: Any, certificate: Certificate) -> Certificate:
         db.session.rollback()
         raise Conflict(_("This learner already holds a valid certificate for this course."))
     db.session.commit()
-    from app.assessments import tasks
-    from app.core.tasks import enqueue
-
-    enqueue(tasks.render_certificate, new.id)
+    enqueue("app.assessments.tasks.render_certificate", new.id)
     return new
 
 

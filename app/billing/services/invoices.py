@@ -42,6 +42,7 @@ from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.mail import send_mail
 from app.core.models import cents, utcnow
 from app.core.targets import is_admin, signed_in_user_id
+from app.core.tasks import enqueue
 from app.core.translations import translated
 from app.extensions import db
 from app.lookups.services import lookup_id
@@ -231,19 +232,16 @@ def issue_invoice(payment_id: int, *, now: datetime | None = None) -> Invoice | 
 
 def _follow_up(invoice: Invoice) -> None:
     """Queue what the invoice still lacks (the PDF, the e-mail, which renders it if needed)."""
-    from app.billing import tasks
-    from app.core.tasks import enqueue
-
-    steps = [tasks.render_invoice] if invoice.media_id is None else []
+    steps = ["app.billing.tasks.render_invoice"] if invoice.media_id is None else []
     if invoice.emailed_at is None:
-        steps.append(tasks.email_invoice)
+        steps.append("app.billing.tasks.email_invoice")
     for task in steps:
         try:
             enqueue(task, invoice.id)
         except Exception:
             # The invoice stands; a later issue_invoice call for the payment queues the step again.
             db.session.rollback()
-            log.exception("Invoice %s: %s failed", invoice.number, task.__name__)
+            log.exception("Invoice %s: %s failed", invoice.number, task)
 
 
 # ---- e-mail -----------------------------------------------------------------------------------

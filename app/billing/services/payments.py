@@ -253,9 +253,7 @@ def fulfil(payment: Payment, now: datetime | None = None) -> None:
         }[payment.purpose]
         step(payment, now)
     db.session.commit()
-    from app.billing import tasks
-
-    enqueue(tasks.issue_invoice, payment.id)
+    enqueue("app.billing.tasks.issue_invoice", payment.id)
 
 
 def fail_payment(payment: Payment, reason: str, now: datetime | None = None) -> Payment:
