@@ -89,7 +89,8 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ALLOWED_ORIGINS") or None,
     )
-    from app.core import cli, sockets  # noqa: F401
+    from app import cli
+    from app.core import sockets  # noqa: F401
 
     cli.register_cli(app)
     return app

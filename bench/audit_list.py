@@ -100,7 +100,7 @@ def build_app() -> tuple[Any, str, dict[str, int], int]:
     import flask_migrate
 
     from app import create_app
-    from app.core.cli import initialize
+    from app.cli import initialize
     from app.extensions import db
     from app.lookups.services import lookup_id
     from tests.factories import make_user

@@ -50,7 +50,7 @@ def build_app(storage: Path) -> Any:
     import flask_migrate
 
     from app import create_app
-    from app.core.cli import initialize
+    from app.cli import initialize
     from app.extensions import db
 
     recreate_database(DATABASE_URL)

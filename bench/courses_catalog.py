@@ -107,7 +107,7 @@ def build_app() -> tuple[Any, dict[str, tuple[int, str]]]:
     import flask_migrate
 
     from app import create_app
-    from app.core.cli import initialize
+    from app.cli import initialize
     from app.extensions import db
     from tests.factories import make_user
 

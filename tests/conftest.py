@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.core.cli import initialize
+from app.cli import initialize
 from app.extensions import db
 from app.lookups.services import clear_lookup_cache
 from config import TestingConfig

@@ -85,10 +85,10 @@ def test_issuing_twice_gives_one_certificate_and_one_file(app, ctx, media_config
 
 def test_completion_hook_issues_only_when_certificates_are_enabled(app, ctx, media_config):
     _, student, course = _completed()
-    certificates.on_course_completed(student.id, course.id)  # inline: no REDIS_URL
+    certificates.on_course_completed(None, user_id=student.id, course_id=course.id)  # inline: no REDIS_URL
     assert certificates.issue_certificate(student.id, course.id).media_id is not None
     _, other, plain = _completed(enabled=False)
-    certificates.on_course_completed(other.id, plain.id)
+    certificates.on_course_completed(None, user_id=other.id, course_id=plain.id)
     assert db.session.scalar(select(Certificate).where(Certificate.user_id == other.id)) is None
 
 

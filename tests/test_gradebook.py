@@ -25,6 +25,7 @@ from app.core.errors import Forbidden
 from app.core.models import utcnow
 from app.courses.models import Course, Enrollment
 from app.courses.services import progress
+from app.courses.signals import course_completed
 from app.extensions import db
 from app.lookups.services import require_lookup_id
 from tests.assessment_factories import make_assignment, make_bank, make_question, make_quiz, set_completion
@@ -211,17 +212,17 @@ def _completed(world: SimpleNamespace) -> bool:
 
 @pytest.fixture
 def hook_calls() -> Any:
-    """A temporary completion hook recording its calls, removed afterwards."""
+    """A temporary `course_completed` receiver recording its calls, disconnected afterwards."""
     calls: list[tuple[int, int]] = []
 
-    def hook(user_id: int, course_id: int) -> None:
+    def hook(_sender: Any, *, user_id: int, course_id: int) -> None:
         calls.append((user_id, course_id))
 
-    progress.COMPLETION_HOOKS.append(hook)
+    course_completed.connect(hook)
     try:
         yield calls
     finally:
-        progress.COMPLETION_HOOKS.remove(hook)
+        course_completed.disconnect(hook)
 
 
 def test_minimum_grade_completes_the_course_once_reached_and_calls_the_hooks_once(ctx, hook_calls):

@@ -46,15 +46,15 @@ def _register_targets() -> None:
 
 
 def _join_course_completion() -> None:
+    """Completion also asks the assessment rules; a completed course issues its certificate."""
     from app.assessments.services.certificates import on_course_completed
     from app.assessments.services.completion import COMPLETION_RULES
-    from app.courses.services import progress
+    from app.courses.services.progress import register_completion_rule
+    from app.courses.signals import course_completed
 
     for rule in COMPLETION_RULES:
-        if rule not in progress.COMPLETION_RULES:
-            progress.COMPLETION_RULES.append(rule)
-    if on_course_completed not in progress.COMPLETION_HOOKS:
-        progress.COMPLETION_HOOKS.append(on_course_completed)
+        register_completion_rule(rule)
+    course_completed.connect(on_course_completed)
 
 
 def _register_managed_rows() -> None:

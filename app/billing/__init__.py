@@ -36,10 +36,19 @@ def _feed_courses() -> None:
         DOWNLOAD_CHECKS.append(charge_download)
 
 
+def _listen() -> None:
+    """A completed payment of a subscription, renewal or upgrade moves its subscription on."""
+    from app.billing.services import subscriptions
+    from app.billing.signals import payment_completed
+
+    payment_completed.connect(subscriptions.apply_payment)
+
+
 def register(appbuilder: AppBuilder) -> None:
     """Add the billing screens and APIs, and feed the courses entitlement service."""
     _feed_courses()
     _register_targets()
+    _listen()
 
     from app.billing.views import VIEWS
 

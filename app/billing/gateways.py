@@ -14,7 +14,7 @@ payment uuid>, "transaction": "txn_...", ...}}`, signed with HMAC-SHA256 over `f
 with BILLING_SANDBOX_SECRET, in the header `Sandbox-Signature: t=<timestamp>,v1=<hex>`. A signature
 that does not match is refused (403); a malformed one, or a timestamp more than five minutes away
 from now, is refused as a bad request (400). Delivery is in-process (the app does not call itself
-over HTTP): the sandbox calls `payments.handle_webhook` directly, as the HTTP endpoint does.
+over HTTP): the sandbox calls `payment_webhooks.handle_webhook` directly, as the HTTP endpoint does.
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ class SandboxGateway(Gateway):
 
     def deliver(self, delivery: Delivery) -> WebhookEvent:
         """POST the delivery to our webhook handler (in-process) and keep it for resending."""
-        from app.billing.services.payments import handle_webhook
+        from app.billing.services.payment_webhooks import handle_webhook  # it uses the gateways
 
         with self._sent_lock:
             self._sent[delivery.event_id] = delivery

@@ -188,8 +188,8 @@ def issue_certificate(user_id: int, course_id: int) -> Certificate | None:
     return certificate
 
 
-def on_course_completed(user_id: int, course_id: int) -> None:
-    """Completion hook: issue the certificate in the background when the course gives one."""
+def on_course_completed(_sender: Any, *, user_id: int, course_id: int) -> None:
+    """Receiver of `course_completed`: issue the certificate in the background when the course gives one."""
     if certificates_enabled(course_id):
         enqueue("app.assessments.tasks.issue_certificate", user_id, course_id)
 

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, or_, select
 
 from app.billing.models import Payment, Plan, Subscription
+from app.billing.services import payments
 from app.billing.services.periods import (
     advance,
     clock,
@@ -26,7 +27,6 @@ from app.billing.services.periods import (
     locked,
     next_period,
     payment_status_id,
-    payments,
     period_key,
     plan_of,
     provider_of,
@@ -34,6 +34,7 @@ from app.billing.services.periods import (
 )
 from app.core.models import as_utc, cents
 from app.core.translations import translated
+from app.courses.services import expire_subscription_enrollments
 from app.extensions import db
 from app.security.models import LmsUser
 
@@ -71,7 +72,7 @@ def renewal_payment(
     (the learner paying by hand after the automatic charge failed)."""
     ended = period_key(subscription)
     start, end = next_period(subscription, plan)
-    return payments().start_payment(
+    return payments.start_payment(
         subscription.user,
         purpose="renewal",
         amount=cents(plan.price),
@@ -123,7 +124,7 @@ def _renew(subscription_id: int, now: datetime) -> int:
     db.session.commit()
     if payment.status_id != payment_status_id("pending"):
         return 0  # charged by an earlier run: paid (period moved) or failed (in grace)
-    charged = payments().charge_now(payment)
+    charged = payments.charge_now(payment)
     # A manual gateway cannot charge: the payment waits for an admin, and the next run tries again.
     return 0 if charged.status_id == payment_status_id("pending") else 1
 
@@ -185,8 +186,6 @@ def expire_due(now: datetime | None = None) -> int:
             subscription.is_current, subscription.ended_at = False, now
             ended.append(subscription.user_id)
         db.session.commit()
-    from app.courses.services import expire_subscription_enrollments
-
     for user_id in ended:
         expire_subscription_enrollments(user_id)
     return len(ended)

@@ -26,13 +26,15 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.billing.gateways import Gateway, gateway
-from app.billing.models import PAYMENT_PURPOSES, Payment, Plan, WebhookEvent
+from app.billing.models import PAYMENT_PURPOSES, Payment, Plan
+from app.billing.signals import payment_completed
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.models import cents, utcnow
 from app.core.targets import is_admin
 from app.core.tasks import enqueue
 from app.core.transactions import unique_insert
 from app.courses.models import Course
+from app.courses.services import has_purchased, is_listed, record_purchase, refund_purchase
 from app.extensions import db
 from app.lookups.services import require_lookup_id
 
@@ -235,23 +237,13 @@ def fulfil(payment: Payment, now: datetime | None = None) -> None:
         refund_payment(payment)
         return
     if payment.purpose == "course":
-        from app.courses.services import record_purchase
-
         course = db.session.scalar(
             select(Course).where(Course.id == payment.course_id).execution_options(include_deleted=True)
         )
         if course is None:
             raise NotFound(_("No such course."))
         record_purchase(payment.user, course, payment.amount, payment.currency, payment.id)
-    else:
-        from app.billing.services import subscriptions
-
-        step = {
-            "subscription": subscriptions.activate_from_payment,
-            "renewal": subscriptions.renewal_paid,
-            "upgrade": subscriptions.upgrade_paid,
-        }[payment.purpose]
-        step(payment, now)
+    payment_completed.send(payment, now=now)  # subscriptions apply their step (subscriptions.apply_payment)
     db.session.commit()
     enqueue("app.billing.tasks.issue_invoice", payment.id)
 
@@ -321,8 +313,6 @@ def apply_refund(payment: Payment, value: Decimal, reference: str, now: datetime
         payment.status_id = status_id("refunded")
     db.session.commit()
     if full and payment.purpose == "course" and payment.course_id:
-        from app.courses.services import refund_purchase
-
         refund_purchase(payment.user_id, payment.course_id)
 
 
@@ -347,8 +337,6 @@ def buy_course(user: Any, course: Course, provider: str = "sandbox") -> Payment:
     404 when the course is not on sale, 422 when it is free (enrol instead), 409 when already owned.
     Buying again while a payment is pending returns that payment (the same price and provider).
     """
-    from app.courses.services import has_purchased, is_listed
-
     if course is None or course.is_deleted or not is_listed(course):
         raise NotFound(_("No such course."))
     if course.is_free:
@@ -421,11 +409,3 @@ def payment_by_uuid(value: Any, provider: str | None = None) -> Payment:
     if payment is None:
         raise NotFound(_("No such payment."))
     return payment
-
-
-# ---- webhooks -----------------------------------------------------------------------------------
-def handle_webhook(provider: str, headers: Any, body: bytes, now: datetime | None = None) -> WebhookEvent:
-    """Verify, store once per event id and apply a provider's webhook (see `payment_webhooks`)."""
-    from app.billing.services.payment_webhooks import handle_webhook as handle
-
-    return handle(provider, headers, body, now)

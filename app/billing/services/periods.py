@@ -6,7 +6,6 @@ from __future__ import annotations
 import calendar
 from datetime import datetime, timedelta
 from decimal import Decimal
-from types import ModuleType
 
 from sqlalchemy import select
 
@@ -16,13 +15,6 @@ from app.core.errors import NotFound
 from app.core.models import as_utc, utcnow
 from app.extensions import db
 from app.lookups.services import require_lookup_id
-
-
-def payments() -> ModuleType:
-    """The payments service, imported when used: it dispatches completed payments back here."""
-    from app.billing.services import payments as module
-
-    return module
 
 
 def clock(now: datetime | None) -> datetime:

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from app.billing.models import Payment, Plan, Subscription
+from app.billing.services import payments
 from app.billing.services.lifecycle import expire_due, remind_due, renew_due, renewal_payment
 from app.billing.services.periods import (
     advance,
@@ -26,7 +27,6 @@ from app.billing.services.periods import (
     in_grace,
     is_status,
     one_cycle,
-    payments,
     period_key,
     plan_of,
     provider_of,
@@ -39,6 +39,7 @@ from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.models import as_utc, cents
 from app.core.targets import is_admin
 from app.core.transactions import unique_insert
+from app.courses.services import expire_subscription_enrollments
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def subscribe(
         subscription = _new_subscription(user.id, plan, "active", *one_cycle(now, plan))
         db.session.commit()
         return subscription, None
-    payment = payments().start_payment(
+    payment = payments.start_payment(
         user,
         purpose="subscription",
         amount=cents(plan.price),
@@ -173,9 +174,7 @@ def activate_from_payment(payment: Payment, now: datetime | None = None) -> Subs
             advance(subscription)
         else:
             db.session.commit()
-            from app.billing.services.payments import refund_payment
-
-            refund_payment(row)
+            payments.refund_payment(row)
             return subscription
     else:
         subscription = _new_subscription(row.user_id, plan, "active", *one_cycle(start, plan))
@@ -214,6 +213,13 @@ def upgrade_paid(payment: Payment, now: datetime | None = None) -> Subscription 
         subscription.pending_plan_id = None
     db.session.commit()
     return subscription
+
+
+def apply_payment(payment: Payment, now: datetime | None = None) -> None:
+    """Receiver of `signals.payment_completed`: the subscription step the payment pays for, if any."""
+    step = {"subscription": activate_from_payment, "renewal": renewal_paid, "upgrade": upgrade_paid}
+    if payment.purpose in step:
+        step[payment.purpose](payment, now)
 
 
 # ---- changing plans -------------------------------------------------------------------------------
@@ -283,7 +289,7 @@ def change_plan(
         return subscription, None
     provider = provider_of(subscription)
     db.session.commit()  # the lock is not held across the gateway call; upgrade_paid locks again
-    service = payments()
+    service = payments
     payment = service.start_payment(
         subscription.user,
         purpose="upgrade",
@@ -346,14 +352,12 @@ def cancel(
     subscription.cancelled_at = subscription.ended_at = now
     subscription.pending_plan_id = None
     db.session.commit()
-    from app.courses.services import expire_subscription_enrollments
-
     expire_subscription_enrollments(subscription.user_id)
     # After the commit: a second cancel waits on the lock above and then finds it ended (409), so
     # nothing is refunded twice; a failing gateway leaves the cancellation in place.
     for payment, amount in refunds:
         if amount > 0:
-            payments().refund_payment(payment, amount)
+            payments.refund_payment(payment, amount)
     return subscription
 
 

@@ -28,6 +28,7 @@ from app.courses.services.access import (
     live_purchase,
 )
 from app.courses.services.catalog import require_manager
+from app.courses.signals import enrollment_created
 from app.extensions import db
 from app.lookups.services import require_lookup_id
 from app.security.models import LmsUser
@@ -104,6 +105,7 @@ def _upsert(user: LmsUser, course: Course, type_code: str, source: str, by: Any)
     enrollment.status_id = completed_id if enrollment.completed_at else active_id
     enrollment.source = source
     enrollment.enrolled_by_id = getattr(by, "id", None)
+    enrollment_created.send(enrollment, source=source)
     return enrollment
 
 

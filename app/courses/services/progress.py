@@ -20,17 +20,16 @@ from app.core.transactions import unique_insert
 from app.courses.models import Course, Enrollment, Lesson, LessonProgress
 from app.courses.services.access import can_access, can_manage, can_see_course, enrollment_of
 from app.courses.services.catalog import ordered_lessons
+from app.courses.signals import course_completed
 from app.extensions import db
 from app.lookups.services import lookup_id, require_lookup_id
 
 log = logging.getLogger(__name__)
 
-# Extra completion rules (the assessments module adds "quizzes passed", "minimum grade"...).
+# Extra completion rules, asked of every completion (the assessments module registers "quizzes
+# passed", "minimum grade"...); what happens after a completion listens to `signals.course_completed`.
 CompletionRule = Callable[[int, Course], bool]
 COMPLETION_RULES: list[CompletionRule] = []
-# Called with (user id, course id) after the commit that completed a course (certificates).
-CompletionHook = Callable[[int, int], None]
-COMPLETION_HOOKS: list[CompletionHook] = []
 AUTO_COMPLETE_ON_OPEN = ("text", "document", "embed")
 MAX_REPORTED_SECONDS = 10 * 24 * 3600  # the longest video position or duration a player may report
 
@@ -140,13 +139,22 @@ def _refresh_course_progress(enrollment: Enrollment, course: Course) -> bool:
     return newly
 
 
+def register_completion_rule(rule: CompletionRule) -> None:
+    """Ask `rule(user_id, course)` too before a course counts as completed (from a module's register())."""
+    if rule not in COMPLETION_RULES:
+        COMPLETION_RULES.append(rule)
+
+
 def _after_completion(user_id: int, course_id: int) -> None:
-    for hook in COMPLETION_HOOKS:
+    """Send `course_completed` to each receiver on its own, so that one failing does not stop the rest."""
+    for receiver in course_completed.receivers_for(None):
         try:
-            hook(user_id, course_id)
-        except Exception:  # the completion is committed; a failing hook (a PDF) must not undo the answer
+            receiver(None, user_id=user_id, course_id=course_id)
+        except Exception:  # the completion is committed; a failing receiver (a PDF) must not undo it
             db.session.rollback()
-            log.exception("Completion hook %s failed for user %s in course %s", hook, user_id, course_id)
+            log.exception(
+                "Completion receiver %s failed for user %s in course %s", receiver, user_id, course_id
+            )
 
 
 def refresh_completion(user_id: int, course: Course) -> bool:

@@ -1,4 +1,7 @@
-"""CLI: `flask app init` (permissions, lookups, roles, admin, demo), `flask seed ...`."""
+"""CLI: `flask app init` (permissions, lookups, roles, admin, demo), `flask seed ...`.
+
+It sits above every module (it seeds them all), so `core` never imports a feature module or `seed`.
+"""
 
 from __future__ import annotations
 
