@@ -205,6 +205,9 @@ class BaseModelRestApi(ModelRestApi):
 class ServiceApi(BaseModelRestApi):
     """Row-scoped objects for actions, `_info` fields for writers only, service calls through `run`."""
 
+    add_query_rel_fields: dict[str, Any]
+    edit_query_rel_fields: dict[str, Any]
+
     def __init__(self) -> None:
         super().__init__()
         lookups = {

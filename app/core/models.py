@@ -126,5 +126,5 @@ def _check_json_content(mapper: Mapper[Any], cls: type) -> None:
 
 def entity_type_of(cls_or_obj: Any) -> str:
     """The entity type code written in the audit log: `__audit_entity__` or the table name."""
-    cls = cls_or_obj if isinstance(cls_or_obj, type) else type(cls_or_obj)
-    return getattr(cls, "__audit_entity__", None) or cls.__tablename__
+    cls: Any = cls_or_obj if isinstance(cls_or_obj, type) else type(cls_or_obj)
+    return str(getattr(cls, "__audit_entity__", None) or cls.__tablename__)

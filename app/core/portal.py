@@ -10,9 +10,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from flask import Response, flash, jsonify, redirect, request, url_for
+from flask import flash, jsonify, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from app.core.errors import AppError
 from app.core.transactions import transaction

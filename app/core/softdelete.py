@@ -44,7 +44,7 @@ def restore(item: SoftDeleteMixin) -> None:
         item.deleted_at = None
 
 
-def soft_deletable_models() -> list[type]:
+def soft_deletable_models() -> list[type[Any]]:
     """Every mapped class with soft delete, sorted by table name."""
     from flask_appbuilder import Model
 
@@ -60,7 +60,7 @@ def soft_deletable_models() -> list[type]:
     )
 
 
-def deleted_counts() -> list[tuple[type, int]]:
+def deleted_counts() -> list[tuple[type[Any], int]]:
     """(model, number of soft-deleted rows) for every soft-deletable model."""
     from app.extensions import db
 
@@ -76,7 +76,7 @@ def deleted_counts() -> list[tuple[type, int]]:
     return counts
 
 
-def deleted_rows(model: type, page: int, page_size: int) -> list[Any]:
+def deleted_rows(model: type[Any], page: int, page_size: int) -> list[Any]:
     """One page of a model's soft-deleted rows, newest deletion first."""
     from app.extensions import db
 
@@ -94,14 +94,14 @@ def deleted_rows(model: type, page: int, page_size: int) -> list[Any]:
 _RESTORE_HOOKS: dict[type, list[Callable[[list[Any]], None]]] = {}
 
 
-def on_restore(model: type, hook: Callable[[list[Any]], None]) -> None:
+def on_restore(model: type[Any], hook: Callable[[list[Any]], None]) -> None:
     """Call `hook(rows)` after rows of the model come back from the Trash (to fix counters...)."""
     hooks = _RESTORE_HOOKS.setdefault(model, [])
     if hook not in hooks:  # register() runs once per app; tools may build several apps
         hooks.append(hook)
 
 
-def restore_ids(model: type, ids: list[int]) -> int:
+def restore_ids(model: type[Any], ids: list[int]) -> int:
     """Restore the given soft-deleted rows of a model and commit; returns how many."""
     from app.extensions import db
 

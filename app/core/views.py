@@ -138,7 +138,7 @@ def _translation_label(label: Any, language: str) -> LazyString:
     )
 
 
-def lookup_relations(model: type) -> dict[str, str]:
+def lookup_relations(model: type[Any]) -> dict[str, str]:
     """Relationship name -> lookup type code, for every FK declared with `lookup_fk`."""
     relations: dict[str, str] = {}
     for rel in sa_inspect(model).relationships:
@@ -219,6 +219,14 @@ class BaseModelView(ModelView):
     edit_exclude_columns = SYSTEM_COLUMNS
     csv_max_rows = 100_000
 
+    # FAB's attributes this class reads and extends (FAB itself has no type information).
+    label_columns: dict[str, Any]
+    extra_args: dict[str, Any]
+    base_permissions: list[str]
+    add_form_extra_fields: dict[str, Any]
+    edit_form_extra_fields: dict[str, Any]
+    formatters_columns: dict[str, Any]
+
     def __init__(self, **kwargs: Any) -> None:
         model = self.datamodel.obj
         self.translatable_fields: tuple[str, ...] = getattr(model, "__translatable__", ())
@@ -244,7 +252,7 @@ class BaseModelView(ModelView):
                 continue
             if name in self.exclude_route_methods:
                 continue
-            method = getattr(self, name, None)
+            method: Any = getattr(self, name, None)
             if hasattr(method, "_permission_name") and hasattr(method, "_urls"):
                 found.add(PERMISSION_PREFIX + self.method_permission_name.get(name, method._permission_name))
         return found
@@ -273,7 +281,7 @@ class BaseModelView(ModelView):
             if columns is not None:
                 setattr(self, attr, list(columns) + [n for n in names if n not in columns])
 
-    def _setup_lookup_fields(self, model: type) -> None:
+    def _setup_lookup_fields(self, model: type[Any]) -> None:
         relations = lookup_relations(model)
         if not relations:
             return
@@ -287,7 +295,7 @@ class BaseModelView(ModelView):
                 current.setdefault(rel, lookup_choice_filters(code))
             setattr(self, attr, current)
 
-    def _setup_formatters(self, model: type) -> None:
+    def _setup_formatters(self, model: type[Any]) -> None:
         formatters = dict(self.formatters_columns or {})
         for prop in sa_inspect(model).column_attrs:
             column_type = prop.columns[0].type
@@ -405,7 +413,7 @@ class TrashView(BaseView):
     page_size = 50
 
     @staticmethod
-    def _model(table: str) -> type:
+    def _model(table: str) -> type[Any]:
         for model in soft_deletable_models():
             if model.__tablename__ == table:
                 return model
@@ -448,6 +456,6 @@ class TrashView(BaseView):
         return redirect(url_for("TrashView.model", table=table))
 
 
-def model_label(model: type) -> str:
+def model_label(model: type[Any]) -> str:
     """A model's translated name (`__label__`), else its table name."""
     return str(getattr(model, "__label__", None) or model.__tablename__)
