@@ -3,7 +3,7 @@
 # Flask-AppBuilder (its python files, its jinja2 templates and the msgids of its shipped catalog),
 # merge them into translations/messages.pot and update (or create) the Arabic catalog
 # translations/ar/LC_MESSAGES/messages.po, keeping existing translations.
-# Used by `make extract-messages`; tests/test_i18n_catalog.py runs the same extraction of our code.
+# Used by `make extract-messages`; tests/core/test_i18n_catalog.py runs the same extraction of our code.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

@@ -37,7 +37,7 @@ from app.media.validation import (
     validate_upload,
 )
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 MALICIOUS = DATA / "malicious"
 GOOD = DATA / "good"
 MALICIOUS_MANIFEST: dict[str, dict[str, Any]] = json.loads((MALICIOUS / "MANIFEST.json").read_text("utf-8"))

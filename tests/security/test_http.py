@@ -13,7 +13,7 @@ from app.extensions import db
 from app.security.models import LmsUser
 from tests.conftest import jwt_headers, login
 from tests.factories import PASSWORD
-from tests.test_security_login import _fast_hashing, is_signed_in, jwt_login  # noqa: F401 (fixture)
+from tests.security.test_login import _fast_hashing, is_signed_in, jwt_login  # noqa: F401 (fixture)
 
 LEAKS = ("Traceback", "psycopg2", "IntegrityError", "INSERT", "SELECT", "sqlalchemy", 'File "')
 

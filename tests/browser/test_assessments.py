@@ -11,9 +11,9 @@ from app.courses.models import LessonContent
 from app.extensions import db
 from app.lookups.services import require_lookup_id
 from tests.assessment_factories import make_bank, make_question, make_quiz, set_completion
+from tests.browser.test_back_office import browser, live_url, page  # noqa: F401  (shared fixtures)
 from tests.course_factories import make_course, make_enrollment, make_lesson, make_progress, make_section
 from tests.factories import PASSWORD, make_user
-from tests.test_browser import browser, live_url, page  # noqa: F401  (shared fixtures)
 
 
 def _sign_in(page: Page, live_url: str, username: str) -> None:  # noqa: F811

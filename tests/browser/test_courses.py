@@ -9,9 +9,9 @@ from playwright.sync_api import Page, expect
 from app.courses.models import LessonContent
 from app.extensions import db
 from app.lookups.services import require_lookup_id
+from tests.browser.test_back_office import browser, live_url, page  # noqa: F401  (shared fixtures)
 from tests.course_factories import make_course, make_lesson, make_section
 from tests.factories import PASSWORD, make_user
-from tests.test_browser import browser, live_url, page  # noqa: F401  (shared fixtures)
 
 
 def _sign_in(page: Page, live_url: str, username: str) -> None:  # noqa: F811

@@ -17,7 +17,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PO_PATH = ROOT / "translations" / "ar" / "LC_MESSAGES" / "messages.po"
 # The extraction of our code in scripts/i18n.sh (babel.cfg over app/ and seed/).
 KEYWORDS = ["-k", "_", "-k", "gettext", "-k", "ngettext:1,2", "-k", "lazy_gettext", "-k", "_l"]

@@ -387,7 +387,7 @@ def test_restoring_from_the_trash_counts_the_comments_again(app, client, world):
 
 
 def test_back_office_author_filter_lists_only_authors_of_moderated_comments(app, client, world):
-    from tests.test_courses_admin import select_options
+    from tests.courses.test_admin import select_options
 
     assert _post(client, _h(app, world, "student"), "course", world.course_id, "Mine").status_code == 201
     assert (
