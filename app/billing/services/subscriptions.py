@@ -160,6 +160,15 @@ def activate_from_payment(payment: Payment, now: datetime | None = None) -> Subs
     plan = db.session.get(Plan, row.plan_id)
     start = as_utc(row.paid_at) or clock(now)
     current = current_subscription(row.user_id)
+    if current is None:
+        try:
+            subscription = _new_subscription(row.user_id, plan, "active", *one_cycle(start, plan))
+        except Conflict:
+            # Another payment of the user created it meanwhile (checkouts paid at the same moment):
+            # this money is then applied to that subscription, or refunded, never dropped.
+            current = current_subscription(row.user_id)
+            if current is None:
+                raise
     if current is not None:
         # Paid twice (two tabs, or a trial meanwhile): the money buys one more period of the current
         # one, but only a period of the plan it paid for at that plan's price; anything else is refunded.
@@ -177,8 +186,6 @@ def activate_from_payment(payment: Payment, now: datetime | None = None) -> Subs
 
             refund_payment(row)
             return subscription
-    else:
-        subscription = _new_subscription(row.user_id, plan, "active", *one_cycle(start, plan))
     row.subscription_id = subscription.id
     db.session.commit()
     return subscription
