@@ -10,13 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from app.billing.models import Payment, Subscription, WebhookEvent
-from app.billing.services import invoices, subscriptions
+from app.billing.services import invoices, payments, subscriptions
 from app.billing.services.periods import add_months
 from app.core.models import as_utc
+from app.courses.models import CoursePurchase
 from app.extensions import db
 from tests.billing_factories import make_plan
 from tests.factories import make_user
-from tests.payment_helpers import count, delivery, invoices_of, status
+from tests.payment_helpers import count, delivery, invoices_of, paid_course, status
 
 WEBHOOK = "/api/v1/payment/webhook/sandbox"
 
@@ -90,3 +91,53 @@ def test_twenty_checkouts_paid_at_once_are_each_applied_or_refunded(app):
         assert succeeded >= 20
         assert count(WebhookEvent, WebhookEvent.processed_at.is_(None)) == 0
         db.session.remove()
+
+
+# ---- 2. one transaction on the payment webhook path -------------------------------------------------
+@pytest.mark.usefixtures("committed", "inline_tasks")
+def test_an_error_half_way_through_a_webhook_leaves_nothing_and_a_retry_applies_it_once(app, monkeypatch):
+    """The invoice step fails after the purchase was written: nothing of the delivery stays (no
+    completed payment, no purchase, no event), and the provider's retry then applies it once."""
+    with app.app_context():
+        student, course = make_user("Student"), paid_course()
+        payment = payments.buy_course(student, course)
+        sent = delivery(payment)
+        user_id, payment_id = student.id, payment.id
+        db.session.remove()
+
+    def broken(payment_id: int, **_: Any) -> None:
+        raise RuntimeError("the invoice step broke")
+
+    issue = invoices.issue_invoice
+    monkeypatch.setattr(invoices, "issue_invoice", broken)
+    response = app.test_client().post(WEBHOOK, data=sent.body, headers=sent.headers)
+    assert response.status_code == 500  # a server error: the provider delivers it again later
+    with app.app_context():
+        assert status(payment_id) == "pending"
+        assert count(CoursePurchase, CoursePurchase.user_id == user_id) == 0
+        assert count(WebhookEvent) == 0 and invoices_of(payment_id) == 0
+        db.session.remove()
+
+    monkeypatch.setattr(invoices, "issue_invoice", issue)
+    for _attempt in range(2):  # the retry, then a repeat of it
+        response = app.test_client().post(WEBHOOK, data=sent.body, headers=sent.headers)
+        assert response.status_code == 200 and response.json["processed"] is True
+    with app.app_context():
+        assert status(payment_id) == "completed"
+        assert count(CoursePurchase, CoursePurchase.user_id == user_id) == 1
+        [event] = db.session.scalars(select(WebhookEvent)).all()
+        assert event.deliveries == 2 and event.processed_at is not None
+        assert invoices_of(payment_id) == 1
+        db.session.remove()
+
+
+def test_record_purchase_leaves_the_commit_to_its_caller(app, ctx):
+    """`courses.record_purchase` only flushes: rolling the caller back takes the purchase with it."""
+    from app.courses.services import record_purchase
+
+    student, course = make_user("Student"), paid_course()
+    db.session.commit()
+    record_purchase(student, course)
+    assert count(CoursePurchase, CoursePurchase.user_id == student.id) == 1
+    db.session.rollback()
+    assert count(CoursePurchase, CoursePurchase.user_id == student.id) == 0

@@ -13,6 +13,7 @@ from flask_login import current_user
 from app.billing import gateways
 from app.billing.services import payments
 from app.core.errors import Invalid, NotFound
+from app.core.transactions import transaction
 
 billing_hooks = Blueprint("billing_hooks", __name__)
 
@@ -21,7 +22,8 @@ billing_hooks = Blueprint("billing_hooks", __name__)
 def payment_webhook(provider: str) -> Response:
     """A provider's event: 200 once stored (`processed` says whether it was applied), else 4xx JSON."""
     body = request.get_data(cache=False)  # the exact bytes the signature covers
-    event = payments.handle_webhook(provider, request.headers, body)
+    with transaction():  # the request's one commit: the event, the payment, what it buys, the invoice
+        event = payments.handle_webhook(provider, request.headers, body)
     return jsonify(
         {
             "received": True,

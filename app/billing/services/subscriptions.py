@@ -146,7 +146,8 @@ def subscribe(
 
 def activate_from_payment(payment: Payment, now: datetime | None = None) -> Subscription:
     """A completed subscription payment: the active subscription for one period from the payment
-    time (once per payment; a second call returns the same subscription)."""
+    time (once per payment; a second call returns the same subscription). The steps run when a
+    payment completes only flush: the payment's transaction commits."""
     row = db.session.scalar(
         select(Payment)
         .where(Payment.id == payment.id)
@@ -154,9 +155,7 @@ def activate_from_payment(payment: Payment, now: datetime | None = None) -> Subs
         .execution_options(populate_existing=True)
     )
     if row.subscription_id is not None:
-        subscription = db.session.get(Subscription, row.subscription_id)
-        db.session.commit()
-        return subscription
+        return db.session.get(Subscription, row.subscription_id)
     plan = db.session.get(Plan, row.plan_id)
     start = as_utc(row.paid_at) or clock(now)
     current = current_subscription(row.user_id)
@@ -181,13 +180,12 @@ def activate_from_payment(payment: Payment, now: datetime | None = None) -> Subs
         elif subscription.plan_id == plan.id and row.amount >= plan.price and row.currency == plan.currency:
             advance(subscription)
         else:
-            db.session.commit()
             from app.billing.services.payments import refund_payment
 
             refund_payment(row)
             return subscription
     row.subscription_id = subscription.id
-    db.session.commit()
+    db.session.flush()
     return subscription
 
 
@@ -207,7 +205,7 @@ def renewal_paid(payment: Payment, now: datetime | None = None) -> Subscription 
         )
         subscription.status_id = status_id("active")
         subscription.is_current, subscription.ended_at = True, None
-    db.session.commit()
+    db.session.flush()
     return subscription
 
 
@@ -219,7 +217,7 @@ def upgrade_paid(payment: Payment, now: datetime | None = None) -> Subscription 
     if subscription.is_current and subscription.plan_id != payment.plan_id:
         subscription.plan_id = payment.plan_id
         subscription.pending_plan_id = None
-    db.session.commit()
+    db.session.flush()
     return subscription
 
 

@@ -260,7 +260,9 @@ def record_purchase(
     currency: str | None = None,
     payment_id: int | None = None,
 ) -> Enrollment:
-    """A completed one-time payment: the purchase record (lifetime access) and a purchase enrolment."""
+    """A completed one-time payment: the purchase record (lifetime access) and a purchase enrolment.
+
+    Flushes only: billing calls it inside the payment's transaction, which commits."""
     purchase = db.session.scalar(
         select(CoursePurchase).where(CoursePurchase.user_id == user.id, CoursePurchase.course_id == course.id)
     )
@@ -275,10 +277,10 @@ def record_purchase(
     enrollment = enrollment_of(user.id, course.id)
     if enrollment is not None and enrollment_grants_access(enrollment, course):
         enrollment.enrollment_type_id = _type("purchase")  # a subscriber who buys keeps it for life
-        db.session.commit()
+        db.session.flush()
         return enrollment
     enrollment = _upsert(user, course, "purchase", "purchase", user)
-    db.session.commit()
+    db.session.flush()
     return enrollment
 
 
@@ -315,7 +317,7 @@ def refund_purchase(user_id: int, course_id: int) -> bool:
             enrollment.enrollment_type_id = _type("subscription")
         elif not course.is_free:
             enrollment.status_id, enrollment.ended_at = _status("expired"), now
-    db.session.commit()
+    db.session.flush()  # in the refund's transaction, which commits
     return True
 
 
