@@ -22,10 +22,10 @@ from app.courses.services.access import (
     check_subscription_enrolment,
     enrollment_grants_access,
     enrollment_of,
-    has_active_subscription,
     has_purchased,
     is_listed,
     live_purchase,
+    subscription_opens,
 )
 from app.courses.services.catalog import require_manager
 from app.extensions import db
@@ -66,7 +66,7 @@ def access_type_for(user_id: int, course: Course) -> str | None:
     """How the user may join now: 'purchase' (free or bought), 'subscription', or None."""
     if course.is_free or has_purchased(user_id, course.id):
         return "purchase"
-    if course.included_in_subscription and has_active_subscription(user_id):
+    if subscription_opens(user_id, course):
         return "subscription"
     return None
 
@@ -313,7 +313,7 @@ def refund_purchase(user_id: int, course_id: int) -> bool:
     enrollment = enrollment_of(user_id, course_id)
     if enrollment is not None and enrollment.status_id in [_status(code) for code in OPEN_STATUSES]:
         course = enrollment.course
-        if course.included_in_subscription and has_active_subscription(user_id):
+        if subscription_opens(user_id, course):
             enrollment.enrollment_type_id = _type("subscription")
         elif not course.is_free:
             enrollment.status_id, enrollment.ended_at = _status("expired"), now
