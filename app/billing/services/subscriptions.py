@@ -74,6 +74,12 @@ def _require_current(subscription: Subscription) -> None:
         raise Conflict(_("This subscription has already ended."))
 
 
+def _require_not_suspended(user: Any, subscription: Subscription) -> None:
+    """A suspended subscription is changed (or refunded) by an admin only, not by its learner."""
+    if is_status(subscription, "suspended") and not is_admin(user):
+        raise Conflict(_("Your subscription is suspended: contact us to have it resumed."))
+
+
 def _require_active_plan(plan: Plan) -> None:
     if plan is None or plan.is_deleted or not plan.is_active:
         raise Invalid(_("This plan is not available."))
@@ -260,6 +266,7 @@ def change_plan(
     _require_owner(user, subscription)
     subscription = require_locked(subscription)
     _require_current(subscription)
+    _require_not_suspended(user, subscription)
     if plan.id == subscription.plan_id:
         if subscription.pending_plan_id is None:
             raise Invalid(_("You are already on this plan."))
@@ -339,6 +346,8 @@ def cancel(
     _require_owner(user, subscription)
     subscription = require_locked(subscription)
     _require_current(subscription)
+    if not at_period_end:
+        _require_not_suspended(user, subscription)
     if at_period_end:
         if not subscription.cancel_at_period_end:
             subscription.cancel_at_period_end, subscription.cancelled_at = True, now
