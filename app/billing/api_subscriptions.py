@@ -1,6 +1,6 @@
 """REST API of subscriptions: /api/v1/subscription (users read their own, admins all), changed only
-through its actions: change_plan, cancel, auto_renew; and `GET /api/v1/subscription/features`, the
-caller's allowances.
+through its actions: change_plan, cancel, auto_renew, and for admins suspend and resume; and
+`GET /api/v1/subscription/features`, the caller's allowances.
 
 A declined upgrade charge answers 409 (`{"message", "errors": {"payment": [reason]}, "payment_id"}`):
 the old plan stays; `errors.payment` tells it apart from a subscription whose state forbids the change.
@@ -26,13 +26,14 @@ from app.billing.api_base import (
 )
 from app.billing.api_payments import PaymentApi, checkout_result
 from app.billing.models import Plan, Subscription
-from app.billing.services import features, payments, subscriptions
+from app.billing.services import features, payments, subscriptions, suspension
 from app.billing.services.entitlements import live_subscription, plan_feature
 from app.billing.services.periods import plan_of
 from app.core.api import BaseModelRestApi
 from app.core.errors import Invalid
 from app.core.interface import SQLAInterface
 from app.core.targets import is_admin
+from app.core.transactions import transaction
 from app.extensions import db
 from app.lookups.services import values_of
 
@@ -56,6 +57,8 @@ SUBSCRIPTION_COLUMNS = [
     "pending_plan_id",
     "cancelled_at",
     "ended_at",
+    "suspended_at",
+    "suspension_reason",
 ]
 
 
@@ -86,13 +89,23 @@ class SubscriptionApi(BillingApiBase):
 
     datamodel = SQLAInterface(Subscription)
     class_permission_name = "Subscription"
-    include_route_methods = READ_ONLY_ROUTES | {"change_plan", "renew", "cancel", "auto_renew", "features"}
+    include_route_methods = READ_ONLY_ROUTES | {
+        "change_plan",
+        "renew",
+        "cancel",
+        "auto_renew",
+        "features",
+        "suspend",
+        "resume",
+    }
     method_permission_name = {
         **BaseModelRestApi.method_permission_name,
         "change_plan": "change_plan",
         "cancel": "cancel",
         "auto_renew": "auto_renew",
         "features": "read",
+        "suspend": "suspend",
+        "resume": "resume",
     }
     decorated = True
     list_columns = show_columns = SUBSCRIPTION_COLUMNS
@@ -208,5 +221,37 @@ class SubscriptionApi(BillingApiBase):
             subscription = self.scoped(pk)
             on = flag(json_object(), "on")
             return self._answer(subscriptions.set_auto_renew(g.user, subscription, on))
+
+        return self.run(act)
+
+    @expose("/<int:pk>/suspend", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("suspend")
+    def suspend(self, pk: int) -> Response:
+        """Suspend (admins): {"reason"} (required, shown to the learner). Access stops until resumed;
+        409 unless the subscription is a current trial or active one."""
+
+        def act() -> Response:
+            subscription = self.scoped(pk)
+            reason = json_object().get("reason")
+            with transaction():
+                suspended = suspension.suspend(g.user, subscription, reason)
+            return self._answer(suspended)
+
+        return self.run(act)
+
+    @expose("/<int:pk>/resume", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("resume")
+    def resume(self, pk: int) -> Response:
+        """Resume a suspended subscription (admins) as the trial or active one it was; 409 otherwise."""
+
+        def act() -> Response:
+            subscription = self.scoped(pk)
+            with transaction():
+                resumed = suspension.resume(g.user, subscription)
+            return self._answer(resumed)
 
         return self.run(act)

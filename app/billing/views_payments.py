@@ -1,5 +1,6 @@
-"""Subscriptions (cancel now or at the period end), payments (mark manual ones paid, refund) and the
-providers' webhook deliveries. Rows change only through the billing services."""
+"""Subscriptions (cancel now or at the period end, suspend with a reason, resume), payments (mark
+manual ones paid, refund) and the providers' webhook deliveries. Rows change only through the
+billing services."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app.billing.models import Payment, Subscription, WebhookEvent
-from app.billing.services import payments, subscriptions
+from app.billing.services import payments, subscriptions, suspension
 from app.billing.views_base import (
     ACTION_ROUTES,
     COMMON_LABELS,
@@ -25,6 +26,7 @@ from app.billing.views_base import (
     run_service,
 )
 from app.core.interface import SQLAInterface
+from app.core.transactions import transaction
 from app.core.views import BaseModelView
 
 SUBSCRIPTION_LABELS = {
@@ -40,6 +42,8 @@ SUBSCRIPTION_LABELS = {
     "cancelled_at": _l("Cancelled"),
     "ended_at": _l("Ended"),
     "reminded_for": _l("Reminder sent for"),
+    "suspended_at": _l("Suspended"),
+    "suspension_reason": _l("Suspension reason"),
 }
 PAYMENT_LABELS = {
     **COMMON_LABELS,
@@ -67,16 +71,30 @@ WEBHOOK_LABELS = {
 }
 
 
+def _in_transaction(func: Any) -> Any:
+    """A service that only flushes, committed (or rolled back) as one back-office step."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with transaction():
+            return func(*args, **kwargs)
+
+    return run
+
+
 class SubscriptionModelView(BillingModelView):
-    """Every subscription: plan, status, period, renewal; admins cancel now or at the period end."""
+    """Every subscription: plan, status, period, renewal; admins cancel now or at the period end, and
+    suspend (with a reason) or resume one; a row's page offers only the actions its state allows."""
 
     datamodel = SQLAInterface(Subscription)
     class_permission_name = "SubscriptionAdmin"
-    include_route_methods = READ_ROUTES | ACTION_ROUTES
+    include_route_methods = READ_ROUTES | ACTION_ROUTES | {"suspend_form"}
     method_permission_name = {
         **BaseModelView.method_permission_name,
         "cancel_now": "cancel",
         "cancel_at_period_end": "cancel",
+        "suspend_action": "suspend",
+        "suspend_form": "suspend",
+        "resume_action": "resume",
     }
     list_title = _l("Subscriptions")
     show_title = _l("Subscription")
@@ -105,6 +123,8 @@ class SubscriptionModelView(BillingModelView):
         "cancelled_at",
         "ended_at",
         "reminded_for",
+        "suspended_at",
+        "suspension_reason",
         "created_at",
         "updated_at",
     ]
@@ -148,6 +168,80 @@ class SubscriptionModelView(BillingModelView):
                 "success",
             )
         return self.back()
+
+    @staticmethod
+    def applicable_actions(subscription: Subscription) -> set[str]:
+        """The actions the subscription's state allows (an ended one allows none)."""
+        names = set()
+        if subscription.is_current:
+            names.add("cancel_now")
+            if not subscription.cancel_at_period_end:
+                names.add("cancel_at_period_end")
+        if suspension.can_suspend(subscription):
+            names.add("suspend")
+        if suspension.can_resume(subscription):
+            names.add("resume")
+        return names
+
+    def _get_show_widget(
+        self, pk: Any, item: Any, widgets: Any = None, actions: Any = None, show_fieldsets: Any = None
+    ) -> Any:
+        """The row's page with only the actions that apply to it (FAB would show all of them, and
+        falls back to all when given none)."""
+        widgets = widgets or {}
+        allowed = self.applicable_actions(item)
+        widgets["show"] = self.show_widget(
+            pk=pk,
+            label_columns=self.label_columns,
+            include_columns=self.show_columns,
+            value_columns=self.datamodel.get_values_item(item, self.show_columns),
+            formatters_columns=self.formatters_columns,
+            actions={name: act for name, act in self.actions.items() if name in allowed},
+            fieldsets=show_fieldsets or self.show_fieldsets,
+            modelview_name=self.__class__.__name__,
+        )
+        return widgets
+
+    @action("suspend", _l("Suspend"), None, "fa-pause", multiple=False)
+    def suspend_action(self, item: Subscription) -> Any:
+        """Open the form that asks for the reason."""
+        return redirect(url_for(".suspend_form", pk=item.id))
+
+    @expose("/suspend/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def suspend_form(self, pk: int) -> Any:
+        """Suspend a current subscription with a reason the learner sees: access stops until resumed."""
+        subscription = self._get_scoped(pk)
+        if subscription is None:
+            abort(404)
+        status = 200
+        if request.method == "POST":
+            reason = request.form.get("reason", "")
+            ok, _done = run_service(_in_transaction(suspension.suspend), g.user, subscription, reason)
+            if ok:
+                flash(gettext("The subscription was suspended."), "success")
+                return redirect(url_for(".show", pk=pk))
+            status = 422
+        return (
+            self.render_template(
+                "billing/subscription_suspend.html", subscription=subscription, limit=suspension.REASON_LIMIT
+            ),
+            status,
+        )
+
+    @action(
+        "resume",
+        _l("Resume"),
+        _l("Resume this subscription? Its access opens again."),
+        "fa-play",
+        multiple=False,
+    )
+    def resume_action(self, item: Subscription) -> Any:
+        """Lift the suspension: the subscription is trial or active again."""
+        ok, _done = run_service(_in_transaction(suspension.resume), g.user, item)
+        if ok:
+            flash(gettext("The subscription was resumed."), "success")
+        return redirect(url_for(".show", pk=item.id))
 
 
 class PaymentModelView(BillingModelView):

@@ -14,6 +14,7 @@ from app.billing import gateways
 from app.billing.services import payments
 from app.billing.services.payment_webhooks import handle_webhook
 from app.core.errors import Invalid, NotFound
+from app.core.transactions import transaction
 
 billing_hooks = Blueprint("billing_hooks", __name__)
 
@@ -22,7 +23,8 @@ billing_hooks = Blueprint("billing_hooks", __name__)
 def payment_webhook(provider: str) -> Response:
     """A provider's event: 200 once stored (`processed` says whether it was applied), else 4xx JSON."""
     body = request.get_data(cache=False)  # the exact bytes the signature covers
-    event = handle_webhook(provider, request.headers, body)
+    with transaction():  # the request's one commit: the event, the payment, what it buys, the invoice
+        event = handle_webhook(provider, request.headers, body)
     return jsonify(
         {
             "received": True,

@@ -62,7 +62,7 @@ class LessonApi(CourseApiBase):
 
     datamodel = SQLAInterface(Lesson)
     class_permission_name = "Lesson"
-    optional_add_columns = ("content_type", "position", "is_free_preview", "is_required")
+    optional_add_columns = ("content_type", "position", "is_free_preview", "is_premium", "is_required")
     include_route_methods = {"get", "get_list", "info", "post", "put", "delete", "complete", "heartbeat"}
     method_permission_name = {
         **BaseModelRestApi.method_permission_name,
@@ -78,6 +78,7 @@ class LessonApi(CourseApiBase):
         "content_type.code",
         "position",
         "is_free_preview",
+        "is_premium",
         "is_required",
         "duration_minutes",
     ]
@@ -87,6 +88,7 @@ class LessonApi(CourseApiBase):
         "content_type",
         "position",
         "is_free_preview",
+        "is_premium",
         "is_required",
         "duration_minutes",
     ]

@@ -84,6 +84,7 @@ class CourseModelView(CourseScopedView):
         "price": _l("Price"),
         "currency": _l("Currency"),
         "included_in_subscription": _l("Included in subscriptions"),
+        "is_premium": _l("Premium"),
         "sequential": _l("Sequential lessons"),
         "status": _l("Status"),
         "visibility": _l("Visibility"),
@@ -123,6 +124,7 @@ class CourseModelView(CourseScopedView):
         "price",
         "currency",
         "included_in_subscription",
+        "is_premium",
         "sequential",
         "status",
         "visibility",
@@ -151,6 +153,7 @@ class CourseModelView(CourseScopedView):
         "price",
         "currency",
         "included_in_subscription",
+        "is_premium",
         "sequential",
         "status",
         "visibility",
@@ -168,6 +171,7 @@ class CourseModelView(CourseScopedView):
             _l("Address"), validators=[Optional()], description=_l("Empty: made from the title.")
         ),
         "included_in_subscription": BooleanField(_l("Included in subscriptions"), default=True),
+        "is_premium": BooleanField(_l("Premium")),
         "sequential": BooleanField(_l("Sequential lessons")),
     }
     search_columns = ["slug", "search_text", "status", "review_status", "category", "level", "visibility"]

@@ -56,6 +56,7 @@ class LessonModelView(CourseScopedView):
     add_form_extra_fields = edit_form_extra_fields = {
         "position": POSITION_FIELD,
         "is_free_preview": BooleanField(_l("Free preview")),
+        "is_premium": BooleanField(_l("Premium")),
         "is_required": BooleanField(_l("Required"), default=True),
     }
     class_permission_name = "LessonAdmin"
@@ -67,6 +68,7 @@ class LessonModelView(CourseScopedView):
         **COMMON_LABELS,
         "content_type": _l("Content type"),
         "is_free_preview": _l("Free preview"),
+        "is_premium": _l("Premium"),
         "is_required": _l("Required"),
         "duration_minutes": _l("Duration (minutes)"),
     }
@@ -77,6 +79,7 @@ class LessonModelView(CourseScopedView):
         "title",
         "content_type",
         "is_free_preview",
+        "is_premium",
         "is_required",
     ]
     show_columns = [
@@ -87,6 +90,7 @@ class LessonModelView(CourseScopedView):
         "translations",
         "content_type",
         "is_free_preview",
+        "is_premium",
         "is_required",
         "duration_minutes",
         "created_at",
@@ -97,6 +101,7 @@ class LessonModelView(CourseScopedView):
         "position",
         "content_type",
         "is_free_preview",
+        "is_premium",
         "is_required",
         "duration_minutes",
     ]

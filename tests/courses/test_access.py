@@ -209,6 +209,7 @@ def test_buying_while_subscribed_makes_enrolment_lifetime(ctx: None) -> None:
     subscription = grant_subscription(student)
     enrolment = make_enrollment(student, course, type="subscription", progress_percent=40)
     result = record_purchase(student, course)
+    db.session.commit()  # the caller's boundary: record_purchase only flushes
     assert result.id == enrolment.id
     assert result.enrollment_type.code == "purchase" and result.status.code == "active"
     assert result.progress_percent == 40
@@ -225,6 +226,7 @@ def test_buying_after_expiry_reopens_the_same_enrolment(ctx: None) -> None:
     enrolment = make_enrollment(student, course, type="subscription", status="expired", progress_percent=50)
     assert not can_access(student, course)
     result = record_purchase(student, course)
+    db.session.commit()  # the caller's boundary: record_purchase only flushes
     assert result.id == enrolment.id
     assert result.status.code == "active" and result.enrollment_type.code == "purchase"
     assert result.progress_percent == 50 and result.ended_at is None

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.courses.models import Course, CourseSection, Enrollment, Lesson
 from app.extensions import db
 from app.lookups.services import lookup_id
-from tests.course_factories import make_course, make_enrollment, make_lesson, make_section
+from tests.course_factories import buy, make_course, make_enrollment, make_lesson, make_section
 from tests.factories import make_user
 
 COURSE_SCREENS = [
@@ -298,6 +298,7 @@ def test_analytics_page_figures(app, two_instructors):
         make_enrollment(
             students[0], course, status="completed", progress_percent=100, time_spent_seconds=3600
         )
+        buy(students[0], course)  # the only purchase: the others are a free enrolment and subscriptions
         make_enrollment(students[1], course, progress_percent=50, time_spent_seconds=1800)
         make_enrollment(students[2], course, type="subscription", progress_percent=10, time_spent_seconds=600)
         make_enrollment(students[3], course, type="subscription", status="dropped", progress_percent=0)
@@ -305,7 +306,8 @@ def test_analytics_page_figures(app, two_instructors):
     page = mine.get(f"/courseanalytics/{ids['mine']['course']}").get_data(as_text=True)
     for figure, value in {
         "total": "4",
-        "purchase": "2",
+        "purchase": "1",
+        "granted": "1",
         "subscription": "2",
         "completed": "1",
         "dropped": "1",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, text, true
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.billing.models.plans import Plan
@@ -52,6 +52,9 @@ class Subscription(BaseModel):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The period end the last expiry reminder was sent for (sent once per period).
     reminded_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by an admin's suspension (shown to the learner), cleared on resume; the audit log keeps them.
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    suspension_reason: Mapped[str | None] = mapped_column(String(500))
 
     user: Mapped[LmsUser] = relationship(foreign_keys=[user_id])
     plan: Mapped[Plan] = relationship(foreign_keys=[plan_id])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -43,6 +44,7 @@ from app.core.mail import send_mail
 from app.core.models import cents, utcnow
 from app.core.targets import is_admin, signed_in_user_id
 from app.core.tasks import enqueue
+from app.core.transactions import on_commit, transaction
 from app.core.translations import translated
 from app.extensions import db
 from app.lookups.services import lookup_id
@@ -183,8 +185,14 @@ def issue_invoice(payment_id: int, *, now: datetime | None = None) -> Invoice | 
     deleted); then its PDF and e-mail are queued.
 
     Concurrent calls for one payment: the unique payment_id lets one insert win and the others
-    return its row (their savepoint, number included, is rolled back).
+    return its row (their savepoint, number included, is rolled back). Joins the caller's
+    transaction (a completing payment's), committing only when called alone (the task).
     """
+    with transaction():
+        return _issue(payment_id, now)
+
+
+def _issue(payment_id: int, now: datetime | None) -> Invoice | None:
     payment = db.session.get(Payment, payment_id, populate_existing=True)
     if payment is None or payment.status_id != lookup_id("payment_status", "completed"):
         return None
@@ -218,12 +226,7 @@ def issue_invoice(payment_id: int, *, now: datetime | None = None) -> Invoice | 
         except IntegrityError:
             invoice = invoice_of_payment(payment_id, include_deleted=True)
             if invoice is None:
-                db.session.rollback()
                 raise Conflict(_("The invoice could not be numbered. Please try again.")) from None
-        except Exception:
-            db.session.rollback()
-            raise
-        db.session.commit()
     if invoice.is_deleted:  # deleted by an admin: it stays deleted and is not issued again
         return None
     _follow_up(invoice)
@@ -231,17 +234,14 @@ def issue_invoice(payment_id: int, *, now: datetime | None = None) -> Invoice | 
 
 
 def _follow_up(invoice: Invoice) -> None:
-    """Queue what the invoice still lacks (the PDF, the e-mail, which renders it if needed)."""
+    """Queue what the invoice still lacks (the PDF, the e-mail, which renders it if needed) once the
+    invoice is committed. A step that fails is logged and the invoice stands; a later issue_invoice
+    call for the payment queues it again."""
     steps = ["app.billing.tasks.render_invoice"] if invoice.media_id is None else []
     if invoice.emailed_at is None:
         steps.append("app.billing.tasks.email_invoice")
     for task in steps:
-        try:
-            enqueue(task, invoice.id)
-        except Exception:
-            # The invoice stands; a later issue_invoice call for the payment queues the step again.
-            db.session.rollback()
-            log.exception("Invoice %s: %s failed", invoice.number, task)
+        on_commit(partial(enqueue, task, invoice.id))
 
 
 # ---- e-mail -----------------------------------------------------------------------------------

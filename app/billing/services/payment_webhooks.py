@@ -1,10 +1,13 @@
 """Provider webhooks: verified, stored once per (provider, event id), applied in the same transaction.
 
-A repeated delivery only increments `deliveries`. Concurrent duplicates meet at the unique
-(provider, event_id) index: one inserts and applies, the others wait for its commit and only count.
+One transaction: the event row, the payment, what it buys and its invoice commit together or not at
+all (an unexpected error leaves nothing, and the provider's retry applies it once). A repeated
+delivery only increments `deliveries`. Concurrent duplicates meet at the unique (provider,
+event_id) index: one inserts and applies, the others wait for its commit and only count.
 An authentic event that cannot be applied (unknown payment, a late `payment.succeeded` after the
 payment failed, an unknown type) is acknowledged and kept unprocessed (`processed_at` empty) with the
-reason in the audit log, so that the provider stops retrying it.
+reason in the audit log, so that the provider stops retrying it: its changes are rolled back to a
+savepoint taken before applying it.
 """
 
 from __future__ import annotations
@@ -30,26 +33,26 @@ from app.billing.services.payments import (
 )
 from app.core.errors import AppError, Conflict, Invalid
 from app.core.models import utcnow
-from app.core.transactions import unique_insert
+from app.core.transactions import transaction, unique_insert
 from app.extensions import db
 
 log = logging.getLogger(__name__)
 
 
 def handle_webhook(provider: str, headers: Any, body: bytes, now: datetime | None = None) -> WebhookEvent:
-    """Verify a provider's delivery, store it once per event id and apply it in the same transaction."""
+    """Verify a provider's delivery, store it once per event id and apply it in the same transaction
+    (the caller's, or its own when called alone)."""
     event = gateway(provider).verify(headers, body, now=now)
     now = now or utcnow()
-    with system_actor(f"{provider}_webhook"):
+    with transaction(), system_actor(f"{provider}_webhook"):
         row = _store_event(provider, event, now)
         if row is None:
             return _count_duplicate(provider, event["id"])
         try:
-            _apply_event(provider, event, now)
+            with db.session.begin_nested():
+                _apply_event(provider, event, now)
         except AppError as error:
-            return _unprocessed(provider, event, error)
-        row.processed_at = now
-        db.session.commit()
+            _unprocessed(row, provider, event, error)
         return row
 
 
@@ -77,7 +80,6 @@ def _count_duplicate(provider: str, event_id: str) -> WebhookEvent:
         .where(WebhookEvent.provider == provider, WebhookEvent.event_id == event_id)
         .values(deliveries=WebhookEvent.deliveries + 1)
     )
-    db.session.commit()
     return _event_row(provider, event_id)
 
 
@@ -91,18 +93,12 @@ def _event_row(provider: str, event_id: str) -> WebhookEvent:
     return row
 
 
-def _unprocessed(provider: str, event: dict[str, Any], error: AppError) -> WebhookEvent:
-    """Keep an authentic event that could not be applied, unprocessed, with the reason audited."""
-    db.session.rollback()  # nothing of the attempt stays
+def _unprocessed(row: WebhookEvent, provider: str, event: dict[str, Any], error: AppError) -> None:
+    """Keep an authentic event that could not be applied (its attempt rolled back to the savepoint),
+    unprocessed, with the reason audited."""
     log.warning("Webhook %s %s not applied: %s", provider, event["id"], error.message)
-    row = WebhookEvent(
-        provider=provider, event_id=event["id"], event_type=event["type"], payload=event, deliveries=1
-    )
-    try:
-        with unique_insert(_("This webhook event was already received.")):
-            db.session.add(row)
-    except Conflict:  # a concurrent delivery stored it meanwhile
-        return _event_row(provider, event["id"])
+    row.processed_at = None
+    db.session.flush()
     record(
         "updated",
         "webhook_event",
@@ -110,8 +106,6 @@ def _unprocessed(provider: str, event: dict[str, Any], error: AppError) -> Webho
         description=f"{error.status_code}: {error.message}",
         new_values={"outcome": "ignored", "status": error.status_code, "message": error.message},
     )
-    db.session.commit()
-    return row
 
 
 def _apply_event(provider: str, event: dict[str, Any], now: datetime) -> None:
@@ -139,7 +133,6 @@ def _refunded_at_provider(payment: Payment, data: dict[str, Any], now: datetime)
     if not reference:
         raise Invalid(_("The refund event has no refund reference."))
     if any(item.get("reference") == reference for item in (payment.details or {}).get("refunds", [])):
-        db.session.commit()
         return
     amount = data.get("refund_amount")
     apply_refund(payment, refundable_amount(payment, amount), reference, now)

@@ -5,6 +5,11 @@ Rules:
 - A payment is pending, then completed or failed once; a completed one becomes refunded when all of
   it was given back. The first final state wins: completing a completed payment is a no-op, and a
   failed or refunded one cannot be completed (409).
+- One transaction: the entry points (`handle_webhook`, `charge_now`, `complete_payment`,
+  `fail_payment`, `refund_payment`, `mark_paid`) run in `transaction()`, so they commit when called
+  alone and join their caller's transaction otherwise; the steps under them (fulfilment, the
+  purchase, the subscription step, the invoice) only flush. The provider's webhooks and the
+  invoice's PDF and e-mail go out after the commit.
 - Webhooks are stored once per (provider, event id); a repeated delivery only counts itself.
   An authentic event that cannot be applied (unknown payment, a late `payment.succeeded` after the
   payment failed, an unknown type) is acknowledged and stored unprocessed (`processed_at` empty)
@@ -27,12 +32,12 @@ from sqlalchemy import func, select
 
 from app.billing.gateways import Gateway, gateway
 from app.billing.models import PAYMENT_PURPOSES, Payment, Plan
+from app.billing.services.invoices import issue_invoice
 from app.billing.signals import payment_completed
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.models import cents, utcnow
 from app.core.targets import is_admin
-from app.core.tasks import enqueue
-from app.core.transactions import unique_insert
+from app.core.transactions import on_commit, transaction, unique_insert
 from app.courses.models import Course
 from app.courses.services import has_purchased, is_listed, record_purchase, refund_purchase
 from app.extensions import db
@@ -164,33 +169,35 @@ def charge_now(payment: Payment) -> Payment:
 
     A payment that is no longer pending is returned as it is (never charged twice).
     """
-    payment = lock_payment(payment)
-    if not is_status(payment, "pending"):
-        db.session.commit()
+    with transaction():
+        payment = lock_payment(payment)
+        if not is_status(payment, "pending"):
+            return payment
+        if payment.amount == 0:  # nothing to charge: done at once
+            return complete_payment(payment, transaction_id=None, method="free")
+        provider = gateway(payment.provider)
+        result = provider.charge(payment)
+        if result.ok:
+            payment = complete_payment(payment, transaction_id=result.transaction_id)
+        elif not result.pending:
+            payment = fail_payment(payment, result.reason or "declined")
+        on_commit(provider.deliver_pending)  # the provider's webhooks arrive after our commit
         return payment
-    if payment.amount == 0:  # nothing to charge: done at once
-        return complete_payment(payment, transaction_id=None, method="free")
-    provider = gateway(payment.provider)
-    result = provider.charge(payment)
-    if result.ok:
-        payment = complete_payment(payment, transaction_id=result.transaction_id)
-    elif result.pending:
-        db.session.commit()
-    else:
-        payment = fail_payment(payment, result.reason or "declined")
-    provider.deliver_pending()
-    return payment
 
 
 def complete_payment(
     payment: Payment, *, transaction_id: str | None, method: str = "card", now: datetime | None = None
 ) -> Payment:
     """Pending -> completed, once, then fulfil; completing it again is a no-op (409 if failed)."""
+    with transaction():
+        return _complete(payment, transaction_id, method, now)
+
+
+def _complete(payment: Payment, transaction_id: str | None, method: str, now: datetime | None) -> Payment:
     payment = lock_payment(payment)
     if is_status(payment, "completed"):
         if transaction_id and payment.transaction_id and transaction_id != payment.transaction_id:
             log.warning("Payment %s completed again with another transaction %s", payment.id, transaction_id)
-        db.session.commit()
         return payment
     if not is_status(payment, "pending"):
         raise Conflict(_("This payment has failed or was refunded: it cannot be completed."))
@@ -230,8 +237,8 @@ def price_still_holds(payment: Payment) -> bool:
 
 
 def fulfil(payment: Payment, now: datetime | None = None) -> None:
-    """Give what was paid for (course purchase or subscription step), commit, then the invoice.
-    A payment whose terms no longer hold is refunded instead."""
+    """Give what was paid for (course purchase or subscription step), then issue the invoice, in the
+    caller's transaction (flushed only). A payment whose terms no longer hold is refunded instead."""
     if not price_still_holds(payment):
         log.warning("Payment %s no longer matches the price of what it buys: refunded", payment.id)
         refund_payment(payment)
@@ -244,22 +251,21 @@ def fulfil(payment: Payment, now: datetime | None = None) -> None:
             raise NotFound(_("No such course."))
         record_purchase(payment.user, course, payment.amount, payment.currency, payment.id)
     payment_completed.send(payment, now=now)  # subscriptions apply their step (subscriptions.apply_payment)
-    db.session.commit()
-    enqueue("app.billing.tasks.issue_invoice", payment.id)
+    issue_invoice(payment.id)  # in this transaction: no completed payment without its invoice
 
 
 def fail_payment(payment: Payment, reason: str, now: datetime | None = None) -> Payment:
     """Pending -> failed with a reason; failing a failed one is a no-op; a paid one cannot fail (409)."""
-    payment = lock_payment(payment)
-    if is_status(payment, "failed"):
-        db.session.commit()
+    with transaction():
+        payment = lock_payment(payment)
+        if is_status(payment, "failed"):
+            return payment
+        if not is_status(payment, "pending"):
+            raise Conflict(_("This payment is already paid: it cannot fail."))
+        payment.status_id = status_id("failed")
+        payment.failure_reason = (reason or "declined")[:500]
+        db.session.flush()
         return payment
-    if not is_status(payment, "pending"):
-        raise Conflict(_("This payment is already paid: it cannot fail."))
-    payment.status_id = status_id("failed")
-    payment.failure_reason = (reason or "declined")[:500]
-    db.session.commit()
-    return payment
 
 
 # ---- refunds ------------------------------------------------------------------------------------
@@ -273,13 +279,14 @@ def refund_payment(
     """
     if actor is not None and not is_admin(actor):
         raise Forbidden(_("Only administrators can refund payments."))
-    payment = lock_payment(payment)
-    value = refundable_amount(payment, amount)
-    provider = gateway(payment.provider)
-    reference = provider.refund(payment, value)
-    apply_refund(payment, value, reference, now or utcnow())
-    provider.deliver_pending()
-    return payment
+    with transaction():
+        payment = lock_payment(payment)
+        value = refundable_amount(payment, amount)
+        provider = gateway(payment.provider)
+        reference = provider.refund(payment, value)
+        apply_refund(payment, value, reference, now or utcnow())
+        on_commit(provider.deliver_pending)  # the provider's webhooks arrive after our commit
+        return payment
 
 
 def refundable_amount(payment: Payment, amount: Any) -> Decimal:
@@ -299,10 +306,10 @@ def refundable_amount(payment: Payment, amount: Any) -> Decimal:
 
 
 def apply_refund(payment: Payment, value: Decimal, reference: str, now: datetime) -> None:
-    """Record one refund (idempotent by its reference) and end a fully refunded course purchase."""
+    """Record one refund (idempotent by its reference) and end a fully refunded course purchase
+    (flushed only: the caller's transaction commits)."""
     refunds = list((payment.details or {}).get("refunds", []))
     if any(item.get("reference") == reference for item in refunds):
-        db.session.commit()
         return
     refunds.append({"reference": reference, "amount": str(value), "at": now.isoformat()})
     payment.details = {**(payment.details or {}), "refunds": refunds}  # a new dict: JSON is not mutable
@@ -311,7 +318,7 @@ def apply_refund(payment: Payment, value: Decimal, reference: str, now: datetime
     full = payment.refunded_amount >= payment.amount
     if full:
         payment.status_id = status_id("refunded")
-    db.session.commit()
+    db.session.flush()
     if full and payment.purpose == "course" and payment.course_id:
         refund_purchase(payment.user_id, payment.course_id)
 

@@ -102,11 +102,13 @@ def plan_of(subscription: Subscription) -> Plan:
 
 
 def advance(subscription: Subscription) -> None:
-    """Move a (locked) subscription to its next paid period: active from the previous end."""
+    """Move a (locked) subscription to its next paid period: active from the previous end (a
+    suspended one stays suspended: only an admin's resume lifts a suspension)."""
     subscription.current_period_start, subscription.current_period_end = next_period(
         subscription, plan_of(subscription)
     )
-    subscription.status_id = status_id("active")
+    if not is_status(subscription, "suspended"):
+        subscription.status_id = status_id("active")
 
 
 def period_key(subscription: Subscription) -> str:

@@ -75,6 +75,12 @@ def _require_current(subscription: Subscription) -> None:
         raise Conflict(_("This subscription has already ended."))
 
 
+def _require_not_suspended(user: Any, subscription: Subscription) -> None:
+    """A suspended subscription is changed (or refunded) by an admin only, not by its learner."""
+    if is_status(subscription, "suspended") and not is_admin(user):
+        raise Conflict(_("Your subscription is suspended: contact us to have it resumed."))
+
+
 def _require_active_plan(plan: Plan) -> None:
     if plan is None or plan.is_deleted or not plan.is_active:
         raise Invalid(_("This plan is not available."))
@@ -147,7 +153,8 @@ def subscribe(
 
 def activate_from_payment(payment: Payment, now: datetime | None = None) -> Subscription:
     """A completed subscription payment: the active subscription for one period from the payment
-    time (once per payment; a second call returns the same subscription)."""
+    time (once per payment; a second call returns the same subscription). The steps run when a
+    payment completes only flush: the payment's transaction commits."""
     row = db.session.scalar(
         select(Payment)
         .where(Payment.id == payment.id)
@@ -155,12 +162,19 @@ def activate_from_payment(payment: Payment, now: datetime | None = None) -> Subs
         .execution_options(populate_existing=True)
     )
     if row.subscription_id is not None:
-        subscription = db.session.get(Subscription, row.subscription_id)
-        db.session.commit()
-        return subscription
+        return db.session.get(Subscription, row.subscription_id)
     plan = db.session.get(Plan, row.plan_id)
     start = as_utc(row.paid_at) or clock(now)
     current = current_subscription(row.user_id)
+    if current is None:
+        try:
+            subscription = _new_subscription(row.user_id, plan, "active", *one_cycle(start, plan))
+        except Conflict:
+            # Another payment of the user created it meanwhile (checkouts paid at the same moment):
+            # this money is then applied to that subscription, or refunded, never dropped.
+            current = current_subscription(row.user_id)
+            if current is None:
+                raise
     if current is not None:
         # Paid twice (two tabs, or a trial meanwhile): the money buys one more period of the current
         # one, but only a period of the plan it paid for at that plan's price; anything else is refunded.
@@ -173,13 +187,10 @@ def activate_from_payment(payment: Payment, now: datetime | None = None) -> Subs
         elif subscription.plan_id == plan.id and row.amount >= plan.price and row.currency == plan.currency:
             advance(subscription)
         else:
-            db.session.commit()
             payments.refund_payment(row)
             return subscription
-    else:
-        subscription = _new_subscription(row.user_id, plan, "active", *one_cycle(start, plan))
     row.subscription_id = subscription.id
-    db.session.commit()
+    db.session.flush()
     return subscription
 
 
@@ -199,7 +210,7 @@ def renewal_paid(payment: Payment, now: datetime | None = None) -> Subscription 
         )
         subscription.status_id = status_id("active")
         subscription.is_current, subscription.ended_at = True, None
-    db.session.commit()
+    db.session.flush()
     return subscription
 
 
@@ -211,7 +222,7 @@ def upgrade_paid(payment: Payment, now: datetime | None = None) -> Subscription 
     if subscription.is_current and subscription.plan_id != payment.plan_id:
         subscription.plan_id = payment.plan_id
         subscription.pending_plan_id = None
-    db.session.commit()
+    db.session.flush()
     return subscription
 
 
@@ -261,6 +272,7 @@ def change_plan(
     _require_owner(user, subscription)
     subscription = require_locked(subscription)
     _require_current(subscription)
+    _require_not_suspended(user, subscription)
     if plan.id == subscription.plan_id:
         if subscription.pending_plan_id is None:
             raise Invalid(_("You are already on this plan."))
@@ -340,6 +352,8 @@ def cancel(
     _require_owner(user, subscription)
     subscription = require_locked(subscription)
     _require_current(subscription)
+    if not at_period_end:
+        _require_not_suspended(user, subscription)
     if at_period_end:
         if not subscription.cancel_at_period_end:
             subscription.cancel_at_period_end, subscription.cancelled_at = True, now

@@ -128,6 +128,8 @@ class Course(TranslatedTitleMixin, BaseModel):
         Boolean, default=True, server_default=true(), nullable=False
     )
     sequential: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
+    # Opened through a subscription only by plans with the `premium_content` feature (or bought).
+    is_premium: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
     status_id: Mapped[int] = lookup_fk("course_status", nullable=False)
     visibility_id: Mapped[int] = lookup_fk("course_visibility", nullable=False)
     review_status_id: Mapped[int | None] = lookup_fk("course_review_status")
@@ -211,6 +213,8 @@ class Lesson(TranslatedTitleMixin, BaseModel):
         Boolean, default=False, server_default=false(), nullable=False
     )
     is_required: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), nullable=False)
+    # Open to buyers of the course and to plans with `premium_content` (staff always).
+    is_premium: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
 
     section: Mapped[CourseSection] = relationship(back_populates="lessons")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import Select, exists, false, or_, select
+from sqlalchemy import Select, and_, exists, false, or_, select
 
 from app.core.targets import is_admin, signed_in_user_id
 from app.courses.models import Course, CoursePurchase, Enrollment, course_instructor
@@ -75,6 +75,33 @@ def has_active_subscription(user_id: int) -> bool:
 def subscription_allows(user_id: int, code: str) -> bool:
     """The user's live subscription's plan includes a feature (`plan_features` code)."""
     return _subscriptions[0].allows(user_id, code)
+
+
+PREMIUM_FEATURE = "premium_content"
+
+
+def subscription_opens(user_id: int, course: Course) -> bool:
+    """The user's live subscription opens this course: it is included in subscriptions and, when
+    premium, the plan has `premium_content`."""
+    if not course.included_in_subscription or not has_active_subscription(user_id):
+        return False
+    return not course.is_premium or subscription_allows(user_id, PREMIUM_FEATURE)
+
+
+def opens_premium_lesson(user: Any, lesson: Any) -> bool:
+    """A premium lesson opens to the course's staff, its buyers and plans with `premium_content`;
+    any other lesson is not held back by this rule."""
+    if not lesson.is_premium:
+        return True
+    user_id = signed_in_user_id(user)
+    if user_id is None:
+        return False
+    course = lesson.course
+    return (
+        can_manage(user, course)
+        or has_purchased(user_id, course.id)
+        or subscription_allows(user_id, PREMIUM_FEATURE)
+    )
 
 
 def check_subscription_enrolment(user_id: int) -> None:
@@ -155,7 +182,7 @@ def enrollment_grants_access(enrollment: Enrollment | None, course: Course) -> b
         return False
     if enrollment.enrollment_type_id == lookup_id("enrollment_type", "purchase"):
         return True
-    if course.included_in_subscription and has_active_subscription(enrollment.user_id):
+    if subscription_opens(enrollment.user_id, course):
         return True
     # A subscriber who bought the course (billing records the purchase) keeps it for life.
     return has_purchased(enrollment.user_id, enrollment.course_id)
@@ -176,7 +203,10 @@ def accessible_course_ids(user_id: int | None) -> Select[Any]:
         ),
     ]
     if user_id is not None and has_active_subscription(user_id):
-        grants.append(Course.included_in_subscription.is_(True))
+        opened = Course.included_in_subscription.is_(True)
+        if not subscription_allows(user_id, PREMIUM_FEATURE):
+            opened = and_(opened, Course.is_premium.is_(False))
+        grants.append(opened)
     return (
         select(Enrollment.course_id)
         .join(Course, Course.id == Enrollment.course_id)

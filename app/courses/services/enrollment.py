@@ -22,10 +22,10 @@ from app.courses.services.access import (
     check_subscription_enrolment,
     enrollment_grants_access,
     enrollment_of,
-    has_active_subscription,
     has_purchased,
     is_listed,
     live_purchase,
+    subscription_opens,
 )
 from app.courses.services.catalog import require_manager
 from app.courses.signals import enrollment_created
@@ -67,7 +67,7 @@ def access_type_for(user_id: int, course: Course) -> str | None:
     """How the user may join now: 'purchase' (free or bought), 'subscription', or None."""
     if course.is_free or has_purchased(user_id, course.id):
         return "purchase"
-    if course.included_in_subscription and has_active_subscription(user_id):
+    if subscription_opens(user_id, course):
         return "subscription"
     return None
 
@@ -262,7 +262,9 @@ def record_purchase(
     currency: str | None = None,
     payment_id: int | None = None,
 ) -> Enrollment:
-    """A completed one-time payment: the purchase record (lifetime access) and a purchase enrolment."""
+    """A completed one-time payment: the purchase record (lifetime access) and a purchase enrolment.
+
+    Flushes only: billing calls it inside the payment's transaction, which commits."""
     purchase = db.session.scalar(
         select(CoursePurchase).where(CoursePurchase.user_id == user.id, CoursePurchase.course_id == course.id)
     )
@@ -277,10 +279,10 @@ def record_purchase(
     enrollment = enrollment_of(user.id, course.id)
     if enrollment is not None and enrollment_grants_access(enrollment, course):
         enrollment.enrollment_type_id = _type("purchase")  # a subscriber who buys keeps it for life
-        db.session.commit()
+        db.session.flush()
         return enrollment
     enrollment = _upsert(user, course, "purchase", "purchase", user)
-    db.session.commit()
+    db.session.flush()
     return enrollment
 
 
@@ -313,11 +315,11 @@ def refund_purchase(user_id: int, course_id: int) -> bool:
     enrollment = enrollment_of(user_id, course_id)
     if enrollment is not None and enrollment.status_id in [_status(code) for code in OPEN_STATUSES]:
         course = enrollment.course
-        if course.included_in_subscription and has_active_subscription(user_id):
+        if subscription_opens(user_id, course):
             enrollment.enrollment_type_id = _type("subscription")
         elif not course.is_free:
             enrollment.status_id, enrollment.ended_at = _status("expired"), now
-    db.session.commit()
+    db.session.flush()  # in the refund's transaction, which commits
     return True
 
 

@@ -18,7 +18,13 @@ from app.core.models import as_utc, utcnow
 from app.core.targets import signed_in_user_id
 from app.core.transactions import unique_insert
 from app.courses.models import Course, Enrollment, Lesson, LessonProgress
-from app.courses.services.access import can_access, can_manage, can_see_course, enrollment_of
+from app.courses.services.access import (
+    can_access,
+    can_manage,
+    can_see_course,
+    enrollment_of,
+    opens_premium_lesson,
+)
 from app.courses.services.catalog import ordered_lessons
 from app.courses.signals import course_completed
 from app.extensions import db
@@ -41,7 +47,9 @@ def _heartbeat_interval() -> int:
 def can_open_lesson(user: Any, lesson: Lesson) -> bool:
     """Entitled users open every lesson; anyone who sees the course opens its free previews."""
     course = lesson.course
-    return can_access(user, course) or (lesson.is_free_preview and can_see_course(user, course))
+    if can_access(user, course):
+        return opens_premium_lesson(user, lesson)
+    return lesson.is_free_preview and can_see_course(user, course)
 
 
 def completed_lesson_ids(user_id: int, course_id: int) -> set[int]:
@@ -78,6 +86,10 @@ def locked_lesson_ids(user: Any, course: Course, lessons: list[Lesson] | None = 
 def require_open_lesson(user: Any, lesson: Lesson) -> None:
     """Forbidden unless the user may open the lesson now (entitlement and sequencing)."""
     if can_access(user, lesson.course):
+        if not opens_premium_lesson(user, lesson):
+            raise Forbidden(
+                _("This lesson is premium: buy the course or choose a plan with premium content.")
+            )
         if lesson.id in locked_lesson_ids(user, lesson.course):
             raise Forbidden(_("Complete the previous lessons first."))
         return
