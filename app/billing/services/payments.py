@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 
 from app.billing.gateways import Gateway, gateway
 from app.billing.models import PAYMENT_PURPOSES, Payment, Plan
-from app.billing.services.invoices import issue_invoice
+from app.billing.services import invoices
 from app.billing.signals import payment_completed
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.models import cents, utcnow
@@ -251,7 +251,7 @@ def fulfil(payment: Payment, now: datetime | None = None) -> None:
             raise NotFound(_("No such course."))
         record_purchase(payment.user, course, payment.amount, payment.currency, payment.id)
     payment_completed.send(payment, now=now)  # subscriptions apply their step (subscriptions.apply_payment)
-    issue_invoice(payment.id)  # in this transaction: no completed payment without its invoice
+    invoices.issue_invoice(payment.id)  # in this transaction: no completed payment without its invoice
 
 
 def fail_payment(payment: Payment, reason: str, now: datetime | None = None) -> Payment:
