@@ -25,7 +25,8 @@ class AuditLog(IdMixin, TimestampMixin, Model):
 
     actor_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ab_user.id"))
     actor_label: Mapped[str] = mapped_column(String(150), nullable=False)
-    action_id: Mapped[int] = lookup_fk("audit_actions", nullable=False)
+    # No index: a handful of actions, and every query by action also filters a selective column.
+    action_id: Mapped[int] = lookup_fk("audit_actions", nullable=False, index=False)
     entity_type: Mapped[str] = mapped_column(String(64), nullable=False)
     entity_id: Mapped[int | None] = mapped_column(BigId)
     old_values: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
