@@ -45,6 +45,7 @@ extract-messages: install
 bench: install translations
 	scripts/services.sh
 	$(BIN)/python -m bench.audit_list
+	$(BIN)/python -m bench.audit_write
 	$(BIN)/python -m bench.courses_catalog
 	$(BIN)/python -m bench.certificates
 

@@ -6,12 +6,14 @@ import datetime as dt
 import decimal
 import enum
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session
+from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 
-from app.audit.context import current_actor, is_audit_disabled, request_info
+from app.audit.context import Actor, current_actor, is_audit_disabled, request_info
 from app.audit.models import AuditLog
 from app.core.models import entity_type_of
 
@@ -43,9 +45,35 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _column_attrs(obj: Any) -> list[Any]:
-    mapper = inspect(obj).mapper
-    return list(mapper.column_attrs)
+@dataclass(frozen=True)
+class _Plan:
+    """What the audit reads of one model, computed once per class (not per row and flush)."""
+
+    pk: str
+    columns: tuple[tuple[str, bool], ...]  # (attribute key, redacted) of the audited columns
+    column_keys: frozenset[str]
+    links: tuple[str, ...]  # many-to-many relationships (a user's roles)
+
+
+_plans: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    plan = _plans.get(cls)
+    if plan is None:
+        mapper = inspect(cls)
+        ignored, redacted = cls.__audit_ignored__, cls.__audit_redacted__  # type: ignore[attr-defined]
+        columns = tuple(
+            (attr.key, attr.key in redacted) for attr in mapper.column_attrs if attr.key not in ignored
+        )
+        plan = _Plan(
+            pk=mapper.get_property_by_column(mapper.primary_key[0]).key,
+            columns=columns,
+            column_keys=frozenset(key for key, _ in columns),
+            links=tuple(r.key for r in mapper.relationships if r.secondary is not None and not r.viewonly),
+        )
+        _plans[cls] = plan
+    return plan
 
 
 def _value(cls: Any, key: str, value: Any) -> Any:
@@ -53,51 +81,41 @@ def _value(cls: Any, key: str, value: Any) -> Any:
 
 
 def _snapshot(obj: Any) -> dict[str, Any]:
-    cls, state = type(obj), inspect(obj)
+    values = inspect(obj).dict
     return {
-        attr.key: _value(cls, attr.key, state.dict.get(attr.key))
-        for attr in _column_attrs(obj)
-        if attr.key not in cls.__audit_ignored__
+        key: REDACTED if redacted and values.get(key) is not None else jsonable(values.get(key))
+        for key, redacted in _plan(type(obj)).columns
     }
 
 
 def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Changed columns (old, new) and many-to-many changes as sorted id lists."""
     cls, state = type(obj), inspect(obj)
+    plan = _plan(cls)
     old: dict[str, Any] = {}
     new: dict[str, Any] = {}
-    for attr in _column_attrs(obj):
-        if attr.key in cls.__audit_ignored__:
-            continue
-        history = state.attrs[attr.key].history
-        if not history.has_changes():
-            continue
-        before = history.deleted[0] if history.deleted else None
-        after = history.added[0] if history.added else None
-        if before == after:
-            continue
-        old[attr.key] = _value(cls, attr.key, before)
-        new[attr.key] = _value(cls, attr.key, after)
+    # Only attributes set since the load have a committed value: no need to ask every column.
+    for key in state.committed_state:
+        if key in plan.column_keys:
+            history = state.get_history(key, PASSIVE_NO_INITIALIZE)
+            if not history.has_changes():
+                continue
+            before = history.deleted[0] if history.deleted else None
+            after = history.added[0] if history.added else None
+            if before == after:
+                continue
+            old[key] = _value(cls, key, before)
+            new[key] = _value(cls, key, after)
+        elif key in plan.links:
+            history = state.get_history(key, PASSIVE_NO_INITIALIZE)
+            if history.added or history.deleted:
+                old[key] = _ids([*history.unchanged, *history.deleted])
+                new[key] = _ids([*history.unchanged, *history.added])
     return old, new
 
 
 def _ids(items: list[Any]) -> list[Any]:
     return sorted(inspect(item).mapper.primary_key_from_instance(item)[0] for item in items)
-
-
-def _collection_changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Many-to-many changes (a user's roles, a role's permissions) as sorted id lists."""
-    state = inspect(obj)
-    old: dict[str, Any] = {}
-    new: dict[str, Any] = {}
-    for rel in state.mapper.relationships:
-        if rel.secondary is None or rel.viewonly:
-            continue
-        history = state.attrs[rel.key].history
-        if not (history.added or history.deleted):
-            continue
-        old[rel.key] = _ids([*history.unchanged, *history.deleted])
-        new[rel.key] = _ids([*history.unchanged, *history.added])
-    return old, new
 
 
 def _describe(state_dict: dict[str, Any]) -> str | None:
@@ -107,37 +125,57 @@ def _describe(state_dict: dict[str, Any]) -> str | None:
     return None
 
 
-def build_row(
-    connection: Any,
-    action: str,
-    entity_type: str,
-    entity_id: int | None,
-    old: dict[str, Any] | None = None,
-    new: dict[str, Any] | None = None,
-    description: str | None = None,
-    actor: Any = None,
-) -> dict[str, Any]:
-    """One audit_log row as a dict for a Core insert."""
-    from app.lookups.services import lookup_id
+class RowMaker:
+    """Audit rows of one flush or record: the actor, request and action ids looked up once."""
 
-    action_id = lookup_id("audit_actions", action, connection=connection)
-    if action_id is None:
-        raise RuntimeError(
-            f"Audit action '{action}' is not seeded: run `flask app init` (or `flask seed lookups`)."
-        )
-    who = actor or current_actor()
-    return {
-        "uuid": uuid.uuid4(),
-        "actor_id": who.user_id,
-        "actor_label": who.label,
-        "action_id": action_id,
-        "entity_type": entity_type,
-        "entity_id": entity_id,
-        "old_values": old,
-        "new_values": new,
-        "description": description,
-        **request_info(),
-    }
+    def __init__(self, connection: Any, actor: Actor | None = None) -> None:
+        self.connection = connection
+        who = actor or current_actor()
+        self.common = {"actor_id": who.user_id, "actor_label": who.label, **request_info()}
+        self.action_ids: dict[str, int] = {}
+
+    def action_id(self, action: str) -> int:
+        """The audit_actions lookup id of `action`; an unseeded action is a set-up error."""
+        found = self.action_ids.get(action)
+        if found is None:
+            from app.lookups.services import lookup_id
+
+            found = lookup_id("audit_actions", action, connection=self.connection)
+            if found is None:
+                raise RuntimeError(
+                    f"Audit action '{action}' is not seeded: run `flask app init` (or `flask seed lookups`)."
+                )
+            self.action_ids[action] = found
+        return found
+
+    def row(
+        self,
+        action: str,
+        entity_type: str,
+        entity_id: int | None,
+        old: dict[str, Any] | None = None,
+        new: dict[str, Any] | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        """One audit_log row as a dict for a Core insert."""
+        return {
+            "uuid": uuid.uuid4(),
+            "action_id": self.action_id(action),
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "old_values": old,
+            "new_values": new,
+            "description": description,
+            **self.common,
+        }
+
+    def insert(self, rows: list[dict[str, Any]]) -> None:
+        """Write the rows with one multi-row INSERT."""
+        if rows:
+            self.connection.execute(_INSERT, rows)
+
+
+_INSERT = insert(AuditLog.__table__)
 
 
 def audit_model(cls: type, entity: str, ignored: frozenset[str] = frozenset()) -> None:
@@ -146,6 +184,7 @@ def audit_model(cls: type, entity: str, ignored: frozenset[str] = frozenset()) -
     cls.__audit_entity__ = entity  # type: ignore[attr-defined]
     cls.__audit_redacted__ = frozenset()  # type: ignore[attr-defined]
     cls.__audit_ignored__ = ignored  # type: ignore[attr-defined]
+    _plans.pop(cls, None)
 
 
 @event.listens_for(Mapper, "mapper_configured")
@@ -161,29 +200,22 @@ def _audit_flush(session: Session, _flush_context: Any) -> None:
     """Turn the flushed inserts, updates, soft deletes and restores into audit rows."""
     if is_audit_disabled():
         return
-    connection = session.connection()
+    created = [obj for obj in session.new if is_audited(obj)]
+    changed = [obj for obj in session.dirty if is_audited(obj)]
+    removed = [obj for obj in session.deleted if is_audited(obj)]
+    if not (created or changed or removed):
+        return
+    maker = RowMaker(session.connection())
     rows: list[dict[str, Any]] = []
-    for obj in session.new:
-        if is_audited(obj):
-            state = inspect(obj)
-            rows.append(
-                build_row(
-                    connection,
-                    "created",
-                    entity_type_of(obj),
-                    # New rows get their identity key only after the flush; read the id itself.
-                    state.mapper.primary_key_from_instance(obj)[0],
-                    None,
-                    _snapshot(obj),
-                    _describe(state.dict),
-                )
-            )
-    for obj in session.dirty:
-        if not is_audited(obj) or not session.is_modified(obj):
-            continue
+    for obj in created:
+        values = inspect(obj).dict
+        # New rows get their identity key only after the flush; read the id itself.
+        entity_id = values.get(_plan(type(obj)).pk)
+        rows.append(
+            maker.row("created", entity_type_of(obj), entity_id, None, _snapshot(obj), _describe(values))
+        )
+    for obj in changed:
         old, new = _changes(obj)
-        old_links, new_links = _collection_changes(obj)
-        old, new = {**old, **old_links}, {**new, **new_links}
         if not new:
             continue
         action = "updated"
@@ -191,32 +223,14 @@ def _audit_flush(session: Session, _flush_context: Any) -> None:
             action = "deleted" if new["is_deleted"] else "restored"
         state = inspect(obj)
         rows.append(
-            build_row(
-                connection,
-                action,
-                entity_type_of(obj),
-                state.identity[0],
-                old,
-                new,
-                _describe(state.dict),
-            )
+            maker.row(action, entity_type_of(obj), state.identity[0], old, new, _describe(state.dict))
         )
-    for obj in session.deleted:
-        if is_audited(obj):
-            state = inspect(obj)
-            rows.append(
-                build_row(
-                    connection,
-                    "deleted",
-                    entity_type_of(obj),
-                    state.identity[0],
-                    _snapshot(obj),
-                    None,
-                    "hard delete",
-                )
-            )
-    if rows:
-        connection.execute(insert(AuditLog.__table__), rows)
+    for obj in removed:
+        state = inspect(obj)
+        rows.append(
+            maker.row("deleted", entity_type_of(obj), state.identity[0], _snapshot(obj), None, "hard delete")
+        )
+    maker.insert(rows)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -231,6 +245,7 @@ def _audit_bulk_statement(state: ORMExecuteState) -> Any:
     table = mapper.local_table
     pk = mapper.primary_key[0]
     connection = state.session.connection()
+    maker = RowMaker(connection)
     where = state.statement.whereclause
     before_stmt = select(table) if where is None else select(table).where(where)
     before = {row._mapping[pk.name]: dict(row._mapping) for row in connection.execute(before_stmt)}
@@ -248,7 +263,7 @@ def _audit_bulk_statement(state: ORMExecuteState) -> Any:
         new_row = after.get(key)
         if new_row is None:
             old = {k: _value(cls, k, v) for k, v in old_row.items()}
-            rows.append(build_row(connection, "deleted", entity_type_of(cls), key, old, None))
+            rows.append(maker.row("deleted", entity_type_of(cls), key, old, None))
             continue
         changed = [k for k in new_row if new_row[k] != old_row[k] and k not in cls.__audit_ignored__]
         if not changed:
@@ -258,7 +273,6 @@ def _audit_bulk_statement(state: ORMExecuteState) -> Any:
         action = "updated"
         if "is_deleted" in changed:
             action = "deleted" if new_row["is_deleted"] else "restored"
-        rows.append(build_row(connection, action, entity_type_of(cls), key, old, new))
-    if rows:
-        connection.execute(insert(AuditLog.__table__), rows)
+        rows.append(maker.row(action, entity_type_of(cls), key, old, new))
+    maker.insert(rows)
     return result

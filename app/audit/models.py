@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_appbuilder import Model
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import BigId, IdMixin, JsonType, TimestampMixin
@@ -23,9 +23,10 @@ class AuditLog(IdMixin, TimestampMixin, Model):
         Index("ix_audit_log_created_at", "created_at", "id"),  # newest-first pages
     )
 
-    actor_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    actor_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ab_user.id"))
     actor_label: Mapped[str] = mapped_column(String(150), nullable=False)
-    action_id: Mapped[int] = lookup_fk("audit_actions", nullable=False)
+    # No index: a handful of actions, and every query by action also filters a selective column.
+    action_id: Mapped[int] = lookup_fk("audit_actions", nullable=False, index=False)
     entity_type: Mapped[str] = mapped_column(String(64), nullable=False)
     entity_id: Mapped[int | None] = mapped_column(BigId)
     old_values: Mapped[dict[str, Any] | None] = mapped_column(JsonType)

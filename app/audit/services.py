@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from app.audit.context import Actor, user_actor
-from app.audit.listeners import build_row, jsonable
+from app.audit.listeners import RowMaker, jsonable
 from app.audit.models import AuditLog
 from app.extensions import db
 
@@ -24,19 +24,17 @@ def record(
     commit: bool = False,
 ) -> None:
     """Write one audit row for an action the ORM cannot see (viewed, downloaded, logged_in...)."""
-    connection = db.session.connection()
     actor: Actor | None = user_actor(user) if user is not None else None
-    row = build_row(
-        connection,
+    maker = RowMaker(db.session.connection(), actor)
+    row = maker.row(
         action,
         entity_type,
         entity_id,
         jsonable(old_values) if old_values is not None else None,
         jsonable(new_values) if new_values is not None else None,
         description,
-        actor,
     )
-    connection.execute(insert(AuditLog.__table__), [row])
+    maker.insert([row])
     if commit:
         db.session.commit()
 

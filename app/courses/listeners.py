@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import g, has_request_context
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.core.html import sanitize_html
 from app.core.models import utcnow
@@ -23,9 +23,10 @@ from app.courses.models import (
     CourseSlug,
     Enrollment,
     LessonContent,
+    LessonProgress,
     Note,
 )
-from app.courses.services.access import ACCESS_MEMO
+from app.courses.services.access import ACCESS_MEMO, REQUEST_CACHE
 
 RICH_TEXT_FIELDS: dict[type, tuple[str, ...]] = {Course: ("description",), LessonContent: ("body",)}
 
@@ -88,12 +89,45 @@ def _derive_course_data(session: Session, _context: Any, _instances: Any) -> Non
 
 
 ACCESS_FACTS = (Enrollment, CoursePurchase, Course, CourseInstructor)
+# Columns whose change leaves every access answer and cached row as it was (time and progress kept).
+BOOKKEEPING = frozenset(
+    {"updated_at", "last_accessed_at", "progress_percent", "time_spent_seconds", "completed_at", "view_count"}
+)
+
+
+def _changes_answers(session: Session, obj: Any) -> bool:
+    """Added, removed, or changed in a column other than bookkeeping (a status, a type, a link...)."""
+    if obj in session.new or obj in session.deleted:
+        return True
+    return bool(set(inspect(obj).committed_state) - BOOKKEEPING)
 
 
 @event.listens_for(Session, "after_flush")
 def _forget_access_answers(session: Session, _context: Any) -> None:
-    """Written enrolments, purchases, subscriptions or courses: the request asks `can_access` again."""
-    if not has_request_context() or ACCESS_MEMO not in g:
+    """Written enrolments, purchases, subscriptions, courses or progress: the request reads them again."""
+    if not has_request_context() or not (ACCESS_MEMO in g or REQUEST_CACHE in g):
         return
-    if any(isinstance(obj, ACCESS_FACTS) for obj in (*session.new, *session.dirty, *session.deleted)):
+    written = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, ACCESS_FACTS) and _changes_answers(session, obj) for obj in written):
         g.pop(ACCESS_MEMO, None)
+        g.pop(REQUEST_CACHE, None)
+    elif any(isinstance(obj, LessonProgress) for obj in written):
+        cache = g.get(REQUEST_CACHE) or {}
+        for key in [key for key in cache if key[0] == "completed"]:
+            del cache[key]
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(_session: Session, _previous: Any) -> None:
+    """Rolled-back rows must not be answered from the request's memory."""
+    if has_request_context():
+        g.pop(ACCESS_MEMO, None)
+        g.pop(REQUEST_CACHE, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_after_bulk_writes(state: ORMExecuteState) -> None:
+    """Bulk UPDATE/DELETE statements change rows behind the cached objects' back."""
+    if (state.is_update or state.is_delete) and has_request_context():
+        g.pop(ACCESS_MEMO, None)
+        g.pop(REQUEST_CACHE, None)

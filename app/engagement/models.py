@@ -36,7 +36,7 @@ class Comment(BaseModel):
     target_type: Mapped[str] = mapped_column(String(32), nullable=False)
     target_id: Mapped[int] = mapped_column(BigId, nullable=False)
     parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("comment.id"), index=True)
-    author_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    author_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     is_instructor_response: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false(), nullable=False
@@ -44,7 +44,7 @@ class Comment(BaseModel):
     is_hidden: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false(), nullable=False, index=True
     )
-    hidden_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    hidden_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ab_user.id"))
     hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     hidden_reason: Mapped[str | None] = mapped_column(Text)
     flag_count: Mapped[int] = mapped_column(
@@ -80,7 +80,7 @@ class CommentFlag(BaseModel):
     __table_args__ = (UniqueConstraint("comment_id", "user_id", name="uq_comment_flag_comment_user"),)
 
     comment_id: Mapped[int] = mapped_column(BigId, ForeignKey("comment.id"), nullable=False, index=True)
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     reason: Mapped[str] = mapped_column(Text, default="", server_default="", nullable=False)
 
     comment: Mapped[Comment] = relationship()

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 from flask import current_app, has_app_context
-from sqlalchemy import Connection, event, select
+from sqlalchemy import Connection, bindparam, event, select
 from sqlalchemy.orm import Session
 
 from app.core.errors import Invalid, NotFound
@@ -55,21 +55,31 @@ def _cached(key: tuple[str, str], fetch: Callable[[], int | None]) -> int | None
     return value
 
 
+# Built once: a cache hit costs a dict lookup, not a statement (the audit asks on every flush).
+_LOOKUP, _LOOKUP_TYPE = Lookup.__table__, LookupType.__table__
+_LOOKUP_ID = (
+    select(_LOOKUP.c.id)
+    .join(_LOOKUP_TYPE, _LOOKUP_TYPE.c.id == _LOOKUP.c.type_id)
+    .where(
+        _LOOKUP_TYPE.c.code == bindparam("type_code"),
+        _LOOKUP.c.code == bindparam("code"),
+        _LOOKUP.c.is_deleted.is_(False),
+        _LOOKUP_TYPE.c.is_deleted.is_(False),
+    )
+)
+_LOOKUP_TYPE_ID = select(_LOOKUP_TYPE.c.id).where(
+    _LOOKUP_TYPE.c.code == bindparam("type_code"), _LOOKUP_TYPE.c.is_deleted.is_(False)
+)
+
+
 def lookup_id(type_code: str, code: str, connection: Connection | None = None) -> int | None:
     """The id of an active, non-deleted lookup value by type and code, cached per process."""
-    lookup, ltype = Lookup.__table__, LookupType.__table__
-    stmt = (
-        select(lookup.c.id)
-        .join(ltype, ltype.c.id == lookup.c.type_id)
-        .where(
-            ltype.c.code == type_code,
-            lookup.c.code == code,
-            lookup.c.is_deleted.is_(False),
-            ltype.c.is_deleted.is_(False),
-        )
-    )
-    conn = connection if connection is not None else db.session.connection()
-    return _cached((type_code, code), lambda: conn.execute(stmt).scalar())
+
+    def fetch() -> int | None:
+        conn = connection if connection is not None else db.session.connection()
+        return conn.execute(_LOOKUP_ID, {"type_code": type_code, "code": code}).scalar()
+
+    return _cached((type_code, code), fetch)
 
 
 def require_lookup_id(type_code: str, code: str) -> int:
@@ -82,8 +92,8 @@ def require_lookup_id(type_code: str, code: str) -> int:
 
 def lookup_type_id(type_code: str) -> int | None:
     """The id of a lookup type by code, cached (forms ask for it on every render)."""
-    stmt = select(LookupType.id).where(LookupType.code == type_code)
-    return _cached((type_code, ""), lambda: db.session.execute(stmt).scalar())
+    params = {"type_code": type_code}
+    return _cached((type_code, ""), lambda: db.session.connection().execute(_LOOKUP_TYPE_ID, params).scalar())
 
 
 def values_of(type_code: str, *, active_only: bool = True) -> list[Lookup]:

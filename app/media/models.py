@@ -40,7 +40,7 @@ class Media(BaseModel):
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JsonType, default=dict, nullable=False)
     translations: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, nullable=False)
     download_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
-    uploader_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"), index=True)
+    uploader_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ab_user.id"), index=True)
     is_temporary: Mapped[bool] = mapped_column(Boolean, default=True, server_default=false(), nullable=False)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     mediable_type: Mapped[str | None] = mapped_column(String(64))

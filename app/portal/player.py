@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.assessments.models import Assignment, Quiz
 from app.core.errors import AppError, NotFound
@@ -43,7 +43,7 @@ def _embeddable(url: str | None) -> bool:
 
 
 def _lesson_of(course: Course, lesson_id: int) -> Lesson:
-    lesson = db.session.get(Lesson, lesson_id)
+    lesson = db.session.get(Lesson, lesson_id, options=[joinedload(Lesson.content_type)])
     if lesson is None or lesson.course_id != course.id:
         abort(404)
     return lesson
@@ -69,7 +69,7 @@ def _content_items(lesson: Lesson, user: Any) -> list[dict[str, Any]]:
         select(LessonContent)
         .where(LessonContent.lesson_id == lesson.id)
         .order_by(LessonContent.position, LessonContent.id)
-        .options(selectinload(LessonContent.kind), selectinload(LessonContent.media))
+        .options(joinedload(LessonContent.kind), selectinload(LessonContent.media))
     )
     for content in contents:
         kind = content.kind.code if content.kind else "text"
@@ -131,12 +131,16 @@ def _lesson_notes(user: Any, lesson: Lesson) -> dict[str, Any]:
             .options(selectinload(Note.user), selectinload(Note.revisions))
         )
     )
-    liked = set(
-        db.session.scalars(
-            select(NoteLike.note_id).where(
-                NoteLike.user_id == user.id, NoteLike.note_id.in_([n.id for n in notes] or [0])
+    liked = (
+        set(
+            db.session.scalars(
+                select(NoteLike.note_id).where(
+                    NoteLike.user_id == user.id, NoteLike.note_id.in_([n.id for n in notes])
+                )
             )
         )
+        if notes
+        else set()
     )
     return {
         "active": [n for n in notes if not n.is_archived],
@@ -198,6 +202,9 @@ def _player_lesson(slug: str, lesson_id: int, user: Any) -> tuple[Course, Lesson
 def lesson_player(slug: str, lesson_id: int) -> Any:
     """The player: content, outline, resources, notes, comments; opening records progress."""
     user = _user()
+    # Opening commits progress half-way through the page: keep what was read (the user, course,
+    # lesson, enrolment) instead of reading it all again; this request's own writes are in it.
+    db.session().expire_on_commit = False
     found = _player_lesson(slug, lesson_id, user)
     if not isinstance(found, tuple):
         return found

@@ -5,13 +5,25 @@ from __future__ import annotations
 import uuid as uuid_module
 from datetime import datetime
 
+from flask_appbuilder.security.sqla.models import ApiKey, assoc_user_group, assoc_user_role
 from flask_appbuilder.security.sqla.models import User as FabUser
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Boolean, Connection, DateTime, String, Text, Uuid, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import AuditedMixin, SoftDeleteMixin
+from app.core.models import AuditedMixin, BigId, SoftDeleteMixin
 from app.lookups.models import Lookup, lookup_fk
+
+# PRD 6.1: user ids are BIGINT. FAB declares them INTEGER; its tables are ours to type (migration 0007).
+for _column in (
+    FabUser.__table__.c.id,
+    FabUser.__table__.c.created_by_fk,
+    FabUser.__table__.c.changed_by_fk,
+    assoc_user_role.c.user_id,
+    assoc_user_group.c.user_id,
+    ApiKey.__table__.c.user_id,
+):
+    _column.type = BigId
 
 
 class LmsUser(SoftDeleteMixin, AuditedMixin, FabUser):

@@ -1,14 +1,14 @@
 """Premium courses and lessons (the `premium_content` plan feature); suspended subscriptions.
 
 Revision ID: 0010_billing_premium_suspend
-Revises: 0006_billing
+Revises: 0008_lean_audit_indexes
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_billing_premium_suspend"
-down_revision = "0006_billing"
+down_revision = "0008_lean_audit_indexes"
 branch_labels = None
 depends_on = None
 

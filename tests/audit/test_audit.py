@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from app.audit.context import system_actor
@@ -233,3 +233,43 @@ def test_role_changes_are_audited(app, client, user_factory, api_as):
     assert last.action.code == "updated"
     assert last.old_values["roles"] == [student_role] and last.new_values["roles"] == [admin_role]
     assert last.actor_label != "anonymous"
+
+
+def test_every_write_of_a_batch_is_audited_with_one_insert_per_flush(app):
+    with app.app_context():
+        ltype = make_lookup_type()
+        values = [
+            Lookup(type_id=ltype.id, code=f"batch_{n}", name_en=f"Value {n}", name_ar="قيمة")
+            for n in range(25)
+        ]
+        db.session.add_all(values)
+        statements: list[str] = []
+
+        def _listen(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", _listen)
+        try:
+            db.session.flush()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", _listen)
+        ids = [value.id for value in values]
+        for n, value in enumerate(values):
+            value.sort_order = 100 + n
+        values[0].name_en = "Renamed"
+        db.session.commit()
+        created, updated = (
+            db.session.scalar(
+                select(func.count())
+                .select_from(AuditLog)
+                .join(AuditLog.action)
+                .where(AuditLog.entity_type == "lookup", AuditLog.entity_id.in_(ids), Lookup.code == action)
+            )
+            for action in ("created", "updated")
+        )
+        first = history("lookup", ids[0])[-1]
+    assert (created, updated) == (25, 25)
+    assert first.old_values == {"name_en": "Value 0", "sort_order": 0}
+    assert first.new_values == {"name_en": "Renamed", "sort_order": 100}
+    # The 25 audit rows of the flush go in one multi-row INSERT.
+    assert sum(s.lstrip().upper().startswith("INSERT INTO AUDIT_LOG") for s in statements) == 1

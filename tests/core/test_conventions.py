@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_login import login_user
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.core.api import BaseModelRestApi
 from app.core.views import BaseModelView
@@ -115,3 +115,42 @@ def test_demo_seed_creates_each_role_once(app):
     assert roles["instructor"] == ["Instructor"]
     assert roles["recruiter"] == ["Recruiter"]
     assert roles["student"] == ["Student"]
+
+
+def test_user_ids_and_every_foreign_key_to_ab_user_are_bigint(app):
+    # PRD 6.1: read the migrated PostgreSQL database itself, not the models.
+    with app.app_context():
+        connection = db.session.connection()
+        references = connection.execute(
+            text(
+                "SELECT kcu.table_name, kcu.column_name"
+                " FROM information_schema.referential_constraints rc"
+                " JOIN information_schema.key_column_usage kcu"
+                "   ON kcu.constraint_name = rc.constraint_name"
+                "  AND kcu.constraint_schema = rc.constraint_schema"
+                " JOIN information_schema.constraint_column_usage ccu"
+                "   ON ccu.constraint_name = rc.unique_constraint_name"
+                "  AND ccu.constraint_schema = rc.unique_constraint_schema"
+                " WHERE ccu.table_name = 'ab_user' AND ccu.column_name = 'id'"
+            )
+        ).all()
+        columns = [("ab_user", "id"), *references]
+        types = {
+            (table, column): connection.execute(
+                text(
+                    "SELECT data_type FROM information_schema.columns"
+                    " WHERE table_schema = current_schema() AND table_name = :t AND column_name = :c"
+                ),
+                {"t": table, "c": column},
+            ).scalar_one()
+            for table, column in columns
+        }
+        sequence_type = connection.execute(
+            text("SELECT data_type FROM information_schema.sequences WHERE sequence_name = 'ab_user_id_seq'")
+        ).scalar_one()
+    assert {("ab_user", "created_by_fk"), ("ab_user_role", "user_id"), ("enrollment", "user_id")} <= set(
+        references
+    )
+    assert len(references) >= 30
+    assert {key: kind for key, kind in types.items() if kind != "bigint"} == {}
+    assert sequence_type == "bigint"

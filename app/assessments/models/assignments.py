@@ -39,7 +39,7 @@ class Rubric(TranslatedTitleMixin, BaseModel):
     __label__ = _l("Rubrics")
     __translatable__ = ("title", "description")
 
-    owner_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    owner_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     translations: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, nullable=False)
 
     owner: Mapped[LmsUser] = relationship()
@@ -142,7 +142,7 @@ class Submission(BaseModel):
     )
 
     assignment_id: Mapped[int] = mapped_column(BigId, ForeignKey("assignment.id"), nullable=False, index=True)
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     course_id: Mapped[int] = mapped_column(BigId, ForeignKey("course.id"), nullable=False, index=True)
     status_id: Mapped[int] = lookup_fk("assignment_status", nullable=False)
     text: Mapped[str | None] = mapped_column(Text)  # sanitized HTML
@@ -155,7 +155,7 @@ class Submission(BaseModel):
     points: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     feedback: Mapped[str | None] = mapped_column(Text)  # sanitized HTML
     graded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    graded_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    graded_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ab_user.id"))
 
     assignment: Mapped[Assignment] = relationship()
     user: Mapped[LmsUser] = relationship(foreign_keys=[user_id])

@@ -24,7 +24,7 @@ class QuestionBank(TranslatedTitleMixin, BaseModel):
     __label__ = _l("Question banks")
     __translatable__ = ("title", "description")
 
-    owner_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    owner_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     course_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("course.id"), index=True)
     translations: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, nullable=False)
 

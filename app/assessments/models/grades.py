@@ -13,7 +13,6 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     Numeric,
     String,
     Text,
@@ -36,12 +35,12 @@ class GradeChange(BaseModel):
     __table_args__ = (CheckConstraint("item_type IN ('quiz', 'assignment')", name="item_type"),)
 
     course_id: Mapped[int] = mapped_column(BigId, ForeignKey("course.id"), nullable=False, index=True)
-    student_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    student_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     item_type: Mapped[str] = mapped_column(String(16), nullable=False)
     item_id: Mapped[int] = mapped_column(BigId, nullable=False, index=True)
     old_points: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     new_points: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
-    changed_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    changed_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ab_user.id"))
     reason: Mapped[str | None] = mapped_column(String(200))
 
     course: Mapped[Course] = relationship()
@@ -98,7 +97,7 @@ class Certificate(BaseModel):
     )
 
     number: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     course_id: Mapped[int] = mapped_column(BigId, ForeignKey("course.id"), nullable=False, index=True)
     # Names as they were when issued: a certificate does not change when a profile does.
     student_name: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -109,7 +108,7 @@ class Certificate(BaseModel):
     media_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("media.id"), index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_reason: Mapped[str | None] = mapped_column(Text)
-    revoked_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    revoked_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ab_user.id"))
     reissued_from_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("certificate.id"))
 
     user: Mapped[LmsUser] = relationship(foreign_keys=[user_id])

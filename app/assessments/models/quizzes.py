@@ -139,7 +139,7 @@ class QuizOverride(BaseModel):
     )
 
     quiz_id: Mapped[int] = mapped_column(BigId, ForeignKey("quiz.id"), nullable=False, index=True)
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     extra_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
     extra_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
     opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -174,7 +174,7 @@ class QuizAttempt(BaseModel):
     )
 
     quiz_id: Mapped[int] = mapped_column(BigId, ForeignKey("quiz.id"), nullable=False, index=True)
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     course_id: Mapped[int] = mapped_column(BigId, ForeignKey("course.id"), nullable=False, index=True)
     number: Mapped[int] = mapped_column(Integer, nullable=False)
     state: Mapped[str] = mapped_column(String(16), default="in_progress", nullable=False)
@@ -217,7 +217,7 @@ class AttemptAnswer(BaseModel):
         Boolean, default=False, server_default=false(), nullable=False
     )
     feedback: Mapped[str | None] = mapped_column(Text)
-    graded_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    graded_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ab_user.id"))
 
     attempt: Mapped[QuizAttempt] = relationship(back_populates="answers")
     question: Mapped[Question] = relationship()

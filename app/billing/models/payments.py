@@ -43,7 +43,7 @@ class Payment(BaseModel):
         UniqueConstraint("provider", "transaction_id", name="uq_payment_provider_transaction"),
     )
 
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     purpose: Mapped[str] = mapped_column(String(16), nullable=False)
     subscription_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("subscription.id"), index=True)
     plan_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("plan.id"), index=True)
@@ -109,7 +109,7 @@ class Invoice(BaseModel):
     year: Mapped[int] = mapped_column(Integer, nullable=False)
     sequence: Mapped[int] = mapped_column(Integer, nullable=False)
     payment_id: Mapped[int] = mapped_column(BigId, ForeignKey("payment.id"), unique=True, nullable=False)
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     subtotal: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False)
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"), nullable=False)

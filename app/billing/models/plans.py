@@ -102,7 +102,7 @@ class FeatureUsage(IdMixin, TimestampMixin, Model):
         CheckConstraint("used >= 0", name="used_not_negative"),
     )
 
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     feature_code: Mapped[str] = mapped_column(String(64), nullable=False)
     period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     used: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, text, true
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.billing.models.plans import Plan
@@ -33,7 +33,7 @@ class Subscription(BaseModel):
         ),
     )
 
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     plan_id: Mapped[int] = mapped_column(BigId, ForeignKey("plan.id"), nullable=False, index=True)
     status_id: Mapped[int] = lookup_fk("subscription_status", nullable=False)
     # Kept by the service: true while trial, active or suspended (not expired, not cancelled).

@@ -42,7 +42,7 @@ class CourseInstructor(IdMixin, TimestampMixin, Model):
         BigId, ForeignKey("course.id", ondelete="CASCADE"), nullable=False, index=True
     )
     user_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False, index=True
+        BigId, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False, index=True
     )
 
 
@@ -136,7 +136,7 @@ class Course(TranslatedTitleMixin, BaseModel):
     review_reason: Mapped[str | None] = mapped_column(Text)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    reviewed_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    reviewed_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ab_user.id"))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     view_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
     enrollment_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)

@@ -24,13 +24,13 @@ class Enrollment(BaseModel):
     # Heartbeats move the counters many times a minute; completion and status changes are audited.
     __audit_ignored__ = frozenset({"updated_at", "time_spent_seconds", "last_accessed_at"})
 
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     course_id: Mapped[int] = mapped_column(BigId, ForeignKey("course.id"), nullable=False, index=True)
     enrollment_type_id: Mapped[int] = lookup_fk("enrollment_type", nullable=False)
     status_id: Mapped[int] = lookup_fk("enrollment_status", nullable=False)
     # self, instructor, csv, purchase or subscription: who or what created the enrolment.
     source: Mapped[str] = mapped_column(String(16), default="self", nullable=False)
-    enrolled_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    enrolled_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ab_user.id"))
     enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -58,7 +58,7 @@ class LessonProgress(BaseModel):
         {"updated_at", "time_spent_seconds", "last_heartbeat_at", "video_position_seconds"}
     )
 
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     lesson_id: Mapped[int] = mapped_column(BigId, ForeignKey("lesson.id"), nullable=False, index=True)
     course_id: Mapped[int] = mapped_column(BigId, ForeignKey("course.id"), nullable=False, index=True)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -77,7 +77,7 @@ class CoursePurchase(BaseModel):
     __label__ = _l("Course purchases")
     __table_args__ = (UniqueConstraint("user_id", "course_id", name="uq_course_purchase_user_course"),)
 
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     course_id: Mapped[int] = mapped_column(BigId, ForeignKey("course.id"), nullable=False, index=True)
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"), nullable=False)
     currency: Mapped[str] = mapped_column(String(3), default="USD", nullable=False)

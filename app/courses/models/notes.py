@@ -22,7 +22,7 @@ class Note(BaseModel):
     __table_args__ = (Index("ix_note_target", "target_type", "target_id"),)
     __audit_ignored__ = frozenset({"updated_at", "like_count"})
 
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     course_id: Mapped[int] = mapped_column(BigId, ForeignKey("course.id"), nullable=False, index=True)
     target_type: Mapped[str] = mapped_column(String(32), nullable=False)
     target_id: Mapped[int] = mapped_column(BigId, nullable=False)
@@ -67,4 +67,4 @@ class NoteLike(BaseModel):
     __table_args__ = (UniqueConstraint("note_id", "user_id", name="uq_note_like_note_user"),)
 
     note_id: Mapped[int] = mapped_column(BigId, ForeignKey("note.id"), nullable=False, index=True)
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)

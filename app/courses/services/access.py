@@ -166,10 +166,30 @@ def can_manage(user: Any, course: Course) -> bool:
     return _memo(key, lambda: is_admin(user) or is_instructor(user, course))
 
 
+REQUEST_CACHE = "course_request_cache"
+
+
+def request_cached(key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+    """Rows a page reads again and again (the enrolment, the completed lessons), once per request.
+
+    Cleared by `app.courses.listeners` when such a row is added, removed or changed in a way that
+    changes the answer, and on rollback; outside a request (tasks, shell) nothing is kept.
+    """
+    if not has_request_context():
+        return load()
+    cache = g.setdefault(REQUEST_CACHE, {})
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]
+
+
 def enrollment_of(user_id: int, course_id: int) -> Enrollment | None:
-    """The user's enrolment in the course (any status), or None."""
-    return db.session.scalar(
-        select(Enrollment).where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
+    """The user's enrolment in the course (any status), or None; the same object all request long."""
+    return request_cached(
+        ("enrollment", user_id, course_id),
+        lambda: db.session.scalar(
+            select(Enrollment).where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
+        ),
     )
 
 

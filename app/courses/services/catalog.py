@@ -252,7 +252,7 @@ def outline(course: Course) -> list[tuple[CourseSection, list[Lesson]]]:
             select(CourseSection)
             .where(CourseSection.course_id == course.id)
             .order_by(CourseSection.position, CourseSection.id)
-            .options(selectinload(CourseSection.lessons).selectinload(Lesson.content_type))
+            .options(selectinload(CourseSection.lessons).joinedload(Lesson.content_type))
         )
     )
     return [(s, sorted(s.lessons, key=lambda lesson: (lesson.position, lesson.id))) for s in sections]

@@ -24,6 +24,7 @@ from app.courses.services.access import (
     can_see_course,
     enrollment_of,
     opens_premium_lesson,
+    request_cached,
 )
 from app.courses.services.catalog import ordered_lessons
 from app.courses.signals import course_completed
@@ -53,16 +54,20 @@ def can_open_lesson(user: Any, lesson: Lesson) -> bool:
 
 
 def completed_lesson_ids(user_id: int, course_id: int) -> set[int]:
-    """Ids of the lessons of a course the user has completed."""
-    return set(
-        db.session.scalars(
-            select(LessonProgress.lesson_id).where(
-                LessonProgress.user_id == user_id,
-                LessonProgress.course_id == course_id,
-                LessonProgress.completed_at.is_not(None),
+    """Ids of the lessons of a course the user has completed (read once per request)."""
+    done = request_cached(
+        ("completed", user_id, course_id),
+        lambda: set(
+            db.session.scalars(
+                select(LessonProgress.lesson_id).where(
+                    LessonProgress.user_id == user_id,
+                    LessonProgress.course_id == course_id,
+                    LessonProgress.completed_at.is_not(None),
+                )
             )
-        )
+        ),
     )
+    return set(done)  # a copy: callers may change theirs
 
 
 def locked_lesson_ids(user: Any, course: Course, lessons: list[Lesson] | None = None) -> set[int]:
@@ -210,7 +215,8 @@ def open_lesson(user: Any, lesson: Lesson) -> LessonProgress | None:
         return None
     # Also the course clock of `heartbeat`: moving it forward can only lower what the next beat credits.
     enrollment.last_accessed_at = utcnow()
-    if lesson.content_type.code in AUTO_COMPLETE_ON_OPEN:
+    done = completed_lesson_ids(enrollment.user_id, lesson.course_id)  # the player reads it too
+    if lesson.content_type.code in AUTO_COMPLETE_ON_OPEN and lesson.id not in done:
         return complete_lesson(user, lesson)
     db.session.commit()
     return None
