@@ -218,3 +218,36 @@ def test_permission_checks_run_one_query_per_request(app, login_as, api_as, clie
         assert client.get("/api/v1/course/", headers=headers).status_code == 200
     # One for the user's roles and groups, one for the public role (FAB asks it first on an API).
     assert len([s for s in seen if "ab_permission_view" in s]) == 2
+
+
+# ---- index-friendly text filters ------------------------------------------------------------------
+def test_text_filters_are_ones_an_index_serves(app, login_as, courses):
+    courses(2)
+    admin = login_as("Admin")
+    with captured() as seen:
+        by_code = admin.get("/auditlogmodelview/list/?_flt_0_entity_type=course")
+        by_actor = admin.get("/auditlogmodelview/list/?_flt_0_actor_label=SYS%25TEM_")
+    assert by_code.status_code == 200 and by_actor.status_code == 200
+    sql = " ".join(seen)
+    assert "audit_log.entity_type = " in sql  # a code: equality first (ix_audit_log_entity)
+    assert "lower(audit_log.actor_label) LIKE " in sql and "ILIKE" not in sql
+    with app.app_context():
+        definition = db.session.execute(
+            db.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_audit_log_actor_label_prefix'")
+        ).scalar_one()
+    assert "lower((actor_label)::text) text_pattern_ops" in definition
+
+
+def test_starts_with_matches_case_insensitively_and_wildcards_literally(app, login_as, courses):
+    courses(1)
+    admin = login_as("Admin")
+    with app.app_context():
+        label = (
+            db.session.execute(db.text("SELECT actor_label FROM audit_log ORDER BY id DESC"))
+            .scalars()
+            .first()
+        )
+    found = admin.get(f"/auditlogmodelview/list/?_flt_0_actor_label={label[:4].upper()}")
+    assert "No records found" not in found.get_data(as_text=True)
+    literal = admin.get("/auditlogmodelview/list/?_flt_0_actor_label=%25").get_data(as_text=True)
+    assert "No records found" in literal  # "%" in the value is not a wildcard

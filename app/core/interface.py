@@ -6,11 +6,19 @@ from typing import Any, NoReturn
 
 from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.filters import BaseFilter, Filters
-from flask_appbuilder.models.sqla.filters import SQLAFilterConverter
+from flask_appbuilder.models.sqla.filters import (
+    FilterContains,
+    FilterEqual,
+    FilterNotStartsWith,
+    FilterStartsWith,
+    SQLAFilterConverter,
+    get_field_setup_query,
+)
 from flask_appbuilder.models.sqla.interface import SQLAInterface as FabSQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false
+from sqlalchemy import false, func
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Query, joinedload
 
@@ -66,13 +74,54 @@ class FilterLookupNotEqual(_LookupFilter):
         return query if found is None else query.filter((column != found) | column.is_(None))
 
 
+def _prefix_pattern(value: Any) -> str:
+    """`value%` in lower case, with LIKE's wildcards in the value matched literally."""
+    text = str(value).lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return text + "%"
+
+
+class FilterLowerStartsWith(FilterStartsWith):
+    """ "Starts with" as `lower(col) LIKE 'x%'`, which a `lower(col) text_pattern_ops` index serves
+    (FAB's ILIKE cannot use a btree: x2.7 from 1k to 100k audit rows)."""
+
+    def apply(self, query: Query[Any], value: Any) -> Query[Any]:
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        return query.filter(func.lower(field).like(_prefix_pattern(value), escape="\\"))
+
+
+class FilterLowerNotStartsWith(FilterNotStartsWith):
+    """ "Not starts with", the negation of FilterLowerStartsWith."""
+
+    def apply(self, query: Query[Any], value: Any) -> Query[Any]:
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        return query.filter(~func.lower(field).like(_prefix_pattern(value), escape="\\"))
+
+
+_INDEX_FRIENDLY = {FilterStartsWith: FilterLowerStartsWith, FilterNotStartsWith: FilterLowerNotStartsWith}
+# A column's `info={"search": ...}` names the filter its index serves, offered first in the form.
+_FIRST_FILTER = {"equal": FilterEqual, "contains": FilterContains}
+
+
 class FilterConverter(SQLAFilterConverter):
-    """FAB's filters, with lookup relations filtered on their foreign key."""
+    """FAB's filters with lookups on their foreign key, "starts with" on `lower(col)`, and first
+    the filter a column's index serves: `info={"search": "equal"}` for codes (a btree),
+    `"contains"` for text under a trigram index."""
 
     conversion_table = (
         ("is_lookup_relation", [FilterLookupEqual, FilterLookupNotEqual]),
-        *SQLAFilterConverter.conversion_table,
+        *(
+            (test, [_INDEX_FRIENDLY.get(flt, flt) for flt in filters])
+            for test, filters in SQLAFilterConverter.conversion_table
+        ),
     )
+
+    def convert(self, col_name: str) -> list[BaseFilter] | None:
+        filters = super().convert(col_name)
+        column = sa_inspect(self.datamodel.obj).columns.get(col_name)
+        first = _FIRST_FILTER.get(column.info.get("search")) if column is not None else None
+        if filters and first is not None:
+            filters.sort(key=lambda flt: type(flt) is not first)
+        return filters
 
 
 class SQLAInterface(FabSQLAInterface):
