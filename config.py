@@ -147,6 +147,8 @@ class Config:
     QUERY_COUNT_HEADER = True
 
     LOOKUP_CACHE_SECONDS = int(os.environ.get("LOOKUP_CACHE_SECONDS", "300"))
+    # Lists count at most this many rows, then say "more than N" (API: `count_capped: true`).
+    LIST_COUNT_CAP = int(os.environ.get("LIST_COUNT_CAP", "10000"))
 
 
 class DevelopmentConfig(Config):

@@ -47,7 +47,7 @@ def build_app() -> tuple[Any, int, int]:
     import flask_migrate
 
     from app import create_app
-    from app.core.cli import initialize
+    from app.cli import initialize
     from app.extensions import db
     from tests.course_factories import make_course
     from tests.factories import make_user

@@ -16,16 +16,19 @@ class LookupResolver:
 
     type_id: Callable[[str], int | None]
     value_id: Callable[[str, str], int | None]
+    choices: Callable[[str], list[tuple[int, str, str]]]
 
 
 _resolver: list[LookupResolver] = []
 
 
 def register_lookup_resolver(
-    type_id: Callable[[str], int | None], value_id: Callable[[str, str], int | None]
+    type_id: Callable[[str], int | None],
+    value_id: Callable[[str, str], int | None],
+    choices: Callable[[str], list[tuple[int, str, str]]],
 ) -> None:
     """Called once by the lookups module; a later call replaces the earlier one."""
-    _resolver[:] = [LookupResolver(type_id, value_id)]
+    _resolver[:] = [LookupResolver(type_id, value_id, choices)]
 
 
 def _current() -> LookupResolver:
@@ -42,3 +45,8 @@ def lookup_type_id(type_code: str) -> int | None:
 def lookup_id(type_code: str, code: str) -> int | None:
     """The id of a lookup value of a type."""
     return _current().value_id(type_code, code)
+
+
+def lookup_choices(type_code: str) -> list[tuple[int, str, str]]:
+    """(id, English name, Arabic name) of a type's active values in display order."""
+    return _current().choices(type_code)

@@ -14,20 +14,22 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, IndexView, ModelView, expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.const import PERMISSION_PREFIX
-from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget
+from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterEqualFunction
 from flask_appbuilder.urltools import get_filter_args, get_order_args
-from flask_babel import LazyString, format_datetime, gettext
+from flask_appbuilder.widgets import ListWidget
+from flask_babel import LazyString, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import JSON, Boolean, DateTime
 from sqlalchemy import inspect as sa_inspect
-from wtforms import TextAreaField
+from wtforms import SelectField, TextAreaField
+from wtforms.validators import Optional
 
 from app.core.errors import AppError
 from app.core.models import SoftDeleteMixin, entity_type_of
 from app.core.permissions import READ_WRITE_PERMISSIONS
-from app.core.references import lookup_type_id
+from app.core.references import lookup_choices, lookup_type_id
 from app.core.softdelete import deleted_counts, deleted_rows, restore_ids, soft_deletable_models
 from app.core.transactions import transaction
 from app.core.translations import set_translation
@@ -157,6 +159,18 @@ def lookup_choice_filters(type_code: str) -> list[list[Any]]:
     ]
 
 
+def lookup_search_choices(type_code: str) -> list[tuple[str, str]]:
+    """A search form's choices for one lookup type, from the lookup cache (no query per render)."""
+    arabic = getattr(get_locale(), "language", "en") == "ar"
+    return [("", "")] + [(str(pk), (ar if arabic and ar else en)) for pk, en, ar in lookup_choices(type_code)]
+
+
+class CappedListWidget(ListWidget):
+    """FAB's list, with a pager around the current page and "more than N" for a capped count."""
+
+    template = "lms/widgets/list.html"
+
+
 def _get_scoped(view: ModelView, pk: Any) -> Any:
     return view.datamodel.get(view._deserialize_pk_if_composite(pk), view._base_filters)
 
@@ -212,6 +226,7 @@ class BaseModelView(ModelView):
     """A ModelView with soft delete, row-safe bulk actions, CSV export, translations, lookups."""
 
     list_template = "lms/model/list.html"
+    list_widget = CappedListWidget
     show_template = "lms/model/show.html"
     method_permission_name = READ_WRITE_PERMISSIONS
     page_size = 25
@@ -236,6 +251,7 @@ class BaseModelView(ModelView):
         self._setup_lookup_fields(model)
         self._setup_formatters(model)
         super().__init__(**kwargs)
+        self._setup_lookup_search_fields(model)
         self.extra_args = {**(self.extra_args or {}), "audit_entity_type": entity_type_of(model)}
         routed = self._route_permissions()
         if not issubclass(model, SoftDeleteMixin) or "can_write" not in routed:
@@ -285,15 +301,24 @@ class BaseModelView(ModelView):
         relations = lookup_relations(model)
         if not relations:
             return
-        for attr in (
-            "add_form_query_rel_fields",
-            "edit_form_query_rel_fields",
-            "search_form_query_rel_fields",
-        ):
+        for attr in ("add_form_query_rel_fields", "edit_form_query_rel_fields"):
             current = dict(getattr(self, attr, None) or {})
             for rel, code in relations.items():
                 current.setdefault(rel, lookup_choice_filters(code))
             setattr(self, attr, current)
+
+    def _setup_lookup_search_fields(self, model: type[Any]) -> None:
+        """Lookup filters of the search form as plain choices (FAB ran a count and a select per field)."""
+        searched = set(self.search_columns or ())
+        for rel, code in lookup_relations(model).items():
+            if rel in searched:
+                field = SelectField(
+                    self.label_columns.get(rel, rel),
+                    choices=partial(lookup_search_choices, code),
+                    validators=[Optional()],
+                    widget=Select2Widget(),
+                )
+                setattr(self.search_form, rel, field)
 
     def _setup_formatters(self, model: type[Any]) -> None:
         formatters = dict(self.formatters_columns or {})

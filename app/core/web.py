@@ -12,6 +12,8 @@ from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from app.core.listing import count_label, page_window
+
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -71,6 +73,8 @@ def init_web(app: Flask) -> None:
     """Install the before/after request hooks and the Jinja helpers."""
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["page_window"] = page_window
+    app.jinja_env.globals["count_label"] = count_label
 
     @app.before_request
     def _start_request() -> None:

@@ -7,9 +7,9 @@ from flask_babel import lazy_gettext as _l
 def register(appbuilder: AppBuilder) -> None:
     """Tell the base classes how lookup codes become ids; add the lookup screens and APIs."""
     from app.core.references import register_lookup_resolver
-    from app.lookups.services import lookup_id, lookup_type_id
+    from app.lookups.services import lookup_choices, lookup_id, lookup_type_id
 
-    register_lookup_resolver(lookup_type_id, lookup_id)
+    register_lookup_resolver(lookup_type_id, lookup_id, lookup_choices)
     from app.lookups.api import LookupApi, LookupTypeApi
     from app.lookups.views import LookupModelView, LookupTypeModelView
 

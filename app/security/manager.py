@@ -7,7 +7,18 @@ from typing import Any
 from flask import Flask, Response, g, has_request_context, request, session
 from flask_appbuilder.security.sqla.apis.user import api as fab_user_api
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import (
+    Permission,
+    PermissionView,
+    Role,
+    ViewMenu,
+    assoc_group_role,
+    assoc_permissionview_role,
+    assoc_user_group,
+    assoc_user_role,
+)
 from flask_jwt_extended import JWTManager
+from sqlalchemy import Select, select, union
 
 from app.core.errors import json_error
 from app.core.interface import SQLAInterface
@@ -72,6 +83,43 @@ class LmsSecurityManager(SecurityManager):
         if key not in cache:
             cache[key] = self.get_user_permissions(user)
         return (permission_name, view_name) in cache[key]
+
+    def _permission_pairs(self, role_ids: Select[Any]) -> set[tuple[str, str]]:
+        """(permission, view) pairs granted to the roles `role_ids` selects, in one query."""
+        pvr = assoc_permissionview_role.c
+        stmt = (
+            select(Permission.name, ViewMenu.name)
+            .select_from(assoc_permissionview_role)
+            .join(PermissionView, PermissionView.id == pvr.permission_view_id)
+            .join(Permission, Permission.id == PermissionView.permission_id)
+            .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
+            .where(pvr.role_id.in_(role_ids))
+            .distinct()
+        )
+        return {(permission, view) for permission, view in self.session.execute(stmt)}
+
+    def get_user_permissions(self, user: Any) -> set[tuple[str, str]]:
+        """The user's permissions through roles and groups in one query (FAB: one per role, plus
+        the lazy loads of roles and groups)."""
+        if self.builtin_roles or not user.is_authenticated:
+            return super().get_user_permissions(user)
+        ug = assoc_user_group.c
+        role_ids = union(
+            select(assoc_user_role.c.role_id).where(assoc_user_role.c.user_id == user.id),
+            select(assoc_group_role.c.role_id)
+            .join(assoc_user_group, ug.group_id == assoc_group_role.c.group_id)
+            .where(ug.user_id == user.id),
+        )
+        return self._permission_pairs(select(role_ids.subquery().c.role_id))
+
+    def is_item_public(self, permission_name: str, view_name: str) -> bool:
+        """FAB loads the public role and its permissions on every API call; once per request here."""
+        if not has_request_context():
+            return super().is_item_public(permission_name, view_name)
+        if "_public_permissions" not in g:
+            public = select(Role.id).where(Role.name == self.auth_role_public)
+            g._public_permissions = self._permission_pairs(public)
+        return (permission_name, view_name) in g._public_permissions
 
     def auth_user_db(self, username: str, password: str) -> Any:
         """Authenticate, then audit the success or the failure (never the password)."""

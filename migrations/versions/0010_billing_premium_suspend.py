@@ -1,14 +1,14 @@
 """Premium courses and lessons (the `premium_content` plan feature); suspended subscriptions.
 
 Revision ID: 0010_billing_premium_suspend
-Revises: 0008_lean_audit_indexes
+Revises: 0009_list_indexes
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_billing_premium_suspend"
-down_revision = "0008_lean_audit_indexes"
+down_revision = "0009_list_indexes"
 branch_labels = None
 depends_on = None
 

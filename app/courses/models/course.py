@@ -111,11 +111,14 @@ class Course(TranslatedTitleMixin, BaseModel):
         ),
     )
 
-    slug: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    # Search filters the index serves first: equality on the unique slug, substring on the trigram index.
+    slug: Mapped[str] = mapped_column(String(200), unique=True, nullable=False, info={"search": "equal"})
     translations: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, nullable=False)
     seo: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, nullable=False)
     # Lower-cased titles, subtitles and tags in every language: the catalog searches this one column.
-    search_text: Mapped[str] = mapped_column(Text, default="", server_default="", nullable=False)
+    search_text: Mapped[str] = mapped_column(
+        Text, default="", server_default="", nullable=False, info={"search": "contains"}
+    )
     category_id: Mapped[int | None] = lookup_fk("course_categories")
     tags: Mapped[list[str]] = mapped_column(JsonType, default=list, nullable=False)
     level_id: Mapped[int | None] = lookup_fk("course_levels")
