@@ -92,3 +92,37 @@ def test_staff_open_premium_lessons(ctx):
     lesson.is_premium = True
     db.session.commit()
     assert can_access(instructor, course) and can_open_lesson(instructor, lesson)
+
+
+# ---- the "Premium" label in the portal --------------------------------------------------------
+PREMIUM_BADGE = '<span class="badge premium"'
+
+
+@pytest.mark.parametrize(("query", "label"), [("", "Premium"), ("&_l_=ar", "مميّز")])
+def test_portal_labels_premium_courses_and_lessons(app, query, label):
+    from app.courses.models import Course, Lesson
+    from tests.conftest import login
+    from tests.portal_helpers import course_with_lessons
+
+    data = course_with_lessons(app, title="Gold Course", is_premium=True)
+    with app.app_context():
+        make_course(title="Gold Plain Course")
+        db.session.get(Lesson, data["third"]).is_premium = True
+        db.session.commit()
+        assert db.session.get(Course, data["id"]).is_premium
+        db.session.remove()
+    browser = app.test_client()
+    login(browser, data["instructor"])
+
+    catalog = browser.get(f"/courses/?q=gold{query}").get_data(as_text=True)
+    assert catalog.count(PREMIUM_BADGE) == 1, "only the premium course's card"
+    assert f"{PREMIUM_BADGE}>{label}</span>" in catalog
+
+    page = browser.get(f"/courses/{data['slug']}?{query.lstrip('&')}").get_data(as_text=True)
+    assert 'id="course-premium">' + label in page
+    assert page.count(PREMIUM_BADGE) == 2, "the course and its one premium lesson in the syllabus"
+
+    player = browser.get(f"/courses/{data['slug']}/lessons/{data['preview']}?{query.lstrip('&')}")
+    assert player.status_code == 200
+    outline = player.get_data(as_text=True).split('class="player-outline"')[1].split("</aside>")[0]
+    assert outline.count(PREMIUM_BADGE) == 1 and f">{label}</span>" in outline
