@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import prison
-from flask import Response, request
+from flask import Blueprint, Response, abort, request
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.exceptions import ApplyFilterException
 from flask_babel import gettext
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError
 
+from app.core.errors import AppError, Invalid, http_message
 from app.core.permissions import READ_WRITE_PERMISSIONS
 from app.core.views import SYSTEM_COLUMNS, lookup_relations
 from app.extensions import db
@@ -35,6 +37,29 @@ prison.loads = _safe_prison_loads
 
 
 MAX_RELATED_IDS = 200  # rows one body may link at once (instructors, prerequisites...)
+MAX_ROW_ID = 2**63 - 1  # ids are BIGINT
+
+
+def _row_id_or_404(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """A `pk` in the URL that cannot be a row id names no row: 404 before FAB's `int(pk)` fails."""
+    pk = (values or {}).get("pk")
+    if isinstance(pk, str) and pk.isascii() and pk.isdigit():
+        pk = int(pk)
+    if pk is None:
+        return
+    if not isinstance(pk, int) or not 0 <= pk <= MAX_ROW_ID:
+        abort(404)
+    values["pk"] = pk  # type: ignore[index]
+
+
+def text_field(body: dict[str, Any], key: str, default: str = "") -> str:
+    """The text under `key` (`default` when absent or null); any other JSON type is a 422."""
+    value = body.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise Invalid(gettext("'%(key)s' must be text.", key=key), {key: [gettext("Send text.")]})
+    return value
 
 
 class BaseModelRestApi(ModelRestApi):
@@ -52,6 +77,12 @@ class BaseModelRestApi(ModelRestApi):
         datamodel = cls.__dict__.get("datamodel")
         if datamodel is not None and "resource_name" not in cls.__dict__:
             cls.resource_name = datamodel.obj.__tablename__
+
+    def create_blueprint(self, appbuilder: Any, *args: Any, **kwargs: Any) -> Blueprint:
+        """FAB's blueprint, where an id that is not a row id is a 404 on every route."""
+        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        blueprint.url_value_preprocessor(_row_id_or_404)
+        return blueprint
 
     def _init_model_schemas(self) -> None:
         """FAB's schemas, with `optional_add_columns` no longer required on create."""
@@ -114,6 +145,14 @@ class BaseModelRestApi(ModelRestApi):
         except (ApplyFilterException, DataError):
             db.session.rollback()
             return self.response(400, message=gettext("A filter value does not fit its column."))
+
+    def response_500(self, message: str | None = None) -> Response:
+        """FAB's `@safe` answers 500 for any exception: an AppError it caught keeps its own status."""
+        exc = sys.exc_info()[1]
+        db.session.rollback()  # nothing half-done stays in the session
+        if isinstance(exc, AppError):
+            return self.response(exc.status_code, message=exc.message, errors=exc.errors)
+        return super().response_500(message=http_message(500))
 
     def response(self, code: int, **kwargs: Any) -> Response:
         """Every error carries `message` and `errors` (DESIGN "URLs and API conventions")."""
