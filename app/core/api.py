@@ -14,6 +14,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError
 
 from app.core.errors import AppError, Invalid, http_message
+from app.core.openapi import mend_openapi_document
 from app.core.permissions import READ_WRITE_PERMISSIONS
 from app.core.views import SYSTEM_COLUMNS, lookup_relations
 from app.extensions import db
@@ -34,6 +35,7 @@ def _safe_prison_loads(value: str) -> Any:
 
 # FAB's `rison` decorator reads `prison.loads` at call time and only catches ParserException.
 prison.loads = _safe_prison_loads
+mend_openapi_document()
 
 
 MAX_RELATED_IDS = 200  # rows one body may link at once (instructors, prerequisites...)
