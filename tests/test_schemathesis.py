@@ -20,7 +20,7 @@ from tests.conftest import jwt_headers
 from tests.course_factories import make_course, make_enrollment, make_lesson, make_note, make_section
 from tests.factories import make_user
 
-# Ending the caller's own session would turn the rest of the run into 401s, which hide nothing.
+# These only end the caller's own session, which would turn the rest of the run into 401s.
 SESSION_ENDPOINTS = ("/api/v1/security/logout", "/api/v1/security/refresh")
 
 
