@@ -8,13 +8,14 @@ shape `{"message", "errors"}`.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import jsonschema
 import prison
-from flask import Response, request
+from flask import Blueprint, Response, abort, request
 from flask_appbuilder import api as fab_api
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.const import PERMISSION_PREFIX
@@ -23,8 +24,9 @@ from flask_babel import gettext
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError
 
-from app.core.errors import AppError, Invalid, NotFound
+from app.core.errors import AppError, Invalid, NotFound, http_message
 from app.core.listing import ListCount
+from app.core.openapi import mend_openapi_document
 from app.core.permissions import READ_WRITE_PERMISSIONS
 from app.core.references import lookup_id, lookup_type_id
 from app.core.transactions import transaction
@@ -46,6 +48,7 @@ def _safe_prison_loads(value: str) -> Any:
 
 # FAB's `rison` decorator reads `prison.loads` at call time and only catches ParserException.
 prison.loads = _safe_prison_loads
+mend_openapi_document()
 
 
 class _PrecheckedJsonSchema:
@@ -74,7 +77,7 @@ fab_api.jsonschema = _PrecheckedJsonSchema()
 
 
 MAX_RELATED_IDS = 200  # rows one body may link at once (instructors, prerequisites...)
-MAX_BIGINT = 2**63 - 1
+MAX_BIGINT = 2**63 - 1  # ids are BIGINT
 # Columns every API shows first.
 SYSTEM = ["id", "uuid", "created_at", "updated_at"]
 READ_ONLY_ROUTES = {"get", "get_list", "info"}
@@ -139,6 +142,28 @@ def url_id(pk: Any) -> int | None:
     return int(text) if text.isdigit() and 0 < int(text) <= MAX_BIGINT else None
 
 
+def _row_id_or_404(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """A `pk` in the URL that cannot be a row id names no row: 404 before FAB's `int(pk)` fails."""
+    pk = (values or {}).get("pk")
+    if isinstance(pk, str) and pk.isascii() and pk.isdigit():
+        pk = int(pk)
+    if pk is None:
+        return
+    if not isinstance(pk, int) or not 0 <= pk <= MAX_BIGINT:
+        abort(404)
+    values["pk"] = pk  # type: ignore[index]
+
+
+def optional_text(body: dict[str, Any], key: str, default: str = "") -> str:
+    """The text under `key` (`default` when absent or null); any other JSON type is a 422."""
+    value = body.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise Invalid(gettext("'%(key)s' must be text.", key=key), {key: [gettext("Send text.")]})
+    return value
+
+
 class BaseModelRestApi(ModelRestApi):
     """ModelRestApi at /api/v1/<table name>, sharing read/write permissions with its view."""
 
@@ -154,6 +179,12 @@ class BaseModelRestApi(ModelRestApi):
         datamodel = cls.__dict__.get("datamodel")
         if datamodel is not None and "resource_name" not in cls.__dict__:
             cls.resource_name = datamodel.obj.__tablename__
+
+    def create_blueprint(self, appbuilder: Any, *args: Any, **kwargs: Any) -> Blueprint:
+        """FAB's blueprint, where an id that is not a row id is a 404 on every route."""
+        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        blueprint.url_value_preprocessor(_row_id_or_404)
+        return blueprint
 
     def _init_model_schemas(self) -> None:
         """FAB's schemas, with `optional_add_columns` no longer required on create."""
@@ -216,6 +247,14 @@ class BaseModelRestApi(ModelRestApi):
         except (ApplyFilterException, DataError):
             db.session.rollback()
             return self.response(400, message=gettext("A filter value does not fit its column."))
+
+    def response_500(self, message: str | None = None) -> Response:
+        """FAB's `@safe` answers 500 for any exception: an AppError it caught keeps its own status."""
+        exc = sys.exc_info()[1]
+        db.session.rollback()  # nothing half-done stays in the session
+        if isinstance(exc, AppError):
+            return self.response(exc.status_code, message=exc.message, errors=exc.errors)
+        return super().response_500(message=http_message(500))
 
     def response(self, code: int, **kwargs: Any) -> Response:
         """Every error carries `message` and `errors` (DESIGN "URLs and API conventions").

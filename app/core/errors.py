@@ -102,6 +102,11 @@ _HTTP_MESSAGES = {
 }
 
 
+def http_message(status: int) -> str:
+    """The translated words for an HTTP error status."""
+    return str(_HTTP_MESSAGES.get(status, _HTTP_MESSAGES[400 if status < 500 else 500]))
+
+
 def register_error_handlers(app: Flask) -> None:
     """Map AppError, HTTP errors and unexpected exceptions; never show a trace or SQL."""
 

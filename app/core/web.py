@@ -7,11 +7,14 @@ import secrets
 import uuid
 from typing import Any
 
-from flask import Flask, Response, abort, current_app, g, has_app_context, request
+from flask import Flask, Response, current_app, g, has_app_context, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.exceptions import BadRequest
 
+from app.core.errors import AppError
 from app.core.listing import count_label, page_window
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -43,24 +46,48 @@ def _content_security_policy(nonce: str) -> str:
     )
 
 
-def _holds_nul(value: Any) -> bool:
-    """True when a string anywhere in a JSON value holds a NUL (PostgreSQL text cannot store one)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
+# NUL (PostgreSQL text cannot store it) and lone surrogates (not UTF-8: the driver cannot send them).
+UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+# Deeper than any body of ours; a deeper one would exhaust recursion in the code that reads it.
+MAX_JSON_DEPTH = 32
 
 
-def refuse_nul_characters() -> None:
-    """400 for a query string, form or JSON body carrying a NUL character, whatever the route."""
+def _json_problem(value: Any) -> str | None:
+    """Why a parsed JSON value is refused (walked without recursion, however deep), or None."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return _("The JSON body is nested too deeply.")
+        if isinstance(item, dict):
+            stack.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, list):
+            stack.extend((part, depth + 1) for part in item)
+        elif isinstance(item, str) and UNSTORABLE_CHARACTERS.search(item):
+            return _("The request holds a character that cannot be stored.")
+    return None
+
+
+def refuse_unreadable_input() -> None:
+    """400 for a JSON body that cannot be read or stored, and for a query or form with a NUL character.
+
+    The body is parsed here once (and cached for the handler), so every route, FAB's included,
+    answers the same clear 400 instead of failing somewhere inside.
+    """
     fields = [*request.args.values(), *request.args.keys()]
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         fields += [*request.form.values(), *request.form.keys()]
-    if _holds_nul(fields) or (request.is_json and _holds_nul(request.get_json(silent=True))):
-        abort(400)
+    if any(UNSTORABLE_CHARACTERS.search(field) for field in fields):
+        raise AppError(_("The request holds a character that cannot be stored."))
+    if not request.is_json or not request.get_data(cache=True):
+        return
+    try:
+        body = request.get_json()
+    except (BadRequest, RecursionError):  # RecursionError: nested deeper than the parser goes
+        raise AppError(_("The body is not valid JSON."), {"body": [_("Send valid JSON.")]}) from None
+    problem = _json_problem(body)
+    if problem:
+        raise AppError(problem, {"body": [problem]})
 
 
 @event.listens_for(Engine, "before_cursor_execute")
@@ -81,7 +108,7 @@ def init_web(app: Flask) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
         g.query_count = 0
-        refuse_nul_characters()
+        refuse_unreadable_input()
 
     @app.after_request
     def _finish_request(response: Response) -> Response:

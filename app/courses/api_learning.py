@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.core.api import SYSTEM, BaseModelRestApi, json_body
+from app.core.api import SYSTEM, BaseModelRestApi, json_body, optional_text
 from app.core.errors import AppError, Invalid, NotFound, TooLarge
 from app.core.interface import SQLAInterface
 from app.core.targets import is_admin
@@ -189,11 +189,11 @@ class NoteApi(CourseApiBase):
                 raise Invalid(_("target_id must be a number."), {"target_id": [_("Required.")]})
             note = notes.create_note(
                 g.user,
-                str(body.get("target_type") or ""),
+                optional_text(body, "target_type"),
                 target_id,
-                str(body.get("body") or ""),
-                visibility=str(body.get("visibility") or "private"),
-                color=str(body.get("color") or "yellow"),
+                optional_text(body, "body"),
+                visibility=optional_text(body, "visibility") or "private",
+                color=optional_text(body, "color") or "yellow",
                 is_pinned=bool(body.get("is_pinned", False)),
             )
             return self.response(201, id=note.id, result=self.show_model_schema.dump(note))
