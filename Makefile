@@ -47,6 +47,7 @@ bench: install translations
 	$(BIN)/python -m bench.audit_list
 	$(BIN)/python -m bench.audit_write
 	$(BIN)/python -m bench.courses_catalog
+	$(BIN)/python -m bench.lists
 	$(BIN)/python -m bench.certificates
 
 clean:

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.audit.context import audit_disabled, system_actor
+from app.core.transactions import transaction
 from app.extensions import appbuilder
 from app.modules import MODULES
 
@@ -55,7 +56,12 @@ def ensure_admin(password: str | None = None) -> tuple[bool, str | None]:
 
 
 def initialize(with_demo: bool = True) -> dict[str, object]:
-    """Everything `flask app init` does, callable from tests."""
+    """Everything `flask app init` does, callable from tests; committed once at the end."""
+    with transaction():
+        return _initialize(with_demo)
+
+
+def _initialize(with_demo: bool) -> dict[str, object]:
     from app.security.roles import ensure_roles, sync_roles
 
     lookups = _seed_lookups()  # first: every audited write needs the audit action lookups
@@ -78,7 +84,7 @@ def initialize(with_demo: bool = True) -> dict[str, object]:
 @click.option("--no-demo", is_flag=True, help="Skip the demo data.")
 def init_command(no_demo: bool) -> None:
     """Sync permissions and roles, seed lookups and demo data, create the admin user."""
-    with system_actor("init"):
+    with system_actor("init"), transaction():
         result = initialize(with_demo=not no_demo)
         created, generated = ensure_admin(os.environ.get("ADMIN_PASSWORD"))
     click.echo(f"Lookups: {result['lookups']}")
@@ -99,7 +105,7 @@ def sync_roles_command() -> None:
     """Apply the role matrix in app/security/roles.py."""
     from app.security.roles import ensure_roles, sync_roles
 
-    with system_actor("sync-roles"):
+    with system_actor("sync-roles"), transaction():
         ensure_roles()
         appbuilder.add_permissions(update_perms=True)
         click.echo(", ".join(sync_roles()))
@@ -108,7 +114,7 @@ def sync_roles_command() -> None:
 @seed_cli.command("lookups")
 def seed_lookups_command() -> None:
     """Upsert every lookup type and value from seed/lookups/*.yaml."""
-    with system_actor("seed-lookups"):
+    with system_actor("seed-lookups"), transaction():
         click.echo(_seed_lookups())
 
 
@@ -117,7 +123,7 @@ def seed_demo_command() -> None:
     """Load the bilingual demo content."""
     from seed.demo import seed_demo
 
-    with system_actor("seed-demo"):
+    with system_actor("seed-demo"), transaction():
         result = seed_demo()
     for username, password in result.get("passwords", {}).items():
         click.echo(f"  {username} / {password}")

@@ -8,5 +8,5 @@ def bump_sort_order(lookup_id: int) -> int:
     """Increment a lookup's sort order; returns the new value."""
     value = db.session.get(Lookup, lookup_id)
     value.sort_order += 1
-    db.session.commit()
+    db.session.flush()  # the task boundary commits
     return value.sort_order

@@ -7,12 +7,14 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack, nullcontext
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from redis import Redis
 from rq import Queue
+
+from app.core.transactions import in_transaction, on_commit, transaction
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ def run_task(func_path: str, *ids: Any) -> Any:
     """Worker entry point: run a task in an app context, audited as `system:<task>`."""
     func = task_function(func_path)
     context = nullcontext() if has_app_context() else _worker_app().app_context()
-    with context, _task_context(func.__name__):
+    with context, _task_context(func.__name__), transaction():
         return func(*ids)
 
 
@@ -81,12 +83,21 @@ def enqueue(task_path: str, *ids: Any, queue: str = "default", **options: Any) -
     in a worker (RQ), or now, inline, when REDIS_URL is unset.
 
     A path, not a function, so that services need not import their tasks (which import the services).
-    Tasks take ids, not objects, so that they are safe to retry and to run twice.
+    Tasks take ids, not objects, so that they are safe to retry and to run twice. Inside a
+    `transaction()` the task is queued after the commit (never for work that was rolled back); a task
+    commits once, at its end.
     """
+    if in_transaction():  # a worker must find the rows the task names: queue it once they are committed
+        on_commit(partial(_enqueue_now, task_path, *ids, queue=queue, **options))
+        return None
+    return _enqueue_now(task_path, *ids, queue=queue, **options)
+
+
+def _enqueue_now(task_path: str, *ids: Any, queue: str, **options: Any) -> Any:
     rq_queue = get_queue(queue)
     if rq_queue is None:
         func = task_function(task_path)
-        with _task_context(func.__name__):
+        with _task_context(func.__name__), transaction():
             return func(*ids)
     return rq_queue.enqueue(run_task, task_path, *ids, **options)
 

@@ -12,7 +12,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from flask import Response
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict
 from app.extensions import db
@@ -21,6 +24,7 @@ log = logging.getLogger(__name__)
 
 _DEPTH = "lms_transaction_depth"
 _AFTER_COMMIT = "lms_after_commit"
+_FLUSHED = "lms_flushed"  # set by a flush, cleared by a commit or a rollback: work waits for a commit
 
 
 @contextmanager
@@ -73,6 +77,40 @@ def _run_after_commit() -> None:
                 callback()
         except Exception:
             log.exception("After-commit callback %r failed", callback)
+
+
+def finish_request(response: Response) -> Response:
+    """The request's one commit: flushed work is committed when the answer is a success or a
+    redirect, and rolled back when it is an error (a service that refused halfway leaves nothing).
+
+    Routes that wrap their work in `transaction()` have committed already; this is the boundary of
+    every other one (FAB's forms, portal pages), so that services only flush.
+    """
+    session = db.session()
+    if not session.info.get(_FLUSHED) or in_transaction():
+        return response
+    if response.status_code >= 400:
+        session.rollback()
+        return response
+    try:
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        log.exception("The request's commit failed")
+        raise
+    _run_after_commit()
+    return response
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_flush(session: Session, _context: Any) -> None:
+    session.info[_FLUSHED] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_flush(session: Session) -> None:
+    session.info.pop(_FLUSHED, None)
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from werkzeug.exceptions import BadRequest
 
 from app.core.errors import AppError
 from app.core.listing import count_label, page_window
+from app.core.transactions import finish_request
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -124,6 +125,7 @@ def init_web(app: Flask) -> None:
                 "Strict-Transport-Security",
                 f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains",
             )
+        response = finish_request(response)
         if app.config.get("QUERY_COUNT_HEADER"):
             headers["X-Query-Count"] = str(g.get("query_count", 0))
         return response

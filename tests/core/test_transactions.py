@@ -65,3 +65,53 @@ def test_a_failing_callback_does_not_stop_the_others(ctx):
         on_commit(broken)
         on_commit(lambda: seen.append("second"))
     assert seen == ["second"]
+
+
+def test_a_task_commits_once_at_its_end(app, monkeypatch):
+    """The sample task only flushes: what it wrote is there afterwards because the task commits."""
+    from app.core.tasks import enqueue
+    from app.lookups.models import Lookup
+    from tests.factories import make_lookup, make_lookup_type
+
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    with app.app_context():
+        value_id = make_lookup(make_lookup_type(), sort_order=4).id
+        enqueue("tests.sample_tasks.bump_sort_order", value_id)
+        db.session.remove()
+        assert db.session.get(Lookup, value_id).sort_order == 5
+        db.session.remove()
+
+
+def test_a_task_queued_in_a_transaction_runs_after_the_commit_and_never_after_a_rollback(app, monkeypatch):
+    from app.core.tasks import enqueue
+    from app.lookups.models import Lookup
+    from tests.factories import make_lookup, make_lookup_type
+
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    with app.app_context():
+        value_id = make_lookup(make_lookup_type(), sort_order=1).id
+        with transaction():
+            assert enqueue("tests.sample_tasks.bump_sort_order", value_id) is None  # queued, not run
+            assert db.session.get(Lookup, value_id).sort_order == 1
+        db.session.remove()
+        assert db.session.get(Lookup, value_id).sort_order == 2
+        with pytest.raises(RuntimeError), transaction():
+            enqueue("tests.sample_tasks.bump_sort_order", value_id)
+            raise RuntimeError
+        db.session.remove()
+        assert db.session.get(Lookup, value_id).sort_order == 2
+        db.session.remove()
+
+
+@pytest.mark.parametrize(
+    ("status", "kept"), [(200, True), (302, True), (404, False), (409, False), (500, False)]
+)
+def test_a_request_commits_flushed_work_on_success_and_drops_it_on_an_error(app, status, kept):
+    from flask import Response
+
+    from app.core.transactions import finish_request
+
+    with app.test_request_context("/"):
+        _type("tx_request")
+        finish_request(Response(status=status))
+        assert _codes() == ({"tx_request"} if kept else set())
