@@ -101,16 +101,8 @@ class QuizApi(LessonContentApi):
         """Start an attempt, or resume the one in progress (200 resumed, 201 new)."""
 
         def act() -> Response:
-            quiz = self.scoped(pk)
-            before = db.session.scalar(
-                select(QuizAttempt.id).where(
-                    QuizAttempt.quiz_id == quiz.id,
-                    QuizAttempt.user_id == g.user.id,
-                    QuizAttempt.state == "in_progress",
-                )
-            )
-            attempt = attempts.start_attempt(g.user, quiz)
-            status = 200 if attempt.id == before else 201
+            attempt, created = attempts.start_or_resume(g.user, self.scoped(pk))
+            status = 201 if created else 200
             return self.response(status, id=attempt.id, result=attempt_view(g.user, attempt))
 
         return self.run(act)

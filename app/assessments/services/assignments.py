@@ -9,6 +9,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from app.assessments.models import (
     LATE_POLICIES,
@@ -154,6 +155,24 @@ def _check_files(assignment: Assignment, files: list[tuple[str, bytes]]) -> None
         raise Invalid(_("Some files were refused; nothing was submitted."), {"files": errors})
 
 
+def _locked(submission: Submission) -> Submission:
+    """The submission re-read under a row lock, its status loaded afterwards.
+
+    Not joined in the locking query: when the row changed while we waited for the lock, PostgreSQL
+    re-checks only the locked row and pairs it with the old status row, so a join would load None.
+    """
+    locked = db.session.scalar(
+        select(Submission)
+        .where(Submission.id == submission.id)
+        .options(lazyload(Submission.status))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if locked is None:
+        raise NotFound()
+    return locked
+
+
 def _row_for(assignment: Assignment, user_id: int) -> Submission:
     row = submission_of(assignment, user_id)
     if row is not None:
@@ -216,12 +235,7 @@ def submit_assignment(
         media.store_files(files, SUBMISSION_KIND, user, "submission", row.id)
     for old in old_files:
         soft_delete(old)
-    row = db.session.scalar(
-        select(Submission)
-        .where(Submission.id == row.id)
-        .with_for_update(of=Submission)
-        .execution_options(populate_existing=True)
-    )
+    row = _locked(row)
     if row.status.code == "graded":  # graded while the files were uploading
         db.session.rollback()
         raise Conflict(_("This assignment has been graded: it can no longer be changed."))
@@ -298,12 +312,7 @@ def grade_submission(
         raise Invalid(_("Give points or rubric levels."), {"points": [_("Required.")]})
     if files:
         media.upload_files(files, FEEDBACK_KIND, grader, "submission_feedback", submission.id)
-    submission = db.session.scalar(
-        select(Submission)
-        .where(Submission.id == submission.id)
-        .with_for_update(of=Submission)
-        .execution_options(populate_existing=True)
-    )
+    submission = _locked(submission)
     old = submission.points
     penalty = Decimal("0")
     if submission.is_late and assignment.late_policy == "penalty":

@@ -61,6 +61,11 @@ def _past_deadline(attempt: QuizAttempt, now: datetime) -> bool:
 
 def start_attempt(user: Any, quiz: Quiz, *, now: datetime | None = None) -> QuizAttempt:
     """Resume the learner's attempt in progress, or start a new one within the quiz's rules."""
+    return start_or_resume(user, quiz, now=now)[0]
+
+
+def start_or_resume(user: Any, quiz: Quiz, *, now: datetime | None = None) -> tuple[QuizAttempt, bool]:
+    """(the attempt, True when this call created it): only the request whose insert won says created."""
     now = now or utcnow()
     user_id = require_learner(user, quiz.course)
     if not quiz.is_published and not is_staff(user, quiz.course):
@@ -70,7 +75,7 @@ def start_attempt(user: Any, quiz: Quiz, *, now: datetime | None = None) -> Quiz
     current = _open_attempt(quiz, user_id)
     if current is not None:
         if not _past_deadline(current, now):
-            return current  # a reload or a reconnect: the same questions, the same deadline
+            return current, False  # a reload or a reconnect: the same questions, the same deadline
         _close(_locked(current), now, None)
     quiz_rules = rules.rules_for(quiz, user_id)
     rules.check_window(quiz_rules, now)
@@ -97,13 +102,12 @@ def start_attempt(user: Any, quiz: Quiz, *, now: datetime | None = None) -> Quiz
         with unique_insert(""):
             db.session.add(attempt)
     except Conflict:  # a second tab started at the same moment: resume the one that won
-        db.session.rollback()
-        current = _open_attempt(quiz, user_id)
+        current = _open_attempt(quiz, user_id)  # committed by the winner (its insert made ours wait)
         if current is None:
             raise Conflict(_("Please try again.")) from None
-        return current
+        return current, False
     db.session.commit()
-    return attempt
+    return attempt, True
 
 
 def _require_owner(user: Any, attempt: QuizAttempt) -> None:
