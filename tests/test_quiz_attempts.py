@@ -156,6 +156,23 @@ def test_attempt_limit_counts_abandoned_attempts(world):
     assert _attempt_count(quiz, world.student) == 2
 
 
+def test_an_attempt_abandoned_by_staff_does_not_use_up_one_of_the_learners(world):
+    quiz, _ = _mc_quiz(world, max_attempts=1)
+    admin = make_user("Admin")
+    for number, staff in enumerate((world.instructor, admin), start=1):
+        attempt = start_attempt(world.student, quiz, now=T0 + minutes(number))
+        assert attempt.number == number
+        abandoned = abandon_attempt(staff, attempt, now=T0 + minutes(number))
+        assert abandoned.state == "abandoned" and abandoned.abandoned_by_id == staff.id
+        assert quizzes.describe_rules(quiz, world.student.id)["attempts_left"] == 1
+    own = start_attempt(world.student, quiz, now=T0 + minutes(5))
+    assert own.number == 3
+    assert abandon_attempt(world.student, own).abandoned_by_id == world.student.id
+    assert quizzes.describe_rules(quiz, world.student.id)["attempts_left"] == 0
+    with pytest.raises(Forbidden):
+        start_attempt(world.student, quiz, now=T0 + minutes(6))
+
+
 def test_window_refuses_before_opening_and_after_closing(world):
     quiz, _ = _mc_quiz(world, opens_at=T0 + minutes(60), closes_at=T0 + minutes(120))
     with pytest.raises(Forbidden):

@@ -226,6 +226,7 @@ class QuizAttemptApi(AssessmentApiBase):
         "deadline_at",
         "submitted_at",
         "graded_at",
+        "abandoned_by_id",
         "question_ids",
         "max_score",
         "score",

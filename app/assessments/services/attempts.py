@@ -90,7 +90,7 @@ def start_or_resume(user: Any, quiz: Quiz, *, now: datetime | None = None) -> tu
         quiz_id=quiz.id,
         user_id=user_id,
         course_id=quiz.course_id,
-        number=used + 1,
+        number=rules.last_attempt_number(quiz, user_id) + 1,  # staff-abandoned ones keep their number
         state="in_progress",
         started_at=now,
         deadline_at=quiz_rules.deadline_for(now),
@@ -224,8 +224,9 @@ def _close(attempt: QuizAttempt, now: datetime, actor: Any) -> None:
 
 
 def abandon_attempt(user: Any, attempt: QuizAttempt, *, now: datetime | None = None) -> QuizAttempt:
-    """Give up an attempt in progress (the learner, or the course's staff); it still counts. After
-    its deadline it is handed in as overdue instead, so that a bad attempt cannot be dropped."""
+    """Give up an attempt in progress (the learner, or the course's staff). The learner's own counts
+    against the limit, one abandoned by staff does not. After its deadline it is handed in as overdue
+    instead, so that a bad attempt cannot be dropped."""
     now = now or utcnow()
     if signed_in_user_id(user) != attempt.user_id:
         require_staff(user, attempt.quiz.course)
@@ -236,7 +237,7 @@ def abandon_attempt(user: Any, attempt: QuizAttempt, *, now: datetime | None = N
         _close(attempt, now, None)
         return attempt
     attempt.state = "abandoned"
-    attempt.submitted_at = now
+    attempt.submitted_at, attempt.abandoned_by_id = now, signed_in_user_id(user)
     db.session.commit()
     return attempt
 

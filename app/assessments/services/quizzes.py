@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from app.assessments.models import (
     GRADING_METHODS,
@@ -155,15 +155,29 @@ def rules_for(quiz: Quiz, user_id: int) -> QuizRules:
 
 
 def attempts_used(quiz: Quiz, user_id: int) -> int:
-    """Attempts that count against the limit: every one started, abandoned ones included."""
+    """Attempts that count against the limit: every one started, the learner's own abandoned ones
+    included, but not those the course's staff abandoned for them."""
+    counted = or_(
+        QuizAttempt.state != "abandoned",
+        QuizAttempt.abandoned_by_id.is_(None),
+        QuizAttempt.abandoned_by_id == user_id,
+    )
     return int(
         db.session.scalar(
             select(func.count(QuizAttempt.id)).where(
-                QuizAttempt.quiz_id == quiz.id, QuizAttempt.user_id == user_id
+                QuizAttempt.quiz_id == quiz.id, QuizAttempt.user_id == user_id, counted
             )
         )
         or 0
     )
+
+
+def last_attempt_number(quiz: Quiz, user_id: int) -> int:
+    """The number of the learner's latest attempt at the quiz (0 before the first)."""
+    latest = select(func.max(QuizAttempt.number)).where(
+        QuizAttempt.quiz_id == quiz.id, QuizAttempt.user_id == user_id
+    )
+    return int(db.session.scalar(latest) or 0)
 
 
 def check_window(rules: QuizRules, now: datetime) -> None:
