@@ -19,7 +19,7 @@ from app.assessments.models import (
     RubricScore,
     Submission,
 )
-from app.assessments.services.access import is_staff, require_learner, require_staff
+from app.assessments.services.access import assignment_of, is_staff, require_learner, require_staff
 from app.assessments.services.settings import (
     Errors,
     add_error,
@@ -300,7 +300,7 @@ def grade_submission(
     and returned files; the change is kept in the grade history."""
     from app.assessments.services.gradebook import record_grade_change
 
-    assignment = submission.assignment
+    assignment = assignment_of(submission)
     require_staff(grader, assignment.course)
     if submission.status.code == "not_submitted":
         raise Conflict(_("Nothing has been handed in yet."))
@@ -343,7 +343,7 @@ def grade_submission(
             submission.points,
             grader,
         )
-    db.session.commit()
+    db.session.flush()  # the request around it commits once (transaction())
     from app.courses.services.progress import refresh_completion
 
     refresh_completion(submission.user_id, assignment.course)
@@ -352,7 +352,7 @@ def grade_submission(
 
 def can_view_submission(user: Any, submission: Submission) -> bool:
     """The student who made it and the course's staff."""
-    return signed_in_user_id(user) == submission.user_id or is_staff(user, submission.assignment.course)
+    return signed_in_user_id(user) == submission.user_id or is_staff(user, assignment_of(submission).course)
 
 
 def can_edit_submission(user: Any, submission: Submission) -> bool:
@@ -364,4 +364,4 @@ def percent_of(submission: Submission | None) -> Decimal | None:
     """A graded submission's points as a percentage of the assignment's maximum."""
     if submission is None or submission.points is None or submission.status.code != "graded":
         return None
-    return cents(100 * submission.points / submission.assignment.max_points)
+    return cents(100 * submission.points / assignment_of(submission).max_points)

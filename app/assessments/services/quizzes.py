@@ -191,12 +191,13 @@ def check_window(rules: QuizRules, now: datetime) -> None:
 def draw_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
     """The questions of a new attempt: the fixed ones, then each draw's random pick from its bank
     (never the same question twice), shuffled when the quiz says so."""
-    chosen: list[Question] = [link.question for link in quiz.questions if not link.question.is_deleted]
+    # A question or bank in the trash loads as None: it is left out of new attempts.
+    chosen: list[Question] = [link.question for link in quiz.questions if link.question is not None]
     taken = {question.id for question in chosen}
     for draw in quiz.draws:
         pool = [
             question
-            for question in draw.bank.questions
+            for question in (draw.bank.questions if draw.bank is not None else [])
             if question.id not in taken and (not draw.tag or draw.tag in (question.tags or []))
         ]
         picked = rng.sample(pool, min(draw.count, len(pool)))
