@@ -46,6 +46,7 @@ from app.assessments.services.access import require_bank_manager, settle_owner
 from app.core.api import SYSTEM, BaseModelRestApi, json_object
 from app.core.errors import Invalid, TooLarge
 from app.core.interface import SQLAInterface
+from app.core.softdelete import parent
 from app.extensions import db
 
 CSV_TYPES = ("text/csv", "text/plain", "application/csv", "application/octet-stream")
@@ -250,7 +251,7 @@ class QuestionOptionApi(AssessmentApiBase):
 
     def check(self, item: QuestionOption) -> None:
         """The question with this option added or changed still keeps its type's rules."""
-        question = item.question
+        question = parent(item, "question")
         others = [option for option in question.options if option.id is None or option.id != item.id]
         banks.place_option(item, question)
         banks.check_question(question, [*others, item])
@@ -259,7 +260,7 @@ class QuestionOptionApi(AssessmentApiBase):
         """The question without this option still keeps its type's rules."""
         super().pre_delete(item)
         with db.session.no_autoflush:
-            question = item.question
+            question = parent(item, "question")
             banks.check_question(question, [option for option in question.options if option.id != item.id])
 
 

@@ -34,7 +34,7 @@ from app.assessments.models import (
     QuizQuestion,
 )
 from app.assessments.services import attempts
-from app.assessments.services.access import is_staff
+from app.assessments.services.access import is_staff, quiz_of
 from app.assessments.services.quizzes import (
     FINISHED_STATES,
     check_draw,
@@ -49,6 +49,7 @@ from app.core.api import SYSTEM, BaseModelRestApi, json_object
 from app.core.errors import Conflict, Invalid
 from app.core.interface import SQLAInterface
 from app.core.models import utcnow
+from app.core.transactions import transaction
 from app.extensions import db
 
 MAX_FEEDBACK = 20_000
@@ -100,16 +101,9 @@ class QuizApi(LessonContentApi):
         """Start an attempt, or resume the one in progress (200 resumed, 201 new)."""
 
         def act() -> Response:
-            quiz = self.scoped(pk)
-            before = db.session.scalar(
-                select(QuizAttempt.id).where(
-                    QuizAttempt.quiz_id == quiz.id,
-                    QuizAttempt.user_id == g.user.id,
-                    QuizAttempt.state == "in_progress",
-                )
-            )
-            attempt = attempts.start_attempt(g.user, quiz)
-            status = 200 if attempt.id == before else 201
+            with transaction():
+                attempt, created = attempts.start_or_resume(g.user, self.scoped(pk))
+            status = 201 if created else 200
             return self.response(status, id=attempt.id, result=attempt_view(g.user, attempt))
 
         return self.run(act)
@@ -189,9 +183,9 @@ def revealed_attempts(user: Any, rows: list[QuizAttempt]) -> set[int]:
     now, staff, shown = utcnow(), {}, set()
     for attempt in rows:
         if attempt.course_id not in staff:
-            staff[attempt.course_id] = is_staff(user, attempt.quiz.course)
+            staff[attempt.course_id] = is_staff(user, quiz_of(attempt).course)
         finished = attempt.state in FINISHED_STATES
-        if staff[attempt.course_id] or (finished and review_open(attempt.quiz, attempt.user_id, now)):
+        if staff[attempt.course_id] or (finished and review_open(quiz_of(attempt), attempt.user_id, now)):
             shown.add(attempt.id)
     return shown
 
@@ -233,6 +227,7 @@ class QuizAttemptApi(AssessmentApiBase):
         "deadline_at",
         "submitted_at",
         "graded_at",
+        "abandoned_by_id",
         "question_ids",
         "max_score",
         "score",
@@ -264,7 +259,10 @@ class QuizAttemptApi(AssessmentApiBase):
             attempt = self.scoped(pk)
             body = json_object()
             question_id = row_id(body.get("question_id"), "question_id")
-            saved = attempts.save_answer(g.user, attempt, question_id, body.get("answer"))
+            with transaction():
+                saved = attempts.save_answer(g.user, attempt, question_id, body.get("answer"))
+            if saved is None:  # time was up: the attempt was handed in instead
+                raise attempts.time_up()
             return self.response(200, id=attempt.id, result=_answer_data(saved, attempt))
 
         return self.run(act)
@@ -286,7 +284,9 @@ class QuizAttemptApi(AssessmentApiBase):
             if answers:
                 for key in answers:
                     row_id(key, "answers")
-            return self._view(attempts.submit_attempt(g.user, attempt, answers or None))
+            with transaction():  # the answers sent, the grading and the grade change: all or nothing
+                submitted = attempts.submit_attempt(g.user, attempt, answers or None)
+            return self._view(submitted)
 
         return self.run(act)
 
@@ -296,7 +296,13 @@ class QuizAttemptApi(AssessmentApiBase):
     @permission_name("abandon")
     def abandon(self, pk: int) -> Response:
         """Give the attempt up (it still counts against the attempts allowed)."""
-        return self.run(lambda: self._view(attempts.abandon_attempt(g.user, self.scoped(pk))))
+
+        def act() -> Response:
+            with transaction():
+                abandoned = attempts.abandon_attempt(g.user, self.scoped(pk))
+            return self._view(abandoned)
+
+        return self.run(act)
 
     @expose("/<int:pk>/review", methods=["GET"])
     @protect()
@@ -334,7 +340,9 @@ class QuizAttemptApi(AssessmentApiBase):
                 raise Invalid(
                     _("This question is not part of the attempt."), {"question_id": [str(question_id)]}
                 )
-            return self._view(attempts.grade_answer(g.user, answer, points, feedback))
+            with transaction():
+                graded = attempts.grade_answer(g.user, answer, points, feedback)
+            return self._view(graded)
 
         return self.run(act)
 

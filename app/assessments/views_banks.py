@@ -28,7 +28,7 @@ from app.assessments.views_base import (
 from app.core.errors import AppError, Invalid
 from app.core.html import plain_text, sanitize_html
 from app.core.interface import SQLAInterface
-from app.core.softdelete import soft_delete
+from app.core.softdelete import parent, soft_delete
 from app.core.views import BaseModelView
 from app.extensions import db
 
@@ -185,8 +185,9 @@ class QuestionOptionModelView(AssessmentView):
     def pre_delete(self, item: QuestionOption) -> None:
         """Refused when the question would break its rules without the option."""
         super().pre_delete(item)
-        remaining = [o for o in live_options(item.question) if o is not item]
-        checked(banks.check_question, item.question, remaining)
+        question = parent(item, "question")  # still there when the question is in the trash
+        remaining = [o for o in live_options(question) if o is not item]
+        checked(banks.check_question, question, remaining)
 
 
 # ---- questions --------------------------------------------------------------------------------

@@ -15,12 +15,14 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.assessments.models import AttemptAnswer, Question, QuizAttempt, Submission
+from app.assessments.services.access import assignment_of
 from app.assessments.services.assignments import files_of, grade_submission
 from app.assessments.services.attempts import grade_answer
 from app.assessments.views_base import ATTEMPT_STATE_LABELS, COMMON_LABELS, AssessmentView, label_formatter
 from app.core.errors import AppError, Invalid
 from app.core.html import plain_text
 from app.core.interface import SQLAInterface
+from app.core.transactions import transaction
 from app.core.views import BaseModelView, format_user_datetime
 from app.courses.services.catalog import managed_courses
 from app.extensions import db
@@ -42,6 +44,7 @@ GRADING_LABELS = {
     "submitted_at": _l("Handed in"),
     "graded_at": _l("Graded"),
     "graded_by": _l("Graded by"),
+    "abandoned_by": _l("Abandoned by"),
     "score": _l("Score"),
     "max_score": _l("Maximum score"),
     "percent": _l("Percent"),
@@ -134,6 +137,7 @@ class QuizAttemptModelView(GradingView):
         "deadline_at",
         "submitted_at",
         "graded_at",
+        "abandoned_by",
         "score",
         "max_score",
         "percent",
@@ -165,9 +169,10 @@ class QuizAttemptModelView(GradingView):
             try:
                 if answer is None:
                     raise Invalid(gettext("Choose an answer of this attempt."))
-                grade_answer(
-                    g.user, answer, request.form.get("points", ""), request.form.get("feedback") or None
-                )
+                with transaction():
+                    grade_answer(
+                        g.user, answer, request.form.get("points", ""), request.form.get("feedback") or None
+                    )
             except AppError as exc:
                 db.session.rollback()
                 flash(exc.message, "danger")
@@ -224,7 +229,7 @@ class SubmissionModelView(GradingView):
         return f"_flt_0_status={lookup_id('assignment_status', 'submitted') or 0}"
 
     def _grade_form(self, submission: Submission) -> dict[str, Any]:
-        rubric = submission.assignment.rubric
+        rubric = assignment_of(submission).rubric
         levels: dict[str, Any] | None = None
         if rubric is not None:
             picked = {str(c.id): request.form.get(f"level_{c.id}") for c in rubric.criteria}
@@ -247,14 +252,16 @@ class SubmissionModelView(GradingView):
         if request.method == "POST":
             try:
                 fields = self._grade_form(submission)
-                graded = grade_submission(g.user, submission, feedback=request.form.get("feedback"), **fields)
+                with transaction():
+                    feedback = request.form.get("feedback")
+                    graded = grade_submission(g.user, submission, feedback=feedback, **fields)
             except AppError as exc:
                 db.session.rollback()
                 flash(exc.message, "danger")
             else:
                 flash(gettext("The grade was saved: %(points)s points.", points=graded.points), "success")
             return redirect(url_for(".grade", pk=pk))
-        assignment = submission.assignment
+        assignment = assignment_of(submission)
         return self.render_template(
             "assessments/submission_grade.html",
             submission=submission,

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event, func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.models import SoftDeleteMixin, utcnow
 
@@ -115,3 +117,38 @@ def restore_ids(model: type[Any], ids: list[int]) -> int:
     for hook in _RESTORE_HOOKS.get(model, []):
         hook(restored)
     return len(restored)
+
+
+def parent(item: Any, name: str) -> Any:
+    """`item.<name>` (a many-to-one), even when that parent is in the trash.
+
+    Relationship loads hide soft-deleted rows, so the child of a deleted parent sees None. The
+    parent is then read by its id and kept on the child: `item.<name>` gives it from now on.
+    """
+    from app.extensions import db
+
+    value = getattr(item, name)
+    if value is not None:
+        return value
+    mapper = sa_inspect(type(item))
+    relationship = mapper.relationships[name]
+    (column,) = relationship.local_columns
+    key = getattr(item, mapper.get_property_by_column(column).key)
+    if key is None:
+        return None
+    options = {INCLUDE_DELETED: True}
+    value = db.session.get(relationship.mapper.class_, key, execution_options=options)
+    set_committed_value(item, name, value)
+    return value
+
+
+def with_parents(item: Any, *paths: str) -> Any:
+    """Load each dotted chain of parents (`"quiz.course"`) with `parent`, trashed ones included;
+    returns the item, whose parents then read as usual (`item.quiz.course`)."""
+    for path in paths:
+        current = item
+        for name in path.split("."):
+            if current is None:
+                break
+            current = parent(current, name)
+    return item

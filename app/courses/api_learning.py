@@ -17,6 +17,7 @@ from app.core.api import SYSTEM, BaseModelRestApi, json_body, optional_text
 from app.core.errors import AppError, Invalid, NotFound, TooLarge
 from app.core.interface import SQLAInterface
 from app.core.targets import is_admin
+from app.core.transactions import transaction
 from app.courses.api import CourseApiBase
 from app.courses.models import Course, CoursePurchase, Enrollment, LessonProgress, Note
 from app.courses.services import enrollment, notes
@@ -111,7 +112,8 @@ class EnrollmentApi(CourseApiBase):
                 raise TooLarge() from None
             if not data:
                 raise Invalid(_("Send the CSV in the `file` field."), {"file": [_("Required.")]})
-            report = enrollment.enroll_from_csv(course, data, g.user)
+            with transaction():
+                report = enrollment.enroll_from_csv(course, data, g.user)
             return self.response(200, course_id=course.id, **report.as_dict())
 
         return self.run(act)

@@ -15,6 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.core.errors import AppError, Invalid, NotFound
 from app.core.filters import FilterManagedRows
 from app.core.interface import SQLAInterface
+from app.core.transactions import transaction
 from app.core.views import BaseModelView, guarded
 from app.courses.models import Course, CoursePurchase, Enrollment, Note
 from app.courses.services import enrollment, notes
@@ -155,7 +156,8 @@ class EnrollmentModelView(CourseScopedView):
                 raise Invalid(gettext("The file is too large.")) from None
             if not data:
                 raise Invalid(gettext("Choose a CSV file."))
-            report = enrollment.enroll_from_csv(course, data, g.user)
+            with transaction():
+                report = enrollment.enroll_from_csv(course, data, g.user)
         except AppError as exc:
             db.session.rollback()
             flash(exc.message, "danger")

@@ -29,11 +29,13 @@ from app.assessments.models import Assignment, Quiz, QuizAttempt, Submission
 from app.assessments.services import assignments as assignment_service
 from app.assessments.services import attempts as attempt_service
 from app.assessments.services import quizzes as quiz_service
-from app.assessments.services.access import is_staff
+from app.assessments.services.access import is_staff, quiz_of
 from app.assessments.services.review import attempt_view
 from app.core.errors import AppError
 from app.core.models import as_utc, utcnow
 from app.core.portal import json_error as _json_error
+from app.core.softdelete import with_parents
+from app.core.transactions import transaction
 from app.core.translations import translated
 from app.courses.services import access, progress
 from app.extensions import db
@@ -63,6 +65,12 @@ def points(value: Any) -> str:
     return format_decimal(Decimal(str(value)), "#,##0.##")
 
 
+@portal.app_template_filter("trashed")
+def trashed(item: Any) -> str:
+    """ " (deleted)" after the name of a row in the trash, on the pages of the rows that stay."""
+    return " " + _("(deleted)") if getattr(item, "is_deleted", False) else ""
+
+
 def state_label(state: str) -> str:
     """An attempt state in words."""
     labels = {
@@ -84,7 +92,7 @@ def _error_page(course: Any, message: str, status: int = 403) -> tuple[str, int]
 def _item_for(model: type[Quiz] | type[Assignment], item_id: int, user: Any) -> Any:
     """A quiz or assignment the user may see, a 403 page when they may not take part, or a 404."""
     item = db.session.get(model, item_id)
-    if item is None or not access.can_see_course(user, item.course):
+    if item is None or not access.can_see_course(user, with_parents(item, "course", "lesson").course):
         abort(404)
     staff = is_staff(user, item.course)
     if not item.is_published and not staff:
@@ -160,7 +168,8 @@ def start_quiz(quiz_id: int) -> Any:
     if not isinstance(found, Quiz):
         return found
     try:
-        attempt = attempt_service.start_attempt(user, found)
+        with transaction():
+            attempt = attempt_service.start_attempt(user, found)
     except AppError as error:
         flash(error.message, "danger")
         return redirect(url_for("portal.quiz_page", quiz_id=found.id))
@@ -173,14 +182,14 @@ def _attempt_for(attempt_id: int, user: Any, *, owner: bool) -> QuizAttempt | No
     attempt = db.session.get(QuizAttempt, attempt_id)
     if attempt is None or user is None:
         return None
-    if attempt.user_id == user.id or (not owner and is_staff(user, attempt.quiz.course)):
+    if attempt.user_id == user.id or (not owner and is_staff(user, quiz_of(attempt).course)):
         return attempt
     return None
 
 
 def _result_note(attempt: QuizAttempt) -> str:
     """When a learner will see the results of a finished attempt they may not review yet."""
-    quiz = attempt.quiz
+    quiz = quiz_of(attempt)
     if quiz.review_option == "after_close":
         closes = quiz_service.rules_for(quiz, attempt.user_id).closes_at
         if closes is not None:
@@ -202,16 +211,17 @@ def attempt_page(attempt_id: int) -> Any:
     mine = attempt.user_id == user.id
     if mine and attempt.state == "in_progress" and quiz_service.seconds_left(attempt, utcnow()) == 0:
         try:  # time is up: close it with the answers saved in time
-            attempt = attempt_service.submit_attempt(user, attempt)
+            with transaction():
+                attempt = attempt_service.submit_attempt(user, attempt)
         except AppError:
-            db.session.rollback()
+            pass  # finished meanwhile: shown as it is
     view = attempt_view(user, attempt)
     editable = mine and attempt.state == "in_progress"
     return render_template(
         "portal/attempt.html",
         attempt=attempt,
-        quiz=attempt.quiz,
-        course=attempt.quiz.course,
+        quiz=quiz_of(attempt),
+        course=quiz_of(attempt).course,
         view=view,
         editable=editable,
         state_label=state_label,
@@ -254,7 +264,10 @@ def save_attempt_answer(attempt_id: int) -> Response:
     if not isinstance(data, dict):
         return _json_error(400, _("Send a JSON object."))
     try:
-        attempt_service.save_answer(user, attempt, data.get("question_id"), data.get("answer"))
+        with transaction():
+            saved = attempt_service.save_answer(user, attempt, data.get("question_id"), data.get("answer"))
+        if saved is None:  # time was up: the attempt was handed in instead
+            raise attempt_service.time_up()
     except AppError as error:
         return _json_error(error.status_code, error.message, error.errors)
     return jsonify({"saved": True, "seconds_left": quiz_service.seconds_left(attempt, utcnow())})
@@ -290,7 +303,7 @@ def submit_quiz_attempt(attempt_id: int) -> Any:
     return _flashed(
         page,
         _("Your answers were submitted."),
-        lambda: attempt_service.submit_attempt(user, attempt, answers),
+        transaction()(lambda: attempt_service.submit_attempt(user, attempt, answers)),
     )
 
 
@@ -332,7 +345,10 @@ def _submission_details(submission: Submission | None, user: Any) -> dict[str, A
     return {
         "files": linked("submission"),
         "returned": linked("submission_feedback"),
-        "scores": sorted(submission.scores, key=lambda score: score.criterion.position),
+        "scores": sorted(
+            (with_parents(score, "criterion", "level") for score in submission.scores),
+            key=lambda score: score.criterion.position,
+        ),
     }
 
 

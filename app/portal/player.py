@@ -222,7 +222,9 @@ def lesson_player(slug: str, lesson_id: int) -> Any:
     lessons = [item for _section, items in sections for item in items]
     completed = progress.completed_lesson_ids(user.id, course.id) if user else set()
     locked = progress.locked_lesson_ids(user, course, lessons) if user else set()
-    position = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
+    position = next((i for i, item in enumerate(lessons) if item.id == lesson.id), None)
+    if position is None:  # its section is in the trash: the lesson is out of the course for now
+        abort(404)
     previous_lesson = lessons[position - 1] if position > 0 else None
     next_lesson = lessons[position + 1] if position + 1 < len(lessons) else None
     enrollment = access.enrollment_of(user.id, course.id) if user else None

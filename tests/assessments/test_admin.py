@@ -27,6 +27,7 @@ from app.assessments.services.assignments import submit_assignment
 from app.assessments.services.attempts import start_attempt, submit_attempt
 from app.assessments.services.certificates import new_certificate_number
 from app.core.models import utcnow
+from app.core.transactions import transaction
 from app.courses.models import Course
 from app.extensions import db
 from app.lookups.services import lookup_id
@@ -130,8 +131,10 @@ def _count(app, model: type, **where: Any) -> int:
 def _handed_in_attempt(app, world) -> int:
     with app.app_context():
         student = db.session.get(LmsUser, world.student.user_id)
-        attempt = start_attempt(student, db.session.get(Quiz, world.ids["mine"]["quiz"]))
-        attempt = submit_attempt(student, attempt, {str(world.ids["mine"]["question"]): "<p>My essay</p>"})
+        with transaction():  # the services flush; their caller commits
+            attempt = start_attempt(student, db.session.get(Quiz, world.ids["mine"]["quiz"]))
+            answers = {str(world.ids["mine"]["question"]): "<p>My essay</p>"}
+            attempt = submit_attempt(student, attempt, answers)
         attempt_id = attempt.id
         db.session.remove()
     return attempt_id

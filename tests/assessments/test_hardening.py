@@ -277,6 +277,7 @@ def test_a_closed_lesson_s_assignment_shows_no_instructions_through_the_api(app)
 def test_the_student_reads_the_files_returned_with_the_grade(app, media_config) -> None:
     from app.assessments.models import Submission
     from app.assessments.services.assignments import files_of, grade_submission, submit_assignment
+    from app.core.transactions import transaction
     from app.media import services as media_services
     from tests.assessment_factories import make_assignment
 
@@ -287,7 +288,8 @@ def test_the_student_reads_the_files_returned_with_the_grade(app, media_config) 
         make_enrollment(other, course)
         assignment = make_assignment(course)
         submission = submit_assignment(student, assignment, text="<p>My work</p>")
-        grade_submission(instructor, submission, points=80, files=[("corrected.png", png_bytes())])
+        with transaction():  # the caller commits (the request, in the API and back office)
+            grade_submission(instructor, submission, points=80, files=[("corrected.png", png_bytes())])
         (returned,) = files_of(db.session.get(Submission, submission.id), "submission_feedback")
         names = (student.username, other.username, assignment.id, returned.id)
     owner, stranger = app.test_client(), app.test_client()

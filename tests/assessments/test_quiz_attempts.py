@@ -91,9 +91,8 @@ def test_answer_after_the_deadline_is_refused_and_the_attempt_closes_as_overdue(
     assert as_utc(attempt.deadline_at) == T0 + minutes(10)
     save_answer(world.student, attempt, first.id, _right(first)[0], now=T0 + minutes(1))
     save_answer(world.student, attempt, essay.id, "<p>My essay</p>", now=T0 + minutes(9))
-    # the client ignores its timer and sends one more answer
-    with pytest.raises(Forbidden):
-        save_answer(world.student, attempt, second.id, _right(second)[0], now=T0 + minutes(11))
+    # the client ignores its timer and sends one more answer: refused, the attempt handed in instead
+    assert save_answer(world.student, attempt, second.id, _right(second)[0], now=T0 + minutes(11)) is None
     db.session.expire_all()
     attempt = db.session.get(QuizAttempt, attempt.id)
     assert attempt.state == "overdue"  # the essay still waits for a grader
@@ -154,6 +153,23 @@ def test_attempt_limit_counts_abandoned_attempts(world):
     with pytest.raises(Forbidden):
         start_attempt(world.student, quiz, now=T0 + minutes(3))
     assert _attempt_count(quiz, world.student) == 2
+
+
+def test_an_attempt_abandoned_by_staff_does_not_use_up_one_of_the_learners(world):
+    quiz, _ = _mc_quiz(world, max_attempts=1)
+    admin = make_user("Admin")
+    for number, staff in enumerate((world.instructor, admin), start=1):
+        attempt = start_attempt(world.student, quiz, now=T0 + minutes(number))
+        assert attempt.number == number
+        abandoned = abandon_attempt(staff, attempt, now=T0 + minutes(number))
+        assert abandoned.state == "abandoned" and abandoned.abandoned_by_id == staff.id
+        assert quizzes.describe_rules(quiz, world.student.id)["attempts_left"] == 1
+    own = start_attempt(world.student, quiz, now=T0 + minutes(5))
+    assert own.number == 3
+    assert abandon_attempt(world.student, own).abandoned_by_id == world.student.id
+    assert quizzes.describe_rules(quiz, world.student.id)["attempts_left"] == 0
+    with pytest.raises(Forbidden):
+        start_attempt(world.student, quiz, now=T0 + minutes(6))
 
 
 def test_window_refuses_before_opening_and_after_closing(world):

@@ -189,9 +189,12 @@ class QuizAttempt(BaseModel):
     max_score: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("0"), nullable=False)
     percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     passed: Mapped[bool | None] = mapped_column(Boolean)
+    # Who gave the attempt up: the learner's own abandon counts against the limit, staff's does not.
+    abandoned_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
 
     quiz: Mapped[Quiz] = relationship()
-    user: Mapped[LmsUser] = relationship()
+    user: Mapped[LmsUser] = relationship(foreign_keys=[user_id])
+    abandoned_by: Mapped[LmsUser | None] = relationship(foreign_keys=[abandoned_by_id])
     answers: Mapped[list[AttemptAnswer]] = relationship(back_populates="attempt")
 
     def __str__(self) -> str:

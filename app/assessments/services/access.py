@@ -7,11 +7,22 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import inspect
 
-from app.assessments.models import QuestionBank, Rubric
+from app.assessments.models import Assignment, QuestionBank, Quiz, QuizAttempt, Rubric, Submission
 from app.core.errors import Forbidden
+from app.core.softdelete import with_parents
 from app.core.targets import is_admin, signed_in_user_id
 from app.courses import services as courses
 from app.courses.models import Course
+
+
+def quiz_of(attempt: QuizAttempt) -> Quiz:
+    """The attempt's quiz with its course and lesson, even when one of them is in the trash."""
+    return with_parents(attempt, "quiz.course", "quiz.lesson").quiz
+
+
+def assignment_of(submission: Submission) -> Assignment:
+    """The submission's assignment with its course, lesson and rubric, even when in the trash."""
+    return with_parents(submission, "assignment.course", "assignment.lesson", "assignment.rubric").assignment
 
 
 def is_staff(user: Any, course: Course) -> bool:
@@ -68,4 +79,5 @@ def lesson_open(user: Any, item: Any) -> bool:
     is open to them (a sequential course keeps later lessons closed)."""
     from app.courses.services.progress import may_open_lesson
 
+    with_parents(item, "course", "lesson")  # either may be in the trash
     return is_staff(user, item.course) or item.lesson is None or may_open_lesson(user, item.lesson)

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from app.assessments.models import (
     LATE_POLICIES,
@@ -18,7 +19,7 @@ from app.assessments.models import (
     RubricScore,
     Submission,
 )
-from app.assessments.services.access import is_staff, require_learner, require_staff
+from app.assessments.services.access import assignment_of, is_staff, require_learner, require_staff
 from app.assessments.services.settings import (
     Errors,
     add_error,
@@ -154,6 +155,24 @@ def _check_files(assignment: Assignment, files: list[tuple[str, bytes]]) -> None
         raise Invalid(_("Some files were refused; nothing was submitted."), {"files": errors})
 
 
+def _locked(submission: Submission) -> Submission:
+    """The submission re-read under a row lock, its status loaded afterwards.
+
+    Not joined in the locking query: when the row changed while we waited for the lock, PostgreSQL
+    re-checks only the locked row and pairs it with the old status row, so a join would load None.
+    """
+    locked = db.session.scalar(
+        select(Submission)
+        .where(Submission.id == submission.id)
+        .options(lazyload(Submission.status))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if locked is None:
+        raise NotFound()
+    return locked
+
+
 def _row_for(assignment: Assignment, user_id: int) -> Submission:
     row = submission_of(assignment, user_id)
     if row is not None:
@@ -216,12 +235,7 @@ def submit_assignment(
         media.store_files(files, SUBMISSION_KIND, user, "submission", row.id)
     for old in old_files:
         soft_delete(old)
-    row = db.session.scalar(
-        select(Submission)
-        .where(Submission.id == row.id)
-        .with_for_update(of=Submission)
-        .execution_options(populate_existing=True)
-    )
+    row = _locked(row)
     if row.status.code == "graded":  # graded while the files were uploading
         db.session.rollback()
         raise Conflict(_("This assignment has been graded: it can no longer be changed."))
@@ -286,7 +300,7 @@ def grade_submission(
     and returned files; the change is kept in the grade history."""
     from app.assessments.services.gradebook import record_grade_change
 
-    assignment = submission.assignment
+    assignment = assignment_of(submission)
     require_staff(grader, assignment.course)
     if submission.status.code == "not_submitted":
         raise Conflict(_("Nothing has been handed in yet."))
@@ -298,12 +312,7 @@ def grade_submission(
         raise Invalid(_("Give points or rubric levels."), {"points": [_("Required.")]})
     if files:
         media.upload_files(files, FEEDBACK_KIND, grader, "submission_feedback", submission.id)
-    submission = db.session.scalar(
-        select(Submission)
-        .where(Submission.id == submission.id)
-        .with_for_update(of=Submission)
-        .execution_options(populate_existing=True)
-    )
+    submission = _locked(submission)
     old = submission.points
     penalty = Decimal("0")
     if submission.is_late and assignment.late_policy == "penalty":
@@ -334,7 +343,7 @@ def grade_submission(
             submission.points,
             grader,
         )
-    db.session.commit()
+    db.session.flush()  # the request around it commits once (transaction())
     from app.courses.services.progress import refresh_completion
 
     refresh_completion(submission.user_id, assignment.course)
@@ -343,7 +352,7 @@ def grade_submission(
 
 def can_view_submission(user: Any, submission: Submission) -> bool:
     """The student who made it and the course's staff."""
-    return signed_in_user_id(user) == submission.user_id or is_staff(user, submission.assignment.course)
+    return signed_in_user_id(user) == submission.user_id or is_staff(user, assignment_of(submission).course)
 
 
 def can_edit_submission(user: Any, submission: Submission) -> bool:
@@ -355,4 +364,4 @@ def percent_of(submission: Submission | None) -> Decimal | None:
     """A graded submission's points as a percentage of the assignment's maximum."""
     if submission is None or submission.points is None or submission.status.code != "graded":
         return None
-    return cents(100 * submission.points / submission.assignment.max_points)
+    return cents(100 * submission.points / assignment_of(submission).max_points)

@@ -1,5 +1,8 @@
 """Quiz attempts as a server-side state machine.
 
+Services here only flush: the request, task or command around them commits once
+(`app.core.transactions.transaction()`), so an error half-way leaves nothing half-written.
+
 in_progress -> submitted (by the learner, in time) or overdue (after the deadline, by the learner or
 the overdue task) -> graded (at once when every answer is graded automatically, after manual grading
 of essays otherwise); in_progress -> abandoned. The deadline is fixed on the server when the attempt
@@ -18,17 +21,23 @@ from sqlalchemy import func, select
 
 from app.assessments.models import AttemptAnswer, Question, Quiz, QuizAttempt
 from app.assessments.services import quizzes as rules
-from app.assessments.services.access import is_staff, require_learner, require_staff
+from app.assessments.services.access import is_staff, quiz_of, require_learner, require_staff
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.html import sanitize_html
 from app.core.models import as_utc, cents, utcnow
+from app.core.softdelete import parent
 from app.core.targets import signed_in_user_id
-from app.core.transactions import unique_insert
+from app.core.transactions import transaction, unique_insert
 from app.courses.services.progress import require_open_lesson
 from app.extensions import db
 
 MAX_TEXT_ANSWER = 20_000
 AUTO_GRADED = ("multiple_choice", "true_false", "short_answer")
+
+
+def time_up() -> Forbidden:
+    """The refusal of an answer that came after the deadline (the attempt was handed in)."""
+    return Forbidden(_("Time is up: this answer came after the deadline and was not saved."))
 
 
 def _locked(attempt: QuizAttempt) -> QuizAttempt:
@@ -61,6 +70,11 @@ def _past_deadline(attempt: QuizAttempt, now: datetime) -> bool:
 
 def start_attempt(user: Any, quiz: Quiz, *, now: datetime | None = None) -> QuizAttempt:
     """Resume the learner's attempt in progress, or start a new one within the quiz's rules."""
+    return start_or_resume(user, quiz, now=now)[0]
+
+
+def start_or_resume(user: Any, quiz: Quiz, *, now: datetime | None = None) -> tuple[QuizAttempt, bool]:
+    """(the attempt, True when this call created it): only the request whose insert won says created."""
     now = now or utcnow()
     user_id = require_learner(user, quiz.course)
     if not quiz.is_published and not is_staff(user, quiz.course):
@@ -70,7 +84,7 @@ def start_attempt(user: Any, quiz: Quiz, *, now: datetime | None = None) -> Quiz
     current = _open_attempt(quiz, user_id)
     if current is not None:
         if not _past_deadline(current, now):
-            return current  # a reload or a reconnect: the same questions, the same deadline
+            return current, False  # a reload or a reconnect: the same questions, the same deadline
         _close(_locked(current), now, None)
     quiz_rules = rules.rules_for(quiz, user_id)
     rules.check_window(quiz_rules, now)
@@ -85,7 +99,7 @@ def start_attempt(user: Any, quiz: Quiz, *, now: datetime | None = None) -> Quiz
         quiz_id=quiz.id,
         user_id=user_id,
         course_id=quiz.course_id,
-        number=used + 1,
+        number=rules.last_attempt_number(quiz, user_id) + 1,  # staff-abandoned ones keep their number
         state="in_progress",
         started_at=now,
         deadline_at=quiz_rules.deadline_for(now),
@@ -97,13 +111,11 @@ def start_attempt(user: Any, quiz: Quiz, *, now: datetime | None = None) -> Quiz
         with unique_insert(""):
             db.session.add(attempt)
     except Conflict:  # a second tab started at the same moment: resume the one that won
-        db.session.rollback()
-        current = _open_attempt(quiz, user_id)
+        current = _open_attempt(quiz, user_id)  # committed by the winner (its insert made ours wait)
         if current is None:
             raise Conflict(_("Please try again.")) from None
-        return current
-    db.session.commit()
-    return attempt
+        return current, False
+    return attempt, True
 
 
 def _require_owner(user: Any, attempt: QuizAttempt) -> None:
@@ -161,8 +173,11 @@ def _checked_answer(question: Question, answer: Any) -> tuple[list[int], str | N
 
 def save_answer(
     user: Any, attempt: QuizAttempt, question_id: Any, answer: Any, *, now: datetime | None = None
-) -> AttemptAnswer:
-    """Store (or replace) one answer of the learner's attempt in progress, before its deadline."""
+) -> AttemptAnswer | None:
+    """Store (or replace) one answer of the learner's attempt in progress, before its deadline.
+
+    None when time is up: the attempt is handed in instead (the caller commits that, then refuses
+    the answer with `time_up()`)."""
     now = now or utcnow()
     _require_owner(user, attempt)
     attempt = _locked(attempt)
@@ -170,7 +185,7 @@ def save_answer(
         raise Conflict(_("This attempt is finished."))
     if _past_deadline(attempt, now):
         _close(attempt, now, None)
-        raise Forbidden(_("Time is up: this answer came after the deadline and was not saved."))
+        return None
     question = _question_of(attempt, question_id)
     selected, text = _checked_answer(question, answer)
     row = db.session.scalar(
@@ -182,7 +197,7 @@ def save_answer(
         row = AttemptAnswer(attempt_id=attempt.id, question_id=question.id)
         db.session.add(row)
     row.selected_option_ids, row.text_answer, row.saved_at = selected, text, now
-    db.session.commit()
+    db.session.flush()
     return row
 
 
@@ -207,24 +222,23 @@ def submit_attempt(
 
 
 def _close(attempt: QuizAttempt, now: datetime, actor: Any) -> None:
-    """Finish a locked attempt, record the quiz grade it changes, commit, then check completion."""
+    """Finish a locked attempt, record the quiz grade it changes, then check completion."""
     if attempt.state != "in_progress":  # finished meanwhile (a parallel submit, the overdue task)
-        db.session.commit()
         return
-    old = rules.quiz_percent(attempt.quiz, attempt.user_id)
+    old = rules.quiz_percent(quiz_of(attempt), attempt.user_id)
     _finish(attempt, now)
     db.session.flush()
     _record_quiz_change(attempt, old, actor)
-    db.session.commit()
     _after_grading(attempt)
 
 
 def abandon_attempt(user: Any, attempt: QuizAttempt, *, now: datetime | None = None) -> QuizAttempt:
-    """Give up an attempt in progress (the learner, or the course's staff); it still counts. After
-    its deadline it is handed in as overdue instead, so that a bad attempt cannot be dropped."""
+    """Give up an attempt in progress (the learner, or the course's staff). The learner's own counts
+    against the limit, one abandoned by staff does not. After its deadline it is handed in as overdue
+    instead, so that a bad attempt cannot be dropped."""
     now = now or utcnow()
     if signed_in_user_id(user) != attempt.user_id:
-        require_staff(user, attempt.quiz.course)
+        require_staff(user, quiz_of(attempt).course)
     attempt = _locked(attempt)
     if attempt.state != "in_progress":
         raise Conflict(_("This attempt is already finished."))
@@ -232,8 +246,8 @@ def abandon_attempt(user: Any, attempt: QuizAttempt, *, now: datetime | None = N
         _close(attempt, now, None)
         return attempt
     attempt.state = "abandoned"
-    attempt.submitted_at = now
-    db.session.commit()
+    attempt.submitted_at, attempt.abandoned_by_id = now, signed_in_user_id(user)
+    db.session.flush()
     return attempt
 
 
@@ -282,7 +296,7 @@ def _total(attempt: QuizAttempt) -> None:
     score = sum((answer.points_awarded or Decimal("0") for answer in attempt.answers), Decimal("0"))
     attempt.score = cents(score)
     attempt.percent = cents(100 * score / attempt.max_score) if attempt.max_score else Decimal("0.00")
-    attempt.passed = attempt.percent >= attempt.quiz.pass_mark
+    attempt.passed = attempt.percent >= quiz_of(attempt).pass_mark
     attempt.state = "graded"
     attempt.graded_at = utcnow()
 
@@ -290,8 +304,8 @@ def _total(attempt: QuizAttempt) -> None:
 def grade_answer(grader: Any, answer: AttemptAnswer, points: Any, feedback: str | None = None) -> QuizAttempt:
     """A grader's points (0 to the question's points) and feedback on one answer (essays, or a
     correction of an automatic grade); the attempt is graded when nothing is left."""
-    attempt = answer.attempt
-    require_staff(grader, attempt.quiz.course)
+    attempt = parent(answer, "attempt")
+    require_staff(grader, quiz_of(attempt).course)
     attempt = _locked(attempt)
     if attempt.state in ("in_progress", "abandoned"):
         raise Conflict(_("Only handed-in attempts are graded."))
@@ -299,13 +313,13 @@ def grade_answer(grader: Any, answer: AttemptAnswer, points: Any, feedback: str 
         value = cents(points)
     except Exception:
         raise Invalid(_("Points must be a number."), {"points": [_("Not a number.")]}) from None
-    question = answer.question
+    question = parent(answer, "question")
     if not value.is_finite() or value < 0 or value > question.points:
         raise Invalid(
             _("Points must be between 0 and %(max)s.", max=question.points),
             {"points": [_("Out of range.")]},
         )
-    old = rules.quiz_percent(attempt.quiz, attempt.user_id)
+    old = rules.quiz_percent(quiz_of(attempt), attempt.user_id)
     answer.points_awarded, answer.needs_grading = value, False
     answer.is_correct = value == question.points
     answer.feedback = sanitize_html(feedback) if feedback else answer.feedback
@@ -314,7 +328,6 @@ def grade_answer(grader: Any, answer: AttemptAnswer, points: Any, feedback: str 
     _total(attempt)
     db.session.flush()
     _record_quiz_change(attempt, old, grader)
-    db.session.commit()
     _after_grading(attempt)
     return attempt
 
@@ -322,7 +335,7 @@ def grade_answer(grader: Any, answer: AttemptAnswer, points: Any, feedback: str 
 def _record_quiz_change(attempt: QuizAttempt, old: Decimal | None, actor: Any) -> None:
     from app.assessments.services.gradebook import record_grade_change
 
-    new = rules.quiz_percent(attempt.quiz, attempt.user_id)
+    new = rules.quiz_percent(quiz_of(attempt), attempt.user_id)
     if new != old:
         record_grade_change(attempt.course_id, attempt.user_id, "quiz", attempt.quiz_id, old, new, actor)
 
@@ -332,7 +345,7 @@ def _after_grading(attempt: QuizAttempt) -> None:
     if attempt.state == "graded":
         from app.courses.services.progress import refresh_completion
 
-        refresh_completion(attempt.user_id, attempt.quiz.course)
+        refresh_completion(attempt.user_id, quiz_of(attempt).course)
 
 
 def submit_overdue_attempts(now: datetime | None = None) -> int:
@@ -349,17 +362,17 @@ def submit_overdue_attempts(now: datetime | None = None) -> int:
     )
     closed = 0
     for attempt_id in ids:
-        attempt = db.session.scalar(
-            select(QuizAttempt)
-            .where(QuizAttempt.id == attempt_id, QuizAttempt.state == "in_progress")
-            .with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
-        )
-        if attempt is None:  # finished meanwhile, or another worker has it
-            db.session.rollback()
-            continue
-        _close(attempt, now, None)
-        closed += 1
+        with transaction():  # one attempt at a time: a failing one does not keep the others open
+            attempt = db.session.scalar(
+                select(QuizAttempt)
+                .where(QuizAttempt.id == attempt_id, QuizAttempt.state == "in_progress")
+                .with_for_update(skip_locked=True)
+                .execution_options(populate_existing=True)
+            )
+            if attempt is None:  # finished meanwhile, or another worker has it
+                continue
+            _close(attempt, now, None)
+            closed += 1
     return closed
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from app.assessments.models import (
     GRADING_METHODS,
@@ -155,15 +155,29 @@ def rules_for(quiz: Quiz, user_id: int) -> QuizRules:
 
 
 def attempts_used(quiz: Quiz, user_id: int) -> int:
-    """Attempts that count against the limit: every one started, abandoned ones included."""
+    """Attempts that count against the limit: every one started, the learner's own abandoned ones
+    included, but not those the course's staff abandoned for them."""
+    counted = or_(
+        QuizAttempt.state != "abandoned",
+        QuizAttempt.abandoned_by_id.is_(None),
+        QuizAttempt.abandoned_by_id == user_id,
+    )
     return int(
         db.session.scalar(
             select(func.count(QuizAttempt.id)).where(
-                QuizAttempt.quiz_id == quiz.id, QuizAttempt.user_id == user_id
+                QuizAttempt.quiz_id == quiz.id, QuizAttempt.user_id == user_id, counted
             )
         )
         or 0
     )
+
+
+def last_attempt_number(quiz: Quiz, user_id: int) -> int:
+    """The number of the learner's latest attempt at the quiz (0 before the first)."""
+    latest = select(func.max(QuizAttempt.number)).where(
+        QuizAttempt.quiz_id == quiz.id, QuizAttempt.user_id == user_id
+    )
+    return int(db.session.scalar(latest) or 0)
 
 
 def check_window(rules: QuizRules, now: datetime) -> None:
@@ -177,12 +191,13 @@ def check_window(rules: QuizRules, now: datetime) -> None:
 def draw_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
     """The questions of a new attempt: the fixed ones, then each draw's random pick from its bank
     (never the same question twice), shuffled when the quiz says so."""
-    chosen: list[Question] = [link.question for link in quiz.questions if not link.question.is_deleted]
+    # A question or bank in the trash loads as None: it is left out of new attempts.
+    chosen: list[Question] = [link.question for link in quiz.questions if link.question is not None]
     taken = {question.id for question in chosen}
     for draw in quiz.draws:
         pool = [
             question
-            for question in draw.bank.questions
+            for question in (draw.bank.questions if draw.bank is not None else [])
             if question.id not in taken and (not draw.tag or draw.tag in (question.tags or []))
         ]
         picked = rng.sample(pool, min(draw.count, len(pool)))

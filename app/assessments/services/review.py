@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.assessments.models import AttemptAnswer, Question, QuestionOption, QuizAttempt
-from app.assessments.services.access import is_staff
+from app.assessments.services.access import is_staff, quiz_of
 from app.assessments.services.quizzes import review_open, seconds_left
 from app.core.errors import NotFound
 from app.core.models import utcnow
@@ -20,7 +20,7 @@ from app.extensions import db
 
 def can_see_attempt(user: Any, attempt: QuizAttempt) -> bool:
     """The learner who made it and the course's staff."""
-    return signed_in_user_id(user) == attempt.user_id or is_staff(user, attempt.quiz.course)
+    return signed_in_user_id(user) == attempt.user_id or is_staff(user, quiz_of(attempt).course)
 
 
 def _option(option: QuestionOption, reveal: bool) -> dict[str, Any]:
@@ -36,9 +36,9 @@ def attempt_view(user: Any, attempt: QuizAttempt, *, now: datetime | None = None
     if not can_see_attempt(user, attempt):
         raise NotFound()
     now = now or utcnow()
-    staff = is_staff(user, attempt.quiz.course)
+    staff = is_staff(user, quiz_of(attempt).course)
     finished = attempt.state in ("submitted", "overdue", "graded")
-    reveal = staff or (finished and review_open(attempt.quiz, attempt.user_id, now))
+    reveal = staff or (finished and review_open(quiz_of(attempt), attempt.user_id, now))
     questions = {
         question.id: question
         for question in db.session.scalars(

@@ -34,6 +34,7 @@ from app.assessments.models import (
 )
 from app.assessments.services.access import can_manage_bank, can_manage_rubric, is_staff
 from app.core.errors import Forbidden
+from app.core.softdelete import with_parents
 from app.core.targets import is_admin, signed_in_user_id
 from app.courses.services.catalog import courses_taught_by
 from app.courses.services.scope import accessible_course_ids
@@ -128,11 +129,26 @@ def readable_clause(model: type, user: Any) -> ColumnElement[bool]:
     return managed  # banks, questions, options, quiz links, overrides, grade history: staff only
 
 
+# The parents `may_manage` reads, loaded even from the trash (relationship loads skip them).
+_PARENTS: dict[type, tuple[str, ...]] = {
+    QuestionBank: ("course",),
+    Question: ("bank.course",),
+    QuestionOption: ("question.bank.course",),
+    QuizQuestion: ("quiz.course", "question.bank.course"),
+    QuizDraw: ("quiz.course", "bank.course"),
+    QuizOverride: ("quiz.course",),
+    RubricCriterion: ("rubric",),
+    RubricLevel: ("criterion.rubric",),
+    Assignment: ("course", "rubric"),
+}
+
+
 def may_manage(user: Any, item: Any) -> bool:
     """The object check behind every write: the user manages the row's course, bank or rubric
-    (and, for rows linking two of them, both)."""
+    (and, for rows linking two of them, both); parents in the trash still count."""
     if is_admin(user):
         return True
+    with_parents(item, *_PARENTS.get(type(item), ("course",) if hasattr(item, "course") else ()))
     if isinstance(item, QuestionBank):
         return can_manage_bank(user, item) and (item.course is None or is_staff(user, item.course))
     if isinstance(item, Question):

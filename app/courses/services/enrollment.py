@@ -169,7 +169,8 @@ def _find_user(identifier: str) -> LmsUser | None:
 
 
 def enroll_from_csv(course: Course, data: bytes, by: Any) -> CsvReport:
-    """Enrol the users listed in a CSV (column `email` or `username`); one transaction, all or nothing.
+    """Enrol the users listed in a CSV (column `email` or `username`); all or nothing: the caller
+    commits once (`transaction()`).
 
     Rows naming an unknown user, an inactive user or someone already enrolled are rejected with a
     reason; the accepted rows are enrolled only if the file as a whole is readable.
@@ -221,13 +222,9 @@ def enroll_from_csv(course: Course, data: bytes, by: Any) -> CsvReport:
         else:
             report.accepted.append(entry)
             accepted_users.append(user)
-    try:
-        for user in accepted_users:
-            _upsert(user, course, "purchase", "csv", by)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    for user in accepted_users:  # flushed only: the request around it commits all rows, or none
+        _upsert(user, course, "purchase", "csv", by)
+    db.session.flush()
     return report
 
 
