@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -10,6 +11,7 @@ from app.audit.context import Actor, user_actor
 from app.audit.listeners import build_row, jsonable
 from app.audit.models import AuditLog
 from app.extensions import db
+from app.lookups.services import lookup_id
 
 
 def record(
@@ -56,3 +58,19 @@ def diff_rows(entry: AuditLog) -> list[tuple[str, Any, Any]]:
     old = entry.old_values or {}
     new = entry.new_values or {}
     return [(key, old.get(key), new.get(key)) for key in sorted(set(old) | set(new))]
+
+
+def signed_in_from(user_id: int, ip: str, since: datetime) -> bool:
+    """True when the user signed in successfully from this IP address since the given time."""
+    stmt = (
+        select(AuditLog.id)
+        .where(
+            AuditLog.entity_type == "user",
+            AuditLog.entity_id == user_id,
+            AuditLog.action_id == lookup_id("audit_actions", "logged_in"),
+            AuditLog.ip == ip,
+            AuditLog.created_at >= since,
+        )
+        .limit(1)
+    )
+    return db.session.scalar(stmt) is not None

@@ -13,6 +13,7 @@ from app.core.errors import json_error
 from app.core.interface import SQLAInterface
 from app.security.api import LmsUserApi
 from app.security.models import LmsUser
+from app.security.ratelimit import remember_device
 from app.security.views import (
     LmsRegisterUserDBView,
     LmsRoleModelView,
@@ -80,8 +81,10 @@ class LmsSecurityManager(SecurityManager):
         user = super().auth_user_db(username, password)
         if user is not None:
             record("logged_in", "user", user.id, user=user, commit=True)
-            if has_request_context() and not request.path.startswith("/api/"):
-                session["locale"] = user.locale or "en"
+            if has_request_context():
+                remember_device(user.id)
+                if not request.path.startswith("/api/"):
+                    session["locale"] = user.locale or "en"
         elif username:
             known = self.find_user(username=username) or self.find_user(email=username)
             record(
