@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tests.factories import PASSWORD
+import pytest
+
+from app.extensions import appbuilder, db
+from tests.assessment_factories import make_bank, make_question, make_quiz
+from tests.billing_factories import make_plan
+from tests.conftest import jwt_headers
+from tests.course_factories import make_course
+from tests.factories import PASSWORD, make_user
 from tests.test_security_login import _fast_hashing, is_signed_in  # noqa: F401 (fixture)
 
 JWT_LOGIN = "/api/v1/security/login"
@@ -83,3 +90,90 @@ def test_form_and_api_logins_share_one_ip_budget(app, user_factory, monkeypatch)
     assert response.json["message"] and "access_token" not in response.json
     # Another address keeps its own budget.
     assert api_login(client, username, ip="198.51.100.2").status_code == 200
+
+
+# ---- 2. recruiters hold no learner permission; a recruiter who also learns holds both roles ------
+@pytest.fixture
+def learning_world(app):
+    """A recruiter, a recruiter who is also a student, a free course with a quiz, a paid course, a plan."""
+    with app.app_context():
+        instructor = make_user("Instructor")
+        recruiter = make_user("Recruiter")
+        both = make_user("Recruiter")
+        both.roles.append(appbuilder.sm.find_role("Student"))
+        db.session.commit()
+        free = make_course(instructors=[instructor], title="Free course")
+        paid = make_course(instructors=[instructor], title="Paid course", price="20")
+        bank = make_bank(instructor, free)
+        quiz = make_quiz(free, questions=[make_question(bank)])
+        plan = make_plan(trial_days=7)
+        ids = {
+            "instructor": instructor.username,
+            "recruiter_id": recruiter.id,
+            "both_id": both.id,
+            "recruiter": recruiter.username,
+            "both": both.username,
+            "free": free.id,
+            "free_slug": free.slug,
+            "paid": paid.id,
+            "paid_slug": paid.slug,
+            "quiz": quiz.id,
+            "plan": plan.id,
+            "plan_code": plan.code,
+        }
+        db.session.remove()
+    return ids
+
+
+def learner_api_calls(client, headers, ids):
+    """Status codes of enrol, start a quiz, subscribe and buy through the API, in that order."""
+    return [
+        client.post(f"/api/v1/course/{ids['free']}/enroll", json={}, headers=headers).status_code,
+        client.post(f"/api/v1/quiz/{ids['quiz']}/start", headers=headers).status_code,
+        client.post(f"/api/v1/plan/{ids['plan']}/subscribe", json={}, headers=headers).status_code,
+        client.post(
+            "/api/v1/payment/purchase",
+            json={"course_id": ids["paid"], "provider": "sandbox"},
+            headers=headers,
+        ).status_code,
+    ]
+
+
+def learner_portal_calls(browser, ids):
+    """Status codes of enrol, start a quiz, subscribe and buy through the portal, in that order."""
+    return [
+        browser.post(f"/courses/{ids['free_slug']}/enroll").status_code,
+        browser.post(f"/quizzes/{ids['quiz']}/start").status_code,
+        browser.post(f"/plans/{ids['plan_code']}/subscribe").status_code,
+        browser.post(f"/courses/{ids['paid_slug']}/buy").status_code,
+    ]
+
+
+def test_recruiter_cannot_act_as_learner(app, learning_world):
+    ids = learning_world
+    client = app.test_client()
+    headers = jwt_headers(client, ids["recruiter"])
+    assert learner_api_calls(client, headers, ids) == [403, 403, 403, 403]
+    browser = app.test_client()
+    assert form_login(browser, ids["recruiter"]).status_code == 302
+    assert learner_portal_calls(browser, ids) == [403, 403, 403, 403]
+    assert browser.get("/users/userinfo/").status_code == 200  # their own profile stays theirs
+    # Nor can staff enrol a recruiter-only account (a recruiter who also learns, yes).
+    staff = jwt_headers(client, ids["instructor"])
+    url = f"/api/v1/course/{ids['free']}/enroll"
+    response = client.post(url, json={"user_id": ids["recruiter_id"]}, headers=staff)
+    assert response.status_code == 422 and response.json["message"], response.json
+    assert client.post(url, json={"user_id": ids["both_id"]}, headers=staff).status_code == 200
+
+
+def test_recruiter_who_is_also_a_student_learns(app, learning_world):
+    ids = learning_world
+    client = app.test_client()
+    headers = jwt_headers(client, ids["both"])
+    statuses = learner_api_calls(client, headers, ids)
+    assert statuses[0] == 200 and statuses[1] in (200, 201), statuses
+    assert statuses[2] in (200, 201, 202) and statuses[3] in (200, 201, 202), statuses
+    browser = app.test_client()
+    assert form_login(browser, ids["both"]).status_code == 302
+    statuses = learner_portal_calls(browser, ids)
+    assert 403 not in statuses and all(code in (200, 302) for code in statuses), statuses

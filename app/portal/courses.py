@@ -40,6 +40,7 @@ from app.extensions import db
 from app.lookups.services import values_of
 from app.media import services as media_services
 from app.portal.views import portal
+from app.security.permissions import requires_permission
 
 PAGE_SIZE = 12
 PRICE_FILTERS = ("free", "paid")
@@ -322,6 +323,7 @@ def course_page(slug: str) -> Any:
 
 
 @portal.route("/courses/<slug>/enroll", methods=["POST"])
+@requires_permission("can_enroll", "Course")
 def enroll(slug: str) -> Response:
     """Join a course (free, bought, or included in the user's subscription)."""
     user = _user()
