@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from app.audit.models import AuditLog
 from app.extensions import appbuilder, db
 from tests.assessment_factories import make_bank, make_question, make_quiz
 from tests.billing_factories import make_plan
 from tests.conftest import jwt_headers
-from tests.course_factories import make_course
+from tests.course_factories import make_course, make_enrollment, make_lesson, make_section
 from tests.factories import PASSWORD, make_user
 from tests.test_security_login import _fast_hashing, is_signed_in  # noqa: F401 (fixture)
 
@@ -177,3 +179,67 @@ def test_recruiter_who_is_also_a_student_learns(app, learning_world):
     assert form_login(browser, ids["both"]).status_code == 302
     statuses = learner_portal_calls(browser, ids)
     assert 403 not in statuses and all(code in (200, 302) for code in statuses), statuses
+
+
+# ---- 3. instructors read the audit trail of their courses, and nothing else ---------------------
+def test_instructor_reads_audit_log_of_own_courses_only(app):
+    with app.app_context():
+        mine, other = make_user("Instructor"), make_user("Instructor")
+        learner = make_user("Student")
+        rows = {}
+        for owner, key in ((mine, "mine"), (other, "theirs")):
+            course = make_course(instructors=[owner])
+            section = make_section(course)
+            lesson = make_lesson(section)
+            quiz = make_quiz(course, questions=[make_question(make_bank(owner, course))])
+            enrollment = make_enrollment(learner, course)
+            rows[key] = {
+                ("course", course.id),
+                ("course_section", section.id),
+                ("lesson", lesson.id),
+                ("quiz", quiz.id),
+                ("enrollment", enrollment.id),
+            }
+        names = (mine.username, other.username, learner.username)
+        db.session.remove()
+    client = app.test_client()
+    headers = jwt_headers(client, names[0])
+    response = client.get("/api/v1/audit_log/?q=(page_size:100)", headers=headers)
+    assert response.status_code == 200, response.json
+    seen = {(row["entity_type"], row["entity_id"]) for row in response.json["result"]}
+    assert rows["mine"] <= seen, rows["mine"] - seen
+    assert not seen & rows["theirs"]
+    assert {entity for entity, _ in seen} <= {
+        "course",
+        "course_section",
+        "lesson",
+        "quiz",
+        "quiz_question",
+        "question",
+        "question_option",
+        "question_bank",
+        "enrollment",
+    }, seen
+    theirs_course = next(entity_id for entity, entity_id in rows["theirs"] if entity == "course")
+    mine_course = next(entity_id for entity, entity_id in rows["mine"] if entity == "course")
+
+    browser = app.test_client()
+    assert form_login(browser, names[0]).status_code == 302
+    page = browser.get("/auditlogmodelview/list/?psize_AuditLogModelView=100")
+    assert page.status_code == 200
+    assert browser.get(f"/auditlogmodelview/history/course/{mine_course}").status_code == 200
+    assert browser.get(f"/auditlogmodelview/history/course/{theirs_course}").status_code == 404
+    with app.app_context():
+        theirs_entry = db.session.scalar(
+            select(AuditLog.id).where(AuditLog.entity_type == "course", AuditLog.entity_id == theirs_course)
+        )
+        login_entry = db.session.scalar(select(AuditLog.id).where(AuditLog.entity_type == "user"))
+        db.session.remove()
+    for entry in (theirs_entry, login_entry):
+        assert browser.get(f"/auditlogmodelview/show/{entry}").status_code == 404
+        assert client.get(f"/api/v1/audit_log/{entry}", headers=headers).status_code == 404
+
+    # Learners read no audit log (their own activity only, elsewhere).
+    learner_headers = jwt_headers(client, names[2])
+    assert client.get("/api/v1/audit_log/", headers=learner_headers).status_code == 403
+

@@ -59,9 +59,11 @@ def _join_course_completion() -> None:
 
 def register(appbuilder: AppBuilder) -> None:
     """Add the assessment screens and APIs, register their targets and completion rules."""
+    from app.assessments.audit_scope import register_assessment_audit_scopes
     from app.assessments.views import VIEWS
 
     _register_targets()
+    register_assessment_audit_scopes()
     _join_course_completion()
     category = {
         "category": "Assessments",

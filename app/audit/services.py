@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, insert, select, true
 
 from app.audit.context import Actor, user_actor
 from app.audit.listeners import build_row, jsonable
@@ -43,11 +43,12 @@ def record(
         db.session.commit()
 
 
-def history(entity_type: str, entity_id: int) -> list[AuditLog]:
-    """Every audit row of one entity, oldest first."""
+def history(entity_type: str, entity_id: int, scope: ColumnElement[bool] | None = None) -> list[AuditLog]:
+    """Every audit row of one entity (within a reader's scope), oldest first."""
     stmt = (
         select(AuditLog)
         .where(AuditLog.entity_type == entity_type, AuditLog.entity_id == entity_id)
+        .where(scope if scope is not None else true())
         .order_by(AuditLog.created_at, AuditLog.id)
     )
     return list(db.session.scalars(stmt))

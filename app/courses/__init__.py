@@ -47,6 +47,7 @@ def register(appbuilder: AppBuilder) -> None:
         NoteApi,
     )
     from app.courses.api_structure import CourseResourceApi, CourseSectionApi, LessonApi, LessonContentApi
+    from app.courses.audit_scope import register_course_audit_scopes
     from app.courses.views import CourseAnalyticsView, CourseModelView
     from app.courses.views_learning import (
         CoursePurchaseModelView,
@@ -61,6 +62,7 @@ def register(appbuilder: AppBuilder) -> None:
     )
 
     _register_targets()
+    register_course_audit_scopes()
     category = {"category": "Courses", "category_label": _l("Courses"), "category_icon": "fa-graduation-cap"}
     screens = (
         (CourseModelView, "Courses", _l("Courses"), "fa-book"),

@@ -168,10 +168,10 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # Comments (universal): everyone writes and flags; course staff moderate on their own courses.
     "Comment": {**learners(READ_WRITE | {"can_flag"}), INSTRUCTOR: READ_WRITE | {"can_flag", "can_moderate"}},
     "CommentAdmin": {INSTRUCTOR: READ_WRITE},
-    # System settings, full audit log, trash
+    # System settings and trash; the audit log: admins all of it, instructors their courses' rows
     "LookupType": ADMIN_ONLY,
     "Lookup": ADMIN_ONLY,
-    "AuditLog": ADMIN_ONLY,
+    "AuditLog": {INSTRUCTOR: READ},
     "Trash": ADMIN_ONLY,
 }
 
