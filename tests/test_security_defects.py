@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -243,3 +245,80 @@ def test_instructor_reads_audit_log_of_own_courses_only(app):
     learner_headers = jwt_headers(client, names[2])
     assert client.get("/api/v1/audit_log/", headers=learner_headers).status_code == 403
 
+
+# ---- 4. forged, malformed and expired tokens answer 401 with the error shape --------------------
+def test_bad_tokens_answer_401(app, user_factory):
+    import jwt as pyjwt
+    from flask_jwt_extended import create_access_token
+
+    user_id, _ = user_factory("Student")
+    with app.app_context():
+        expired = create_access_token(identity=str(user_id), expires_delta=timedelta(seconds=-60))
+    forged = pyjwt.encode(
+        {"sub": str(user_id), "type": "access", "fresh": False, "jti": "x", "iat": 0, "nbf": 0},
+        "not-the-secret-key-at-all-but-long-enough",
+        algorithm="HS256",
+    )
+    client = app.test_client()
+    for token in (forged, expired, "not.a.token", "garbage"):
+        response = client.get("/api/v1/my_activity/", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401, (token, response.status_code, response.json)
+        assert response.json["message"] and "errors" in response.json
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert client.get("/api/v1/my_activity/").status_code == 401
+
+
+# ---- 5. the security API answers bad bodies and duplicates with a 4xx in the error shape ---------
+SQL_MARKERS = ("psycopg2", "duplicate key", "violates", "INSERT", "UPDATE", "Fatal error")
+
+
+def assert_error_shape(response, statuses):
+    assert response.status_code in statuses, (response.status_code, response.get_data(as_text=True))
+    body = response.json
+    assert isinstance(body["message"], str) and body["message"] and isinstance(body["errors"], dict), body
+    text = response.get_data(as_text=True)
+    assert not any(marker in text for marker in SQL_MARKERS), text
+
+
+def test_security_api_refuses_bad_bodies_and_duplicates(app, api_as, user_factory):
+    headers = api_as("Admin")
+    user_id, _ = user_factory("Student")
+    client = app.test_client()
+    text = {**headers, "Content-Type": "text/plain"}
+    broken = {**headers, "Content-Type": "application/json"}
+    users = "/api/v1/security/users/"
+    assert_error_shape(client.post(users, data="hello", headers=text), (400,))
+    assert_error_shape(client.post(users, data="{broken", headers=broken), (400,))
+    assert_error_shape(client.post(users, json=[1, 2], headers=headers), (400,))
+    assert_error_shape(client.put(f"{users}{user_id}", data="hello", headers=text), (400,))
+    assert_error_shape(client.post("/api/v1/security/roles/", data="x", headers=text), (400,))
+
+    roles = "/api/v1/security/roles/"
+    assert_error_shape(client.post(roles, json={"name": "Student"}, headers=headers), (409,))
+    created = client.post(roles, json={"name": "Reviewer"}, headers=headers)
+    assert created.status_code == 201, created.json
+    assert_error_shape(
+        client.put(f"{roles}{created.json['id']}", json={"name": "Admin"}, headers=headers), (409,)
+    )
+    assert_error_shape(client.post(roles, json={"name": {"x": 1}}, headers=headers), (400, 422))
+    assert_error_shape(
+        client.post("/api/v1/security/resources/", json={"name": "Course"}, headers=headers), (409,)
+    )
+    assert_error_shape(
+        client.post("/api/v1/security/permissions-resources/", json=existing_pair(app), headers=headers),
+        (409,),
+    )
+    groups = "/api/v1/security/groups/"
+    assert client.post(groups, json={"name": "Editors"}, headers=headers).status_code == 201
+    assert_error_shape(client.post(groups, json={"name": "Editors"}, headers=headers), (409,))
+    # The session is usable after each refusal.
+    assert client.get(f"{users}{user_id}", headers=headers).status_code == 200
+
+
+def existing_pair(app):
+    """The permission and resource ids of a permission-resource pair that already exists."""
+    with app.app_context():
+        pair = appbuilder.sm.find_permission_view_menu("can_read", "Course")
+        result = {"permission_id": pair.permission_id, "view_menu_id": pair.view_menu_id}
+        db.session.remove()
+    return result
