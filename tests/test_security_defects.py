@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -322,3 +324,40 @@ def existing_pair(app):
         result = {"permission_id": pair.permission_id, "view_menu_id": pair.view_menu_id}
         db.session.remove()
     return result
+
+
+# ---- 7. macro-enabled Office files are refused whatever their extension -------------------------
+def office_zip(main: str, *, macros: bool) -> bytes:
+    """A minimal OOXML package (docx, xlsx or pptx by its main folder), with a VBA project or not."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        archive.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships/>')
+        archive.writestr(f"{main}/document.xml", '<?xml version="1.0"?><document>Hello</document>')
+        if macros:
+            archive.writestr(f"{main}/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"Attribute VB_Name" * 20)
+    return buffer.getvalue()
+
+
+def upload(client, headers, name, content, kind="attachment"):
+    return client.post(
+        "/api/v1/media/upload",
+        data={"kind": kind, "file": (io.BytesIO(content), name)},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+
+
+def test_macro_enabled_office_files_are_refused(app, api_as, media_config):
+    headers = api_as("Student")
+    client = app.test_client()
+    for name, main in (("report.docx", "word"), ("sheet.xlsx", "xl"), ("slides.pptx", "ppt")):
+        assert upload(client, headers, name, office_zip(main, macros=False)).status_code == 201, name
+        response = upload(client, headers, name, office_zip(main, macros=True))
+        assert response.status_code in (415, 422), (name, response.status_code, response.json)
+        assert "macro" in response.json["message"].lower()
+    # Hidden in a zip, as a member document.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("inside/report.docx", office_zip("word", macros=True))
+    assert upload(client, headers, "bundle.zip", buffer.getvalue()).status_code in (415, 422)
