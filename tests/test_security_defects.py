@@ -361,3 +361,22 @@ def test_macro_enabled_office_files_are_refused(app, api_as, media_config):
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("inside/report.docx", office_zip("word", macros=True))
     assert upload(client, headers, "bundle.zip", buffer.getvalue()).status_code in (415, 422)
+
+
+# ---- 8. the CSP allows WebSockets to this site and the configured origins only -------------------
+def test_csp_connect_src_allows_no_websocket_to_any_host(app, monkeypatch):
+    client = app.test_client()
+
+    def connect_src(response):
+        policy = dict(
+            part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";")
+        )
+        return policy["connect-src"].split()
+
+    sources = connect_src(client.get("/login/"))
+    assert "ws:" not in sources and "wss:" not in sources, sources
+    assert "'self'" in sources and "ws://localhost" in sources, sources
+    monkeypatch.setitem(app.config, "SOCKETIO_CORS_ALLOWED_ORIGINS", ["https://app.example.org"])
+    sources = connect_src(client.get("/login/", base_url="https://localhost"))
+    assert "wss://localhost" in sources and "wss://app.example.org" in sources, sources
+    assert not [source for source in sources if source in ("ws:", "wss:", "*", "https:")]
