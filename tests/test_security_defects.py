@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditLog
 from app.extensions import appbuilder, db
+from app.media.browser import GuardedFileAdmin
 from tests.assessment_factories import make_bank, make_question, make_quiz
 from tests.billing_factories import make_plan
 from tests.conftest import jwt_headers
@@ -380,3 +383,25 @@ def test_csp_connect_src_allows_no_websocket_to_any_host(app, monkeypatch):
     sources = connect_src(client.get("/login/", base_url="https://localhost"))
     assert "wss://localhost" in sources and "wss://app.example.org" in sources, sources
     assert not [source for source in sources if source in ("ws:", "wss:", "*", "https:")]
+
+
+def storage_browser_root(app) -> Path:
+    """The folder the storage browser (Flask-Admin's FileAdmin) lists."""
+    views = [view for admin in app.extensions["admin"] for view in admin._views]
+    return Path(next(view for view in views if isinstance(view, GuardedFileAdmin)).get_base_path())
+
+
+def test_storage_browser_has_no_inline_event_handlers(app, login_as):
+    target = storage_browser_root(app) / "csp-check.txt"
+    target.write_text("x", encoding="utf-8")
+    try:
+        html = login_as("Admin").get("/admin/files/local/").get_data(as_text=True)
+    finally:
+        target.unlink()
+    assert "csp-check.txt" in html and 'data-action="delete"' in html  # the bulk delete is there
+    assert not re.findall(r"\son[a-z]+\s*=", html), re.findall(r"\son[a-z]+\s*=[^>]*", html)
+    assert "javascript:" not in html
+    assert 'src="/static/js/storage_browser.js"' in html
+    script = app.test_client().get("/static/js/storage_browser.js")
+    assert script.status_code == 200 and "javascript" in script.content_type
+    assert "addEventListener" in script.get_data(as_text=True)
