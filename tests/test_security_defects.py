@@ -188,6 +188,27 @@ def test_recruiter_who_is_also_a_student_learns(app, learning_world):
     assert 403 not in statuses and all(code in (200, 302) for code in statuses), statuses
 
 
+def learner_buttons(browser, ids):
+    """Which learner buttons the portal shows: enrol (free course), buy (paid course), subscribe (plans)."""
+    pages = [f"/courses/{ids['free_slug']}", f"/courses/{ids['paid_slug']}", "/plans/"]
+    html = "".join(browser.get(url).get_data(as_text=True) for url in pages)
+    return [
+        marker for marker in ('id="enroll-button"', 'id="buy-button"', "subscribe-button") if marker in html
+    ]
+
+
+def test_portal_shows_learner_buttons_only_to_those_who_may_use_them(app, learning_world):
+    ids = learning_world
+    recruiter, both = app.test_client(), app.test_client()
+    assert form_login(recruiter, ids["recruiter"]).status_code == 302
+    assert form_login(both, ids["both"]).status_code == 302
+    assert learner_buttons(recruiter, ids) == []  # the routes would answer 403
+    assert learner_buttons(both, ids) == ['id="enroll-button"', 'id="buy-button"', "subscribe-button"]
+    visitor = app.test_client()  # visitors are still invited to sign in and join
+    assert learner_buttons(visitor, ids) == ['id="buy-button"', "subscribe-button"]  # sign-in links
+    assert "Sign in to enrol" in visitor.get(f"/courses/{ids['free_slug']}").get_data(as_text=True)
+
+
 # ---- 3. instructors read the audit trail of their courses, and nothing else ---------------------
 def test_instructor_reads_audit_log_of_own_courses_only(app):
     with app.app_context():

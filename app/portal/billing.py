@@ -25,7 +25,7 @@ from app.extensions import db
 from app.lookups.services import values_of
 from app.portal.courses import OG_LOCALES, _course_for, _user
 from app.portal.views import portal
-from app.security.permissions import requires_permission
+from app.security.permissions import has_permission, requires_permission
 
 LIMIT_KIND = "limit"
 
@@ -153,6 +153,7 @@ def plans() -> str:
         seo=_seo(),
         signed_in=user is not None,
         has_subscription=current is not None,
+        may_subscribe=has_permission("can_subscribe", "Plan"),  # as the subscribe route checks
     )
 
 
