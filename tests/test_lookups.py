@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from app.audit.models import AuditLog
 from app.core.errors import Conflict
-from app.core.softdelete import soft_delete
+from app.core.softdelete import restore_ids, soft_delete
 from app.extensions import db
 from app.lookups.models import Lookup, LookupType
 from app.lookups.services import clear_lookup_cache, lookup_id, lookup_type_id, seed_lookups, values_of
@@ -350,3 +350,17 @@ def test_services_cannot_rename_or_delete_a_system_lookup(app):
         with pytest.raises(Conflict):
             db.session.flush()
         db.session.rollback()
+
+
+def test_a_system_lookup_deleted_before_the_lock_can_be_restored(app):
+    with app.app_context():
+        value_id = lookup_id("user_status", "banned")
+        db.session.execute(
+            update(Lookup).where(Lookup.id == value_id).values(is_deleted=True, is_active=False)
+        )
+        clear_lookup_cache()
+        assert restore_ids(Lookup, [value_id]) == 1
+        value = db.session.get(Lookup, value_id)
+        value.is_active = True
+        db.session.commit()
+        assert lookup_id("user_status", "banned") == value_id

@@ -42,8 +42,8 @@ def _forget_changed_lookups(session: Session, _flush_context: Any) -> None:
 
 # What the code relies on in a system lookup: every other field (names, order, metadata) stays editable.
 LOCKED_FIELDS = {
-    LookupType: ("code", "is_active", "is_deleted"),
-    Lookup: ("code", "type", "type_id", "is_active", "is_deleted"),
+    LookupType: ("code",),
+    Lookup: ("code", "type", "type_id"),
 }
 
 
@@ -53,7 +53,14 @@ def _locked_changes(item: Lookup | LookupType) -> list[str]:
     if not item.is_system or state.transient or state.pending:
         return []
     changed = [name for name in LOCKED_FIELDS[type(item)] if state.attrs[name].history.has_changes()]
-    return ["type" if name == "type_id" else name for name in dict.fromkeys(changed)]
+    # Deactivating or deleting is refused; reactivating or restoring from the Trash is welcome.
+    changed += [
+        name for name in ("is_active",) if not item.is_active and state.attrs[name].history.has_changes()
+    ]
+    changed += [
+        name for name in ("is_deleted",) if item.is_deleted and state.attrs[name].history.has_changes()
+    ]
+    return list(dict.fromkeys("type" if name == "type_id" else name for name in changed))
 
 
 def _refusal(item: Lookup | LookupType, fields: list[str]) -> Conflict:
