@@ -135,8 +135,10 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")
-    # Per account whatever the IP: slows a distributed guesser without locking a user out for long.
+    # Per account whatever the IP: slows a distributed guesser; the owner's known devices and IPs
+    # still get through (app/security/ratelimit.py), so a guesser cannot lock them out.
     ACCOUNT_LOGIN_RATE_LIMIT = os.environ.get("ACCOUNT_LOGIN_RATE_LIMIT", "30 per 10 minutes")
+    KNOWN_DEVICE_DAYS = int(os.environ.get("KNOWN_DEVICE_DAYS", "180"))
 
     # Tasks and real time
     RQ_QUEUES = ["default", "low"]

@@ -90,10 +90,12 @@ def _register_managed_rows() -> None:
 
 def register(appbuilder: AppBuilder) -> None:
     """Add the assessment screens and APIs, register their targets and completion rules."""
+    from app.assessments.audit_scope import register_assessment_audit_scopes
     from app.assessments.views import VIEWS
 
     _register_targets()
     _register_managed_rows()
+    register_assessment_audit_scopes()
     _join_course_completion()
     category = {
         "category": "Assessments",

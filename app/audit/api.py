@@ -1,10 +1,11 @@
-"""Read-only audit API: /api/v1/audit_log (admins) and /api/v1/my_activity (everyone, own rows)."""
+"""Read-only audit API: /api/v1/audit_log (admins; instructors their courses' rows), /api/v1/my_activity."""
 
 from __future__ import annotations
 
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
 
 from app.audit.models import AuditLog
+from app.audit.scopes import FilterAuditScope
 from app.audit.views import current_user_id
 from app.core.api import BaseModelRestApi
 from app.core.interface import SQLAInterface
@@ -28,7 +29,7 @@ COLUMNS = [
 
 
 class AuditLogApi(BaseModelRestApi):
-    """Search the audit log; no write method exists."""
+    """Search the audit log (admins all of it, instructors their courses' rows); no write method."""
 
     datamodel = SQLAInterface(AuditLog)
     class_permission_name = "AuditLog"
@@ -45,6 +46,7 @@ class AuditLogApi(BaseModelRestApi):
     ]
     order_columns = ["created_at", "entity_type", "entity_id", "actor_label"]
     base_order = ("created_at", "desc")
+    base_filters = [["id", FilterAuditScope, None]]
 
 
 class MyActivityApi(AuditLogApi):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 
 from app.audit.context import Actor, user_actor
 from app.audit.listeners import RowMaker, jsonable
 from app.audit.models import AuditLog
 from app.extensions import db
+from app.lookups.services import lookup_id
 
 
 def record(
@@ -39,11 +41,12 @@ def record(
         db.session.commit()
 
 
-def history(entity_type: str, entity_id: int) -> list[AuditLog]:
-    """Every audit row of one entity, oldest first."""
+def history(entity_type: str, entity_id: int, scope: ColumnElement[bool] | None = None) -> list[AuditLog]:
+    """Every audit row of one entity (within a reader's scope), oldest first."""
     stmt = (
         select(AuditLog)
         .where(AuditLog.entity_type == entity_type, AuditLog.entity_id == entity_id)
+        .where(scope if scope is not None else true())
         .order_by(AuditLog.created_at, AuditLog.id)
     )
     return list(db.session.scalars(stmt))
@@ -54,3 +57,19 @@ def diff_rows(entry: AuditLog) -> list[tuple[str, Any, Any]]:
     old = entry.old_values or {}
     new = entry.new_values or {}
     return [(key, old.get(key), new.get(key)) for key in sorted(set(old) | set(new))]
+
+
+def signed_in_from(user_id: int, ip: str, since: datetime) -> bool:
+    """True when the user signed in successfully from this IP address since the given time."""
+    stmt = (
+        select(AuditLog.id)
+        .where(
+            AuditLog.entity_type == "user",
+            AuditLog.entity_id == user_id,
+            AuditLog.action_id == lookup_id("audit_actions", "logged_in"),
+            AuditLog.ip == ip,
+            AuditLog.created_at >= since,
+        )
+        .limit(1)
+    )
+    return db.session.scalar(stmt) is not None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+from flask import abort, g
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
 from flask_babel import lazy_gettext as _l
 
 from app.audit import services
 from app.audit.models import AuditLog
+from app.audit.scopes import FilterAuditScope, audit_scope
 from app.core.interface import SQLAInterface
 from app.core.views import BaseModelView, format_json, format_user_datetime
 
@@ -37,7 +38,10 @@ def current_user_id() -> int | None:
 
 
 class AuditLogModelView(BaseModelView):
-    """The append-only audit log: search, filter, history; no add, edit or delete."""
+    """The append-only audit log: search, filter, history; no add, edit or delete.
+
+    Admins read every row; instructors the rows of their courses and what is inside them (PRD 5).
+    """
 
     datamodel = SQLAInterface(AuditLog)
     class_permission_name = "AuditLog"
@@ -76,12 +80,15 @@ class AuditLogModelView(BaseModelView):
     }
     base_order = ("created_at", "desc")
     order_columns = ["created_at", "actor_label", "entity_type", "entity_id"]
+    base_filters = [["id", FilterAuditScope, None]]
 
     @expose("/history/<entity_type>/<int:entity_id>")
     @has_access
     def history(self, entity_type: str, entity_id: int) -> Any:
         """Every change of one entity with a field-by-field before/after diff."""
-        entries = services.history(entity_type, entity_id)
+        entries = services.history(entity_type, entity_id, audit_scope(g.get("user")))
+        if not entries:
+            abort(404)
         return self.render_template(
             "lms/audit/history.html",
             entity_type=entity_type,

@@ -28,6 +28,17 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+def _socket_sources() -> str:
+    """WebSocket origins: this site ('self' covers same-origin ws/wss in CSP 3 browsers, the explicit
+    ws(s)://host covers older ones) plus SOCKETIO_CORS_ALLOWED_ORIGINS; never any host."""
+    secure = request.scheme == "https"
+    own = f"{'wss' if secure else 'ws'}://{request.host}"
+    allowed = current_app.config.get("SOCKETIO_CORS_ALLOWED_ORIGINS") or []
+    origins = [allowed] if isinstance(allowed, str) else list(allowed)
+    extra = [origin.replace("https://", "wss://", 1).replace("http://", "ws://", 1) for origin in origins]
+    return " ".join(dict.fromkeys([own, *origins, *extra]))
+
+
 def _content_security_policy(nonce: str) -> str:
     frames = " ".join(current_app.config.get("EMBED_FRAME_SOURCES", []))
     return "; ".join(
@@ -37,7 +48,7 @@ def _content_security_policy(nonce: str) -> str:
             "style-src 'self' 'unsafe-inline'",
             "img-src 'self' data: blob:",
             "font-src 'self' data:",
-            "connect-src 'self' ws: wss:",
+            f"connect-src 'self' {_socket_sources()}",
             f"frame-src 'self' {frames}".strip(),
             "object-src 'none'",
             "base-uri 'self'",

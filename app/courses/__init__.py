@@ -85,6 +85,7 @@ def register(appbuilder: AppBuilder) -> None:
         NoteApi,
     )
     from app.courses.api_structure import CourseResourceApi, CourseSectionApi, LessonApi, LessonContentApi
+    from app.courses.audit_scope import register_course_audit_scopes
     from app.courses.views import CourseAnalyticsView, CourseModelView
     from app.courses.views_learning import (
         CoursePurchaseModelView,
@@ -101,6 +102,7 @@ def register(appbuilder: AppBuilder) -> None:
     _register_targets()
     _register_managed_rows()
     _register_moderation_scopes()
+    register_course_audit_scopes()
     category = {"category": "Courses", "category_label": _l("Courses"), "category_icon": "fa-graduation-cap"}
     screens = (
         (CourseModelView, "Courses", _l("Courses"), "fa-book"),

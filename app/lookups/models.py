@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, true
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import BaseModel, BigId, JsonType
@@ -29,6 +29,8 @@ class LookupFieldsMixin:
     sort_order: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     display_order: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), nullable=False)
+    # Seeded from seed/lookups: the code relies on it, so its code, type and existence are locked.
+    is_system: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
 
     __translatable__ = ("description",)
 

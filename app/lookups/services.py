@@ -1,4 +1,4 @@
-"""Lookup rules: cached id by code, seeding from YAML (upsert by code)."""
+"""Lookup rules: cached id by code, seeding from YAML (upsert by code), locked system lookups."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from typing import Any
 
 import yaml
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy import Connection, bindparam, event, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from app.core.errors import Invalid, NotFound
+from app.core.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.lookups.models import Lookup, LookupType
 
@@ -38,6 +40,62 @@ def _forget_changed_lookups(session: Session, _flush_context: Any) -> None:
     changed = itertools.chain(session.new, session.dirty, session.deleted)
     if any(isinstance(obj, Lookup | LookupType) for obj in changed):
         clear_lookup_cache()
+
+
+# What the code relies on in a system lookup: every other field (names, order, metadata) stays editable.
+LOCKED_FIELDS = {
+    LookupType: ("code",),
+    Lookup: ("code", "type", "type_id"),
+}
+
+
+def _locked_changes(item: Lookup | LookupType) -> list[str]:
+    """The locked fields changed (in the session, not yet flushed) on a system lookup."""
+    state = sa_inspect(item)
+    if not item.is_system or state.transient or state.pending:
+        return []
+    changed = [name for name in LOCKED_FIELDS[type(item)] if state.attrs[name].history.has_changes()]
+    # Deactivating or deleting is refused; reactivating or restoring from the Trash is welcome.
+    changed += [
+        name for name in ("is_active",) if not item.is_active and state.attrs[name].history.has_changes()
+    ]
+    changed += [
+        name for name in ("is_deleted",) if item.is_deleted and state.attrs[name].history.has_changes()
+    ]
+    return list(dict.fromkeys("type" if name == "type_id" else name for name in changed))
+
+
+def _refusal(item: Lookup | LookupType, fields: list[str]) -> Conflict:
+    message = _(
+        "“%(name)s” is a system value the platform relies on: its code, type and active state cannot "
+        "change and it cannot be deleted. Its names, order and metadata can be edited.",
+        name=item.name_en,
+    )
+    return Conflict(message, {field: [_("Locked on a system value.")] for field in fields})
+
+
+def check_system_change(item: Lookup | LookupType) -> None:
+    """Refuse (409) a change to a system lookup's code, type, active flag or deletion."""
+    fields = _locked_changes(item)
+    if fields:
+        raise _refusal(item, fields)
+
+
+def check_system_delete(item: Lookup | LookupType) -> None:
+    """Refuse (409) deleting or soft-deleting a system lookup."""
+    if item.is_system:
+        raise _refusal(item, ["is_deleted"])
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_system_lookups(session: Session, _flush_context: Any, _instances: Any) -> None:
+    """Whatever the path (screen, API, bulk action, service), a system lookup keeps its code and exists."""
+    for obj in session.deleted:
+        if isinstance(obj, Lookup | LookupType):
+            check_system_delete(obj)
+    for obj in session.dirty:
+        if isinstance(obj, Lookup | LookupType):
+            check_system_change(obj)
 
 
 def _ttl() -> int:
@@ -168,6 +226,7 @@ def seed_lookups(directory: Path = SEED_DIR, only: tuple[str, ...] | None = None
             db.session.add(ltype)
             existing_types[spec["code"]] = ltype
             counts["types_created"] += 1
+        _mark_system(ltype)
         _assign(ltype, spec, counts, ("name_en", "name_ar"))
         ltype.translations = _description(spec) or ltype.translations or {}
         db.session.flush()
@@ -180,6 +239,12 @@ def seed_lookups(directory: Path = SEED_DIR, only: tuple[str, ...] | None = None
     db.session.commit()
     clear_lookup_cache()
     return counts
+
+
+def _mark_system(obj: Lookup | LookupType) -> None:
+    """Everything seeded from seed/lookups is a system lookup (admins' own additions are not)."""
+    if not obj.is_system:
+        obj.is_system = True
 
 
 def _assign(obj: Any, spec: dict[str, Any], counts: dict[str, int], fields: tuple) -> None:
@@ -212,6 +277,7 @@ def _seed_values(ltype: LookupType, specs: list[dict[str, Any]], counts: dict[st
             db.session.add(value)
             existing[spec["code"]] = value
             counts["values_created"] += 1
+        _mark_system(value)
         _assign(value, spec, counts, ("name_en", "name_ar", "sort_order", "timezone"))
         translations = _description(spec)
         if translations and value.translations != translations:

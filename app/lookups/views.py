@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import flash, redirect
+from flask_appbuilder.actions import action
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from app.core.errors import AppError
 from app.core.interface import SQLAInterface
 from app.core.views import BaseModelView
+from app.extensions import db
 from app.lookups.models import Lookup, LookupType
+from app.lookups.services import check_system_change, check_system_delete
 
 LABELS = {
     "code": _l("Code"),
@@ -19,6 +27,7 @@ LABELS = {
     "sort_order": _l("Sort order"),
     "display_order": _l("Display order"),
     "is_active": _l("Active"),
+    "is_system": _l("System value"),
     "timezone": _l("Timezone"),
     "description": _l("Description"),
     "values": _l("Values"),
@@ -27,7 +36,46 @@ LABELS = {
 }
 
 
-class LookupModelView(BaseModelView):
+class SystemLookupGuard(BaseModelView):
+    """Refuses, with a flash, changing a system lookup's code, type or active state, or deleting it."""
+
+    def pre_update(self, item: Any) -> None:
+        """Translations as usual; a locked change is undone (nothing autoflushes it) and refused."""
+        super().pre_update(item)
+        try:
+            check_system_change(item)
+        except AppError:
+            db.session.rollback()
+            raise
+
+    def pre_delete(self, item: Any) -> None:
+        """A system lookup is never deleted."""
+        check_system_delete(item)
+
+    @action(
+        "soft_delete_selected",
+        _l("Delete"),
+        _l("Delete all the selected records? Admins can restore them from the Trash."),
+        "fa-trash",
+        single=False,
+    )
+    def soft_delete_selected(self, items: Any) -> Any:
+        """Soft delete the selected rows; system lookups are skipped with a message."""
+        items = items if isinstance(items, list) else [items]
+        deleted = []
+        for item in items:
+            try:
+                check_system_delete(item)
+            except AppError as exc:
+                flash(exc.message, "warning")
+                continue
+            deleted.append(item)
+        self.datamodel.delete_all(deleted)
+        flash(gettext("%(count)d record(s) deleted.", count=len(deleted)), "success")
+        return redirect(self.get_redirect())
+
+
+class LookupModelView(SystemLookupGuard):
     """Every lookup value; filter by type."""
 
     datamodel = SQLAInterface(Lookup)
@@ -35,7 +83,7 @@ class LookupModelView(BaseModelView):
     list_title = _l("Lookups")
     show_title = add_title = edit_title = _l("Lookup")
     label_columns = LABELS
-    list_columns = ["type", "code", "name_en", "name_ar", "sort_order", "is_active"]
+    list_columns = ["type", "code", "name_en", "name_ar", "sort_order", "is_active", "is_system"]
     search_columns = ["type", "code", "name_en", "name_ar", "is_active", "parent"]
     show_columns = [
         "type",
@@ -47,6 +95,7 @@ class LookupModelView(BaseModelView):
         "sort_order",
         "display_order",
         "is_active",
+        "is_system",
         "timezone",
         "created_at",
         "updated_at",
@@ -65,7 +114,7 @@ class LookupModelView(BaseModelView):
     base_order = ("sort_order", "asc")
 
 
-class LookupTypeModelView(BaseModelView):
+class LookupTypeModelView(SystemLookupGuard):
     """Lookup types with their values below."""
 
     datamodel = SQLAInterface(LookupType)
@@ -73,7 +122,7 @@ class LookupTypeModelView(BaseModelView):
     list_title = _l("Lookup Types")
     show_title = add_title = edit_title = _l("Lookup Type")
     label_columns = LABELS
-    list_columns = ["code", "name_en", "name_ar", "parent", "is_active"]
+    list_columns = ["code", "name_en", "name_ar", "parent", "is_active", "is_system"]
     search_columns = ["code", "name_en", "name_ar", "is_active"]
     show_columns = [
         "code",
@@ -84,6 +133,7 @@ class LookupTypeModelView(BaseModelView):
         "sort_order",
         "display_order",
         "is_active",
+        "is_system",
         "created_at",
         "updated_at",
     ]

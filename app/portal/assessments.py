@@ -43,6 +43,7 @@ from app.lookups.services import values_of
 from app.media.validation import kind_rules
 from app.portal.courses import _flashed, _login_redirect, _media_link, _user
 from app.portal.views import portal
+from app.security.permissions import requires_permission
 
 CHOICE_TYPES = ("multiple_choice", "true_false")
 MB = 1024 * 1024
@@ -159,6 +160,7 @@ def quiz_page(quiz_id: int) -> Any:
 
 
 @portal.route("/quizzes/<int:quiz_id>/start", methods=["POST"])
+@requires_permission("can_start", "Quiz")
 def start_quiz(quiz_id: int) -> Any:
     """Start a new attempt (or resume the one in progress) and go to it."""
     user = _user()

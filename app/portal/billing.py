@@ -25,6 +25,7 @@ from app.extensions import db
 from app.lookups.services import values_of
 from app.portal.courses import OG_LOCALES, _course_for, _user
 from app.portal.views import portal
+from app.security.permissions import has_permission, requires_permission
 
 LIMIT_KIND = "limit"
 
@@ -152,10 +153,12 @@ def plans() -> str:
         seo=_seo(),
         signed_in=user is not None,
         has_subscription=current is not None,
+        may_subscribe=has_permission("can_subscribe", "Plan"),  # as the subscribe route checks
     )
 
 
 @portal.route("/plans/<code>/subscribe", methods=["POST"])
+@requires_permission("can_subscribe", "Plan")
 def subscribe(code: str) -> Response:
     """Start a trial (to My subscription) or a paid subscription (to the provider's checkout)."""
     user = _user()
@@ -205,6 +208,7 @@ def to_checkout(payment: Payment | None) -> Response:
 
 # ---- buying a course ------------------------------------------------------------------------------
 @portal.route("/courses/<slug>/buy", methods=["POST"])
+@requires_permission("can_purchase", "Payment")
 def buy_course(slug: str) -> Response:
     """Buy a paid course for life: a pending payment, then the provider's checkout."""
     user = _user()

@@ -42,6 +42,7 @@ from app.extensions import db
 from app.lookups.services import values_of
 from app.media import services as media_services
 from app.portal.views import portal
+from app.security.permissions import has_permission, requires_permission
 
 PAGE_SIZE = 12
 PRICE_FILTERS = ("free", "paid")
@@ -298,10 +299,14 @@ def course_page(slug: str) -> Any:
         can_manage=bool(user) and access.can_manage(user, course),
         join_type=join_type,
         missing=missing,
+        # The same matrix checks as the enrol and buy routes: no button that would answer 403.
+        may_enroll=has_permission("can_enroll", "Course"),
+        may_buy=has_permission("can_purchase", "Payment"),
     )
 
 
 @portal.route("/courses/<slug>/enroll", methods=["POST"])
+@requires_permission("can_enroll", "Course")
 def enroll(slug: str) -> Response:
     """Join a course (free, bought, or included in the user's subscription)."""
     user = _user()

@@ -22,8 +22,16 @@ from sqlalchemy import Select, select, union
 
 from app.core.errors import json_error
 from app.core.interface import SQLAInterface
-from app.security.api import LmsUserApi
+from app.security.api import (
+    LmsGroupApi,
+    LmsPermissionApi,
+    LmsPermissionViewMenuApi,
+    LmsRoleApi,
+    LmsUserApi,
+    LmsViewMenuApi,
+)
 from app.security.models import LmsUser
+from app.security.ratelimit import remember_device
 from app.security.views import (
     LmsRegisterUserDBView,
     LmsRoleModelView,
@@ -46,6 +54,11 @@ class LmsSecurityManager(SecurityManager):
     # FAB's user statistics chart crashes on unexpected URLs; analytics belong to a later module.
     userstatschartview = None
     user_api = LmsUserApi
+    role_api = LmsRoleApi
+    permission_api = LmsPermissionApi
+    view_menu_api = LmsViewMenuApi
+    permission_view_menu_api = LmsPermissionViewMenuApi
+    group_api = LmsGroupApi
 
     def __init__(self, appbuilder: Any) -> None:
         super().__init__(appbuilder)
@@ -63,7 +76,7 @@ class LmsSecurityManager(SecurityManager):
             return response
 
         jwt_manager.unauthorized_loader(lambda reason: refuse(401, reason))
-        jwt_manager.invalid_token_loader(lambda reason: refuse(422, reason))
+        jwt_manager.invalid_token_loader(lambda reason: refuse(401, reason))
         jwt_manager.expired_token_loader(lambda _header, _payload: refuse(401, "Token has expired"))
         jwt_manager.revoked_token_loader(lambda _header, _payload: refuse(401, "Token has been revoked"))
         jwt_manager.needs_fresh_token_loader(lambda _header, _payload: refuse(401, "Fresh token required"))
@@ -128,8 +141,10 @@ class LmsSecurityManager(SecurityManager):
         user = super().auth_user_db(username, password)
         if user is not None:
             record("logged_in", "user", user.id, user=user, commit=True)
-            if has_request_context() and not request.path.startswith("/api/"):
-                session["locale"] = user.locale or "en"
+            if has_request_context():
+                remember_device(user.id)
+                if not request.path.startswith("/api/"):
+                    session["locale"] = user.locale or "en"
         elif username:
             known = self.find_user(username=username) or self.find_user(email=username)
             record(

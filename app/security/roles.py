@@ -20,6 +20,9 @@ RECRUITER = "Recruiter"
 STUDENT = "Student"
 ROLES = (ADMIN, INSTRUCTOR, RECRUITER, STUDENT)
 NON_ADMIN_ROLES = (INSTRUCTOR, RECRUITER, STUDENT)
+# Roles that take courses, quizzes and plans. Recruiters post jobs and review candidates (PRD 5):
+# they hold only their own account; a recruiter who also learns is given the Student role too.
+LEARNER_ROLES = (INSTRUCTOR, STUDENT)
 
 READ = frozenset({"can_read"})
 READ_WRITE = frozenset({"can_read", "can_write"})
@@ -29,6 +32,16 @@ ADMIN_ONLY: dict[str, frozenset[str]] = {}
 def everyone(permissions: frozenset[str]) -> dict[str, frozenset[str]]:
     """The same permissions for every non-admin role."""
     return {role: permissions for role in NON_ADMIN_ROLES}
+
+
+def learners(permissions: frozenset[str]) -> dict[str, frozenset[str]]:
+    """The same permissions for every role that learns (not recruiters)."""
+    return {role: permissions for role in LEARNER_ROLES}
+
+
+def can_learn(user: Any) -> bool:
+    """True when one of the user's roles takes courses (a recruiter-only account does not)."""
+    return any(role.name in (ADMIN, *LEARNER_ROLES) for role in getattr(user, "roles", ()))
 
 
 OWN_PROFILE = frozenset({"can_this_form_get", "can_this_form_post"})
@@ -75,19 +88,19 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "CourseAnalytics": {INSTRUCTOR: READ},
     "CoursePurchaseAdmin": ADMIN_ONLY,
     "Course": {
-        **everyone(READ | {"can_enroll"}),
+        **learners(READ | {"can_enroll"}),
         INSTRUCTOR: READ_WRITE | {"can_enroll", "can_reorder", "can_review"},
     },
-    "CourseSection": {**everyone(READ), INSTRUCTOR: READ_WRITE | {"can_reorder"}},
+    "CourseSection": {**learners(READ), INSTRUCTOR: READ_WRITE | {"can_reorder"}},
     "Lesson": {
-        **everyone(READ | {"can_complete", "can_heartbeat"}),
+        **learners(READ | {"can_complete", "can_heartbeat"}),
         INSTRUCTOR: READ_WRITE | {"can_complete", "can_heartbeat"},
     },
-    "LessonContent": {**everyone(READ), INSTRUCTOR: READ_WRITE},
-    "CourseResource": {**everyone(READ), INSTRUCTOR: READ_WRITE},
-    "Enrollment": {**everyone(READ | {"can_drop"}), INSTRUCTOR: READ_WRITE | {"can_drop", "can_import"}},
-    "LessonProgress": everyone(READ),
-    "Note": everyone(READ_WRITE | {"can_like"}),
+    "LessonContent": {**learners(READ), INSTRUCTOR: READ_WRITE},
+    "CourseResource": {**learners(READ), INSTRUCTOR: READ_WRITE},
+    "Enrollment": {**learners(READ | {"can_drop"}), INSTRUCTOR: READ_WRITE | {"can_drop", "can_import"}},
+    "LessonProgress": learners(READ),
+    "Note": learners(READ_WRITE | {"can_like"}),
     "CoursePurchase": ADMIN_ONLY,
     # Assessments (PRD 3.1.3, 3.1.5, 3.11.2). Back office: instructors on their own courses, banks
     # and rubrics. APIs: banks and questions (which hold the answers) are staff-only; learners read
@@ -113,25 +126,25 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "QuestionBank": {INSTRUCTOR: READ_WRITE | {"can_import"}},
     "Question": {INSTRUCTOR: READ_WRITE},
     "QuestionOption": {INSTRUCTOR: READ_WRITE},
-    "Quiz": {**everyone(READ | {"can_start"}), INSTRUCTOR: READ_WRITE | {"can_start"}},
+    "Quiz": {**learners(READ | {"can_start"}), INSTRUCTOR: READ_WRITE | {"can_start"}},
     "QuizQuestion": {INSTRUCTOR: READ_WRITE},
     "QuizDraw": {INSTRUCTOR: READ_WRITE},
     "QuizOverride": {INSTRUCTOR: READ_WRITE},
     "QuizAttempt": {
-        **everyone(READ | {"can_answer", "can_submit"}),
+        **learners(READ | {"can_answer", "can_submit"}),
         INSTRUCTOR: READ | {"can_answer", "can_submit", "can_grade"},
     },
-    "AttemptAnswer": everyone(READ),
-    "Rubric": {**everyone(READ), INSTRUCTOR: READ_WRITE},
-    "RubricCriterion": {**everyone(READ), INSTRUCTOR: READ_WRITE},
-    "RubricLevel": {**everyone(READ), INSTRUCTOR: READ_WRITE},
-    "Assignment": {**everyone(READ | {"can_submit"}), INSTRUCTOR: READ_WRITE | {"can_submit"}},
-    "Submission": {**everyone(READ), INSTRUCTOR: READ | {"can_grade"}},
-    "RubricScore": everyone(READ),
+    "AttemptAnswer": learners(READ),
+    "Rubric": {**learners(READ), INSTRUCTOR: READ_WRITE},
+    "RubricCriterion": {**learners(READ), INSTRUCTOR: READ_WRITE},
+    "RubricLevel": {**learners(READ), INSTRUCTOR: READ_WRITE},
+    "Assignment": {**learners(READ | {"can_submit"}), INSTRUCTOR: READ_WRITE | {"can_submit"}},
+    "Submission": {**learners(READ), INSTRUCTOR: READ | {"can_grade"}},
+    "RubricScore": learners(READ),
     "GradeChange": {INSTRUCTOR: READ},
-    "CourseCompletion": {**everyone(READ), INSTRUCTOR: READ_WRITE},
+    "CourseCompletion": {**learners(READ), INSTRUCTOR: READ_WRITE},
     "Certificate": {
-        **everyone(READ | {"can_download"}),
+        **learners(READ | {"can_download"}),
         INSTRUCTOR: READ | {"can_download", "can_issue", "can_revoke", "can_reissue"},
     },
     # Billing back office (PRD 3.2, 3.11.1, 7.2): admins manage plans, subscriptions, payments,
@@ -146,19 +159,19 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # Billing APIs: signed-in users read the active plans and subscribe, read their own
     # subscriptions, payments and invoices (row filters) and act on them through verbs; admins
     # write plans, refund and confirm manual payments, and read webhook deliveries.
-    "Plan": everyone(READ | {"can_subscribe"}),
-    "PlanFeature": everyone(READ),
-    "Subscription": everyone(READ | {"can_change_plan", "can_cancel", "can_auto_renew", "can_renew"}),
-    "Payment": everyone(READ | {"can_purchase"}),
-    "Invoice": everyone(READ | {"can_download"}),
+    "Plan": learners(READ | {"can_subscribe"}),
+    "PlanFeature": learners(READ),
+    "Subscription": learners(READ | {"can_change_plan", "can_cancel", "can_auto_renew", "can_renew"}),
+    "Payment": learners(READ | {"can_purchase"}),
+    "Invoice": learners(READ | {"can_download"}),
     "WebhookEvent": ADMIN_ONLY,
     # Comments (universal): everyone writes and flags; course staff moderate on their own courses.
-    "Comment": {**everyone(READ_WRITE | {"can_flag"}), INSTRUCTOR: READ_WRITE | {"can_flag", "can_moderate"}},
+    "Comment": {**learners(READ_WRITE | {"can_flag"}), INSTRUCTOR: READ_WRITE | {"can_flag", "can_moderate"}},
     "CommentAdmin": {INSTRUCTOR: READ_WRITE},
-    # System settings, full audit log, trash
+    # System settings and trash; the audit log: admins all of it, instructors their courses' rows
     "LookupType": ADMIN_ONLY,
     "Lookup": ADMIN_ONLY,
-    "AuditLog": ADMIN_ONLY,
+    "AuditLog": {INSTRUCTOR: READ},
     "Trash": ADMIN_ONLY,
 }
 

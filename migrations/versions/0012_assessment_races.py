@@ -1,7 +1,7 @@
 """quiz attempts remember who abandoned them
 
 Revision ID: 0012_assessment_races
-Revises: 0010_billing_premium_suspend
+Revises: 0011_system_lookups
 Create Date: 2026-12-10 10:00:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0012_assessment_races"
-down_revision = "0010_billing_premium_suspend"
+down_revision = "0011_system_lookups"
 branch_labels = None
 depends_on = None
 

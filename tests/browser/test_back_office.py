@@ -109,3 +109,29 @@ def test_student_sees_only_their_own_account(page: Page, live_url, user_factory)
     assert page.locator("td", has_text=username).count() >= 1
     response = page.goto(f"{live_url}/lookupmodelview/list/")
     assert response is not None and response.status == 403
+
+
+def test_storage_browser_bulk_delete_works_under_the_csp(page: Page, live_url, user_factory, app):
+    from tests.test_security_defects import storage_browser_root
+
+    target = storage_browser_root(app) / "browser-bulk-delete.txt"
+    target.write_text("bye", encoding="utf-8")
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: blocked.append(message.text) if "Content Security" in message.text else None,
+    )
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.accept()))  # "Are you sure?"
+    try:
+        _, username = user_factory("Admin")
+        _sign_in(page, live_url, username)
+        page.goto(f"{live_url}/admin/files/local/")
+        page.check("input[name=rowid][value='browser-bulk-delete.txt']")
+        with page.expect_navigation():
+            page.click("button[data-action=delete]")
+        assert dialogs == ["confirm"] and not target.exists()
+        assert page.locator("input[name=rowid][value='browser-bulk-delete.txt']").count() == 0
+        assert not blocked, blocked
+    finally:
+        target.unlink(missing_ok=True)

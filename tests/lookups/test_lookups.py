@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import event, func, select
+import pytest
+from sqlalchemy import event, func, select, update
 
 from app.audit.models import AuditLog
+from app.core.errors import Conflict
+from app.core.softdelete import restore_ids, soft_delete
 from app.extensions import db
 from app.lookups.models import Lookup, LookupType
-from app.lookups.services import clear_lookup_cache, lookup_id, seed_lookups, values_of
+from app.lookups.services import clear_lookup_cache, lookup_id, lookup_type_id, seed_lookups, values_of
+from tests.factories import make_lookup, make_lookup_type
 
 PRD_TYPES = {
     "user_roles": {"admin", "instructor", "user", "recruiter"},
@@ -144,11 +148,8 @@ def test_lookup_id_is_cached(app):
 def test_forms_offer_only_active_values_of_the_field_type(app, login_as, user_factory):
     user_id, _ = user_factory("Student")
     with app.app_context():
-        banned = db.session.scalar(
-            select(Lookup).join(Lookup.type).where(LookupType.code == "user_status", Lookup.code == "banned")
-        )
-        banned.is_active = False
-        db.session.commit()
+        status_type = db.session.get(LookupType, lookup_type_id("user_status"))
+        banned = make_lookup(status_type, code="retired", is_active=False)  # an inactive value
         status_ids = {v.id for v in values_of("user_status")}
         other_id = lookup_id("course_status", "draft")
         banned_id = banned.id
@@ -194,9 +195,172 @@ def test_lookup_api_lists_and_creates(app, client, api_as):
 
 def test_changing_a_lookup_refreshes_the_cache(app):
     with app.app_context():
-        draft_id = lookup_id("course_status", "draft")
+        status_type = db.session.get(LookupType, lookup_type_id("course_status"))
+        draft_id = make_lookup(status_type, code="draft_v1").id  # system values keep their code
+        assert lookup_id("course_status", "draft_v1") == draft_id
         value = db.session.get(Lookup, draft_id)
         value.code = "draft_v2"
         db.session.commit()
-        assert lookup_id("course_status", "draft") is None
+        assert lookup_id("course_status", "draft_v1") is None
         assert lookup_id("course_status", "draft_v2") == draft_id
+
+
+# ---- system lookups (issue 11 item 6): code, type, active state and existence are locked ------------
+def _system_value(type_code: str = "user_status", code: str = "suspended") -> tuple[int, int]:
+    value = db.session.get(Lookup, lookup_id(type_code, code))
+    return value.id, value.type_id
+
+
+def _flashed(browser) -> str:
+    """The messages flashed to this browser so far (and not yet shown), as one text."""
+    with browser.session_transaction() as session:
+        return " ".join(message for _category, message in session.pop("_flashes", []))
+
+
+def _edit_form(value_id: int, type_id: int, **overrides: str) -> dict[str, str]:
+    value = db.session.get(Lookup, value_id)
+    form = {
+        "type": str(type_id),
+        "code": value.code,
+        "name_en": value.name_en,
+        "name_ar": value.name_ar,
+        "sort_order": str(value.sort_order),
+        "display_order": str(value.display_order),
+        "is_active": "y",
+    }
+    form.update(overrides)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+def test_seeded_lookups_are_system_and_admin_additions_are_not(app):
+    with app.app_context():
+        assert (
+            db.session.scalar(select(func.count()).select_from(Lookup).where(Lookup.is_system.is_(False)))
+            == 0
+        )
+        assert db.session.scalar(select(LookupType.is_system).where(LookupType.code == "audit_actions"))
+        ltype = make_lookup_type()
+        assert not ltype.is_system and not make_lookup(ltype).is_system
+
+
+def test_back_office_refuses_a_system_code_or_type_change_and_keeps_names_editable(app, login_as):
+    with app.app_context():
+        value_id, type_id = _system_value()
+        other_type = lookup_type_id("course_status")
+        renamed = _edit_form(value_id, type_id, code="renamed")
+        moved = _edit_form(value_id, other_type)
+        names = _edit_form(value_id, type_id, name_en="On hold", name_ar="معلّق", sort_order="99")
+    admin = login_as("Admin")
+    for form in (renamed, moved):  # (the form cannot untick Active: FAB requires it; the API can)
+        assert admin.post(f"/lookupmodelview/edit/{value_id}", data=form).status_code == 302
+        assert "is a system value the platform relies on" in _flashed(admin)
+    admin.get("/lang/ar")
+    admin.post(f"/lookupmodelview/edit/{value_id}", data=renamed)
+    assert "قيمة نظام تعتمد عليها المنصة" in _flashed(admin)  # the same message in Arabic
+    with app.app_context():
+        value = db.session.get(Lookup, value_id)
+        assert (value.code, value.type_id, value.is_active) == ("suspended", type_id, True)
+    assert admin.post(f"/lookupmodelview/edit/{value_id}", data=names).status_code == 302
+    with app.app_context():
+        value = db.session.get(Lookup, value_id)
+        assert (value.name_en, value.name_ar, value.sort_order, value.code) == (
+            "On hold",
+            "معلّق",
+            99,
+            "suspended",
+        )
+        assert lookup_id("user_status", "suspended") == value_id
+
+
+def test_back_office_refuses_deleting_system_lookups_single_and_bulk(app, login_as):
+    with app.app_context():
+        value_id, type_id = _system_value()
+        own_id = make_lookup(db.session.get(LookupType, type_id), code="on_leave").id
+    admin = login_as("Admin")
+    assert admin.post(f"/lookupmodelview/delete/{value_id}").status_code == 302
+    assert "is a system value the platform relies on" in _flashed(admin)
+    admin.post(
+        "/lookupmodelview/action_post",
+        data={"action": "soft_delete_selected", "rowid": [str(value_id), str(own_id)]},
+    )
+    flashed = _flashed(admin)
+    assert "is a system value the platform relies on" in flashed and "1 record(s) deleted." in flashed
+    admin.post(
+        "/lookuptypemodelview/action_post", data={"action": "soft_delete_selected", "rowid": [str(type_id)]}
+    )
+    assert "is a system value the platform relies on" in _flashed(admin)
+    with app.app_context():
+        assert lookup_id("user_status", "suspended") == value_id
+        assert db.session.get(LookupType, type_id) is not None
+        assert db.session.get(Lookup, own_id) is None  # the admin's own value is deleted (soft)
+
+
+def test_api_refuses_locked_changes_to_system_lookups_with_409(app, client, api_as):
+    headers = api_as("Admin")
+    with app.app_context():
+        value_id, type_id = _system_value("audit_actions", "created")
+        other_type = lookup_type_id("course_status")
+    for body in ({"code": "made"}, {"type": other_type}, {"is_active": False}):
+        response = client.put(f"/api/v1/lookup/{value_id}", json=body, headers=headers)
+        assert response.status_code == 409, response.json
+        assert set(response.json) == {"message", "errors"} and response.json["errors"]
+    response = client.put(f"/api/v1/lookup_type/{type_id}", json={"code": "actions"}, headers=headers)
+    assert response.status_code == 409 and "code" in response.json["errors"]
+    for url in (f"/api/v1/lookup/{value_id}", f"/api/v1/lookup_type/{type_id}"):
+        response = client.delete(url, headers=headers)
+        assert response.status_code == 409 and set(response.json) == {"message", "errors"}
+    renamed = client.put(
+        f"/api/v1/lookup/{value_id}",
+        json={"name_en": "Added", "name_ar": "أضيف", "sort_order": 5, "meta": {"icon": "plus"}},
+        headers=headers,
+    )
+    assert renamed.status_code == 200, renamed.json
+    with app.app_context():
+        value = db.session.get(Lookup, value_id)
+        assert (value.code, value.type_id, value.is_active, value.name_en) == (
+            "created",
+            type_id,
+            True,
+            "Added",
+        )
+        assert value.meta == {"icon": "plus"}
+
+
+def test_a_non_system_lookup_stays_fully_editable(app, client, api_as):
+    headers = api_as("Admin")
+    with app.app_context():
+        own = make_lookup(db.session.get(LookupType, lookup_type_id("user_status")), code="on_leave")
+        own_id, other_type = own.id, lookup_type_id("course_status")
+    for body in ({"code": "away"}, {"type": other_type}, {"is_active": False}):
+        response = client.put(f"/api/v1/lookup/{own_id}", json=body, headers=headers)
+        assert response.status_code == 200, response.json
+    assert client.delete(f"/api/v1/lookup/{own_id}", headers=headers).status_code == 200
+    with app.app_context():
+        assert db.session.get(Lookup, own_id) is None
+
+
+def test_services_cannot_rename_or_delete_a_system_lookup(app):
+    with app.app_context():
+        value = db.session.get(Lookup, lookup_id("user_status", "banned"))
+        value.code = "gone"
+        with pytest.raises(Conflict):
+            db.session.flush()
+        db.session.rollback()
+        soft_delete(value)
+        with pytest.raises(Conflict):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_a_system_lookup_deleted_before_the_lock_can_be_restored(app):
+    with app.app_context():
+        value_id = lookup_id("user_status", "banned")
+        db.session.execute(
+            update(Lookup).where(Lookup.id == value_id).values(is_deleted=True, is_active=False)
+        )
+        clear_lookup_cache()
+        assert restore_ids(Lookup, [value_id]) == 1
+        value = db.session.get(Lookup, value_id)
+        value.is_active = True
+        db.session.commit()
+        assert lookup_id("user_status", "banned") == value_id

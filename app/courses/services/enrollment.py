@@ -32,6 +32,7 @@ from app.courses.signals import enrollment_created
 from app.extensions import db
 from app.lookups.services import require_lookup_id
 from app.security.models import LmsUser
+from app.security.roles import can_learn
 
 CSV_MAX_ROWS = 5000
 
@@ -132,6 +133,8 @@ def enroll_by_instructor(course: Course, student: LmsUser, by: Any, source: str 
     require_manager(by, course)
     if not student.is_active:
         raise Invalid(_("%(user)s cannot sign in, so cannot be enrolled.", user=student.username))
+    if not can_learn(student):
+        raise Invalid(_("%(user)s is not a learner account.", user=student.username))
     enrollment = _upsert(student, course, "purchase", source, by)
     db.session.commit()
     return enrollment
@@ -214,6 +217,8 @@ def enroll_from_csv(course: Course, data: bytes, by: Any) -> CsvReport:
             reason = _("No such user.")
         elif not user.is_active:
             reason = _("The account is not active.")
+        elif not can_learn(user):
+            reason = _("Not a learner account.")
         elif enrollment_grants_access(enrollment_of(user.id, course.id), course):
             reason = _("Already enrolled.")
         seen.add(identifier.lower())

@@ -42,7 +42,13 @@ from app.media.validation.common import (
     UploadRejected,
     check_malware_signature,
 )
-from app.media.validation.documents import PDF_ACTIVE_NAMES, check_pdf, check_polyglot, image_end
+from app.media.validation.documents import (
+    PDF_ACTIVE_NAMES,
+    check_office_macros,
+    check_pdf,
+    check_polyglot,
+    image_end,
+)
 from app.media.validation.names import (
     DANGEROUS_EXTENSIONS,
     MAX_NAME_CHARS,
@@ -190,6 +196,7 @@ def validate_upload(
     else:
         if family == "pdf":
             check_pdf(data)
+        check_office_macros(data)
         if family != "text" and family not in ("doc", "xls", "ppt"):
             check_polyglot(data, family)
         stored = data

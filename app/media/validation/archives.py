@@ -21,6 +21,7 @@ from app.media.validation.common import (
     UploadRejected,
     _malware,
 )
+from app.media.validation.documents import check_office_macros, is_macro_part, office_macros
 
 _ARCHIVE_MAGIC = (
     b"PK\x03\x04",
@@ -116,6 +117,9 @@ def _inspect_zip(data: bytes, depth: int, level: int, scan: _ArchiveScan) -> Non
                 raise _zip_bomb(too_large)
             if any(_unsafe_member_name(info.filename) for info in infos):
                 raise _zip_bomb(gettext("The archive contains unsafe file paths."))
+            # Macro-enabled Office files (also renamed .docx/.xlsx/.pptx, or inside a zip).
+            if any(is_macro_part(info.filename) for info in infos):
+                raise office_macros()
             for info in infos:
                 if info.is_dir():
                     continue
@@ -124,6 +128,7 @@ def _inspect_zip(data: bytes, depth: int, level: int, scan: _ArchiveScan) -> Non
                     continue
                 if EICAR in content:
                     raise _malware()
+                check_office_macros(content)
                 _check_member(info.filename, content, depth, level, scan)
     except zipfile.LargeZipFile as exc:
         raise _zip_bomb(too_large) from exc

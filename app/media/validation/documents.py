@@ -162,3 +162,26 @@ def check_pdf(data: bytes) -> None:
         budget -= len(inflated)
         if _pdf_names(inflated) & PDF_ACTIVE_NAMES or b"javascript:" in inflated.lower():
             raise _pdf_active()
+
+
+# ----------------------------------------------------------------------------------- Office macros
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# The VBA storage of Word (Macros/VBA/_VBA_PROJECT) and Excel (_VBA_PROJECT_CUR), named in UTF-16.
+_OLE2_VBA = "_VBA_PROJECT".encode("utf-16-le")
+
+
+def office_macros() -> UploadRejected:
+    """The refusal of a macro-enabled Office file."""
+    return UploadRejected(gettext("Office files with macros are not accepted."), reason="office_macros")
+
+
+def is_macro_part(name: str) -> bool:
+    """A zip member holding a VBA project (`word/vbaProject.bin`, `xl/vbaProject.bin`...)."""
+    return name.replace("\\", "/").rsplit("/", 1)[-1].lower().startswith("vbaproject")
+
+
+def check_office_macros(data: bytes) -> None:
+    """Refuse a legacy (OLE2) Office file with a VBA project, whatever its extension."""
+    if data.startswith(_OLE2) and _OLE2_VBA in data:
+        raise office_macros()
