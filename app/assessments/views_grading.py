@@ -35,7 +35,9 @@ GRADING_PERMISSIONS = {**BaseModelView.method_permission_name, "grade": "grade",
 GRADING_LABELS = {
     **COMMON_LABELS,
     "quiz": _l("Quiz"),
+    "quiz_name": _l("Quiz"),
     "assignment": _l("Assignment"),
+    "assignment_name": _l("Assignment"),
     "number": _l("Attempt"),
     "state": _l("State"),
     "status": _l("Status"),
@@ -118,7 +120,7 @@ class QuizAttemptModelView(GradingView):
     list_title = _l("Quiz attempts")
     show_title = _l("Quiz attempt")
     list_columns = [
-        "quiz",
+        "quiz_name",
         "user",
         "number",
         "state",
@@ -129,7 +131,7 @@ class QuizAttemptModelView(GradingView):
         "passed",
     ]
     show_columns = [
-        "quiz",
+        "quiz_name",
         "user",
         "number",
         "state",
@@ -204,9 +206,9 @@ class SubmissionModelView(GradingView):
     class_permission_name = "SubmissionAdmin"
     list_title = _l("Submissions")
     show_title = _l("Submission")
-    list_columns = ["assignment", "user", "status", "submitted_at", "is_late", "points", "graded_at"]
+    list_columns = ["assignment_name", "user", "status", "submitted_at", "is_late", "points", "graded_at"]
     show_columns = [
-        "assignment",
+        "assignment_name",
         "user",
         "status",
         "submitted_at",

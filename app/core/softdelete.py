@@ -152,3 +152,12 @@ def with_parents(item: Any, *paths: str) -> Any:
                 break
             current = parent(current, name)
     return item
+
+
+def trashed_name(item: Any) -> str:
+    """A row's name, followed by "(deleted)" when it is in the trash (as its children show it)."""
+    from flask_babel import gettext
+
+    if item is None:
+        return ""
+    return f"{item} {gettext('(deleted)')}" if getattr(item, "is_deleted", False) else str(item)

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import BaseModel, BigId, JsonType
+from app.core.softdelete import parent, trashed_name
 from app.courses.models import Course, Lesson
 from app.courses.models.course import TranslatedTitleMixin
 from app.lookups.models import Lookup, lookup_fk
@@ -165,6 +166,10 @@ class Submission(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.assignment} · {self.user}"
+
+    def assignment_name(self) -> str:
+        """The assignment's title, marked "(deleted)" when it is in the trash (back-office pages)."""
+        return trashed_name(parent(self, "assignment"))
 
 
 class RubricScore(BaseModel):

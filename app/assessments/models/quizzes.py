@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.assessments.models.banks import Question, QuestionBank
 from app.core.models import BaseModel, BigId, JsonType
+from app.core.softdelete import parent, trashed_name
 from app.courses.models import Course, Lesson
 from app.courses.models.course import TranslatedTitleMixin
 from app.security.models import LmsUser
@@ -199,6 +200,10 @@ class QuizAttempt(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.quiz} · {self.user} · #{self.number}"
+
+    def quiz_name(self) -> str:
+        """The quiz's title, marked "(deleted)" when the quiz is in the trash (back-office pages)."""
+        return trashed_name(parent(self, "quiz"))
 
 
 class AttemptAnswer(BaseModel):
