@@ -19,7 +19,7 @@ depends_on = None
 def upgrade():
     # An attempt abandoned by the course's staff does not count against the learner's limit.
     with op.batch_alter_table("quiz_attempt", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("abandoned_by_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("abandoned_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_quiz_attempt_abandoned_by_id_ab_user"), "ab_user", ["abandoned_by_id"], ["id"]
         )

@@ -191,7 +191,7 @@ class QuizAttempt(BaseModel):
     percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     passed: Mapped[bool | None] = mapped_column(Boolean)
     # Who gave the attempt up: the learner's own abandon counts against the limit, staff's does not.
-    abandoned_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"))
+    abandoned_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ab_user.id"))
 
     quiz: Mapped[Quiz] = relationship()
     user: Mapped[LmsUser] = relationship(foreign_keys=[user_id])
