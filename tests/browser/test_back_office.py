@@ -112,7 +112,7 @@ def test_student_sees_only_their_own_account(page: Page, live_url, user_factory)
 
 
 def test_storage_browser_bulk_delete_works_under_the_csp(page: Page, live_url, user_factory, app):
-    from tests.test_security_defects import storage_browser_root
+    from tests.security.test_defects import storage_browser_root
 
     target = storage_browser_root(app) / "browser-bulk-delete.txt"
     target.write_text("bye", encoding="utf-8")

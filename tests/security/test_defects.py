@@ -19,7 +19,7 @@ from tests.billing_factories import make_plan
 from tests.conftest import jwt_headers
 from tests.course_factories import make_course, make_enrollment, make_lesson, make_section
 from tests.factories import PASSWORD, make_user
-from tests.test_security_login import _fast_hashing, is_signed_in  # noqa: F401 (fixture)
+from tests.security.test_login import _fast_hashing, is_signed_in  # noqa: F401 (fixture)
 
 JWT_LOGIN = "/api/v1/security/login"
 
