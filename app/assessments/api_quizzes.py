@@ -259,10 +259,10 @@ class QuizAttemptApi(AssessmentApiBase):
             attempt = self.scoped(pk)
             body = json_object()
             question_id = row_id(body.get("question_id"), "question_id")
-            with transaction():
-                saved = attempts.save_answer(g.user, attempt, question_id, body.get("answer"))
-            if saved is None:  # time was up: the attempt was handed in instead
-                raise attempts.time_up()
+            saved = attempts.save_answer(g.user, attempt, question_id, body.get("answer"))
+            if saved is None:  # time was up: the attempt was handed in instead, and that is committed
+                refused = attempts.time_up()  # so the refusal is returned, not raised: run() commits
+                return self.response(refused.status_code, message=refused.message, errors=refused.errors)
             return self.response(200, id=attempt.id, result=_answer_data(saved, attempt))
 
         return self.run(act)
