@@ -8,7 +8,7 @@ from app.extensions import db
 
 
 def issue_certificate(user_id: int, course_id: int) -> int | None:
-    """Issue (once) and render the certificate of a completed course; its id, or None if not earned."""
+    """Issue (once) the certificate of a completed course and queue its PDF; its id, or None if not earned."""
     certificate = certificates.issue_certificate(user_id, course_id)
     return certificate.id if certificate is not None else None
 

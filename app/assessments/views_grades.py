@@ -17,6 +17,7 @@ from app.assessments.services.gradebook import grade_history, gradebook_csv, gra
 from app.assessments.views_base import COMMON_LABELS, ITEM_TYPE_LABELS, AssessmentView, label_formatter
 from app.core.errors import AppError
 from app.core.interface import SQLAInterface
+from app.core.transactions import transaction
 from app.core.views import BaseModelView, format_user_datetime, format_yes_no
 from app.courses.models import Course
 from app.courses.services.access import can_manage
@@ -98,10 +99,10 @@ class CertificateModelView(AssessmentView):
         done = 0
         for item in items:
             try:
-                certificates.reissue_certificate(g.user, item)
+                with transaction():  # each re-issue commits (or rolls back) on its own
+                    certificates.reissue_certificate(g.user, item)
                 done += 1
             except AppError as exc:
-                db.session.rollback()
                 flash(f"{item}: {exc.message}", "danger")
         if done:
             flash(gettext("%(count)d certificate(s) re-issued.", count=done), "success")

@@ -24,8 +24,8 @@ from app.billing.views_base import (
 from app.core.errors import AppError
 from app.core.interface import SQLAInterface
 from app.core.mail import MailError
+from app.core.transactions import transaction
 from app.core.views import BaseModelView, format_user_datetime
-from app.extensions import db
 
 INVOICE_LABELS = {
     **COMMON_LABELS,
@@ -127,7 +127,9 @@ class InvoiceModelView(BillingModelView):
         sent = 0
         for invoice in rows:
             try:
-                if invoices.email_invoice(invoice, force=True):
+                with transaction():  # each e-mail sent is recorded at once, whatever the next one does
+                    emailed = invoices.email_invoice(invoice, force=True)
+                if emailed:
                     sent += 1
                 else:
                     flash(
@@ -135,10 +137,8 @@ class InvoiceModelView(BillingModelView):
                         "warning",
                     )
             except AppError as exc:
-                db.session.rollback()
                 flash(f"{invoice.number}: {error_text(exc)}", "danger")
             except MailError:
-                db.session.rollback()
                 flash(
                     gettext("%(number)s: the mail server did not accept the message.", number=invoice.number),
                     "danger",

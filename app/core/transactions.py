@@ -15,7 +15,7 @@ from typing import Any
 from flask import Response
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.core.errors import Conflict
 from app.extensions import db
@@ -107,10 +107,12 @@ def _remember_flush(session: Session, _context: Any) -> None:
     session.info[_FLUSHED] = True
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_flush(session: Session) -> None:
-    session.info.pop(_FLUSHED, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_flush(session: Session, transaction: SessionTransaction) -> None:
+    # Only the outermost transaction: a savepoint's release (`unique_insert`) fires after_commit too,
+    # and the work flushed in it still waits for the request's commit.
+    if transaction.parent is None:
+        session.info.pop(_FLUSHED, None)
 
 
 @contextmanager

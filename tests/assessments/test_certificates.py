@@ -24,6 +24,7 @@ from app.assessments.services import certificates
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.pdf import PdfError, html_to_pdf
 from app.core.softdelete import soft_delete
+from app.core.transactions import transaction
 from app.extensions import db
 from app.media import services as media_services
 from app.media.models import Media
@@ -261,7 +262,8 @@ def test_owner_downloads_through_a_signed_link_and_others_are_refused(app, media
 def test_download_before_the_pdf_exists_says_it_is_being_prepared(app, ctx, media_config, monkeypatch):
     _, student, course = _completed()
     monkeypatch.setattr(certificates, "render_certificate_pdf", lambda certificate: None)
-    certificate = certificates.issue_certificate(student.id, course.id)
+    with transaction():
+        certificate = certificates.issue_certificate(student.id, course.id)
     assert certificate.media_id is None
     with app.test_request_context(), pytest.raises(NotFound) as waiting:
         certificates.download_url(student, certificate)

@@ -20,6 +20,7 @@ from app.assessments.services.banks import (
 )
 from app.core.errors import Forbidden, Invalid
 from app.core.search_text import normalize_arabic, normalize_search
+from app.core.transactions import transaction
 from app.extensions import db
 from app.lookups.services import require_lookup_id
 from tests.assessment_factories import make_bank, make_question
@@ -240,7 +241,8 @@ def test_update_question_keeps_listed_options_and_hides_the_others(ctx: None) ->
 
 def test_update_question_that_breaks_a_rule_changes_nothing(ctx: None) -> None:
     people = _people()
-    question = create_question(people["owner"], people["bank"], **_choice())
+    with transaction():
+        question = create_question(people["owner"], people["bank"], **_choice())
     with pytest.raises(Invalid) as raised:
         update_question(people["owner"], question, type="essay", points=4)
     assert "options" in raised.value.errors

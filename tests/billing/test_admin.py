@@ -23,6 +23,7 @@ from app.billing.models import Invoice, Payment, Plan, PlanFeature, Subscription
 from app.billing.services import invoices, payments
 from app.core.models import utcnow
 from app.core.targets import register_target, registered_codes
+from app.core.transactions import transaction
 from app.extensions import db
 from app.lookups.services import lookup_id, require_lookup_id
 from app.security.models import LmsUser
@@ -59,16 +60,17 @@ def _value(app: Flask, model: type, pk: int, column: str) -> Any:
 def _manual_payment(user_id: int, plan_id: int, provider: str = "manual") -> int:
     """A pending payment for a subscription at the plan's price, started through the payments service."""
     plan = db.session.get(Plan, plan_id)
-    payment = payments.start_payment(
-        db.session.get(LmsUser, user_id),
-        purpose="subscription",
-        amount=str(plan.price),
-        currency="USD",
-        idempotency_key=f"test-{uuid.uuid4().hex}",
-        details={},
-        plan=plan,
-        provider=provider,
-    )
+    with transaction():
+        payment = payments.start_payment(
+            db.session.get(LmsUser, user_id),
+            purpose="subscription",
+            amount=str(plan.price),
+            currency="USD",
+            idempotency_key=f"test-{uuid.uuid4().hex}",
+            details={},
+            plan=plan,
+            provider=provider,
+        )
     return payment.id
 
 

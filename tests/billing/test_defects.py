@@ -13,6 +13,7 @@ from app.billing.models import Payment, Subscription, WebhookEvent
 from app.billing.services import invoices, payments, subscriptions
 from app.billing.services.periods import add_months
 from app.core.models import as_utc
+from app.core.transactions import transaction
 from app.courses.models import CoursePurchase
 from app.extensions import db
 from tests.billing_factories import make_plan
@@ -60,7 +61,8 @@ def test_twenty_checkouts_paid_at_once_are_each_applied_or_refunded(app):
     with app.app_context():
         student = make_user("Student")
         plans = [make_plan(price="10"), make_plan(price="12")]
-        started = [subscriptions.subscribe(student, plans[i % 2])[1] for i in range(20)]
+        with transaction():
+            started = [subscriptions.subscribe(student, plans[i % 2])[1] for i in range(20)]
         sends = [delivery(payment, transaction=f"txn_race_{i}") for i, payment in enumerate(started)]
         user_id, payment_ids = student.id, [payment.id for payment in started]
         db.session.remove()
@@ -100,7 +102,8 @@ def test_an_error_half_way_through_a_webhook_leaves_nothing_and_a_retry_applies_
     completed payment, no purchase, no event), and the provider's retry then applies it once."""
     with app.app_context():
         student, course = make_user("Student"), paid_course()
-        payment = payments.buy_course(student, course)
+        with transaction():
+            payment = payments.buy_course(student, course)
         sent = delivery(payment)
         user_id, payment_id = student.id, payment.id
         db.session.remove()

@@ -15,6 +15,7 @@ from app.billing.models import FeatureUsage
 from app.billing.services import features
 from app.billing.services import subscriptions as subs
 from app.core.models import utcnow
+from app.core.transactions import transaction
 from app.extensions import db
 from tests.billing_factories import make_plan, make_subscription
 from tests.factories import make_user
@@ -118,7 +119,8 @@ def test_concurrent_consumers_never_pass_the_limit(app, committed):
                 barrier.wait()
                 for _ in range(5):
                     try:
-                        taken.append(features.consume(user_id, "downloads", now=T0 + DAY))
+                        with transaction():
+                            taken.append(features.consume(user_id, "downloads", now=T0 + DAY))
                     except features.FeatureLimitReached:
                         refused.append(1)
                         db.session.rollback()

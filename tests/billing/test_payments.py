@@ -13,6 +13,7 @@ from app.billing.gateways import sandbox
 from app.billing.models import Invoice, Payment, WebhookEvent
 from app.billing.services import payments
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.transactions import transaction
 from app.courses.models import Course
 from app.courses.services import can_access, has_purchased
 from app.extensions import db
@@ -82,7 +83,8 @@ def test_a_zero_amount_is_allowed_and_completes_without_a_charge(app, ctx):
 def _checkout(app, student_id: int, **course_fields: Any) -> dict[str, Any]:
     with app.app_context():
         course = paid_course(**course_fields)
-        payment = payments.buy_course(user(student_id), course)
+        with transaction():
+            payment = payments.buy_course(user(student_id), course)
         with app.test_request_context():
             url = payments.checkout_url(payment)
         data = {"url": url, "payment": payment.id, "course": course.id, "slug": course.slug}
@@ -185,13 +187,15 @@ def test_buy_course_refusals(app, ctx):
 
 def test_completing_twice_is_a_no_op(app, ctx):
     student = make_user("Student")
-    payment = payments.buy_course(student, paid_course())
+    with transaction():
+        payment = payments.buy_course(student, paid_course())
     done = payments.complete_payment(payment, transaction_id="txn_a")
     again = payments.complete_payment(done, transaction_id="txn_a")
     assert again.id == done.id and status(again) == "completed" and invoices_of(payment.id) == 1
     with pytest.raises(Conflict):  # a paid payment cannot fail any more
         payments.fail_payment(again, "late decline")
-    other = payments.buy_course(student, paid_course())
+    with transaction():
+        other = payments.buy_course(student, paid_course())
     with pytest.raises(Conflict):  # one provider transaction pays one payment
         payments.complete_payment(other, transaction_id="txn_a")
     assert status(other) == "pending"
@@ -222,7 +226,8 @@ def test_manual_payments_wait_for_an_admin(app, ctx):
 def test_partial_then_full_refunds_end_a_bought_course(app, ctx):
     student = make_user("Student")
     course = paid_course()
-    payment = payments.buy_course(student, course)
+    with transaction():
+        payment = payments.buy_course(student, course)
     with pytest.raises(Conflict):  # nothing paid yet
         payments.refund_payment(payment)
     sandbox().pay(payment)

@@ -19,6 +19,7 @@ from app.billing.services import payments
 from app.billing.services.payment_webhooks import handle_webhook
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.models import utcnow
+from app.core.transactions import transaction
 from app.courses.models import CoursePurchase
 from app.courses.services import can_access, has_purchased
 from app.extensions import db
@@ -47,7 +48,8 @@ def _inline(media_config, smtp_server):
 def _purchase() -> tuple[Any, Any, Payment]:
     student = make_user("Student")
     course = paid_course()
-    return student, course, payments.buy_course(student, course)
+    with transaction():
+        return student, course, payments.buy_course(student, course)
 
 
 def _ignored_reason(event: WebhookEvent) -> dict[str, Any]:

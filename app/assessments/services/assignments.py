@@ -186,12 +186,10 @@ def _row_for(assignment: Assignment, user_id: int) -> Submission:
     try:
         with unique_insert(""):
             db.session.add(row)
-    except Conflict:  # a parallel request created it
-        db.session.rollback()
+    except Conflict:  # a parallel request created it (and committed: the insert waited for that)
         row = submission_of(assignment, user_id)
         if row is None:
             raise Conflict(_("Please try again.")) from None
-    db.session.commit()
     return row
 
 
@@ -243,7 +241,8 @@ def submit_assignment(
     row.status_id = require_lookup_id("assignment_status", "submitted")
     row.submitted_at, row.is_late = now, late
     row.submission_count += 1
-    db.session.commit()
+    db.session.flush()
+    db.session.expire(row, ["status"])  # loaded above as the old status: read the new one
     return row
 
 

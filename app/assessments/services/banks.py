@@ -318,7 +318,7 @@ def create_question(
     new_options = apply_fields(question, fields) or []
     check_question(question, new_options)
     db.session.add(question)
-    db.session.commit()
+    db.session.flush()
     return question
 
 
@@ -333,7 +333,7 @@ def update_question(user: Any, question: Question, **fields: Any) -> Question:
     except Invalid:
         db.session.rollback()
         raise
-    db.session.commit()
+    db.session.flush()
     return question
 
 

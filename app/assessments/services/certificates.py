@@ -165,7 +165,8 @@ def certificates_enabled(course_id: int) -> bool:
 
 
 def issue_certificate(user_id: int, course_id: int) -> Certificate | None:
-    """The learner's valid certificate for a completed course, issued once (None when not earned)."""
+    """The learner's valid certificate for a completed course, issued once (None when not earned);
+    its PDF is rendered by a task queued after the commit (the slow part holds no lock then)."""
     certificate = _valid_certificate(user_id, course_id)
     if certificate is None:
         enrollment = enrollment_of(user_id, course_id)
@@ -180,11 +181,10 @@ def issue_certificate(user_id: int, course_id: int) -> Certificate | None:
         certificate = _insert(lambda: _new_row(user, course, completed_on)) or _valid_certificate(
             user_id, course_id
         )
-        db.session.commit()  # visible (and unlocked) before the slow part, the PDF
         if certificate is None:  # the winner was revoked in between
             return None
     if certificate.media_id is None:
-        render_certificate_pdf(certificate)
+        enqueue("app.assessments.tasks.render_certificate", certificate.id)
     return certificate
 
 
@@ -279,7 +279,7 @@ def revoke_certificate(actor: Any, certificate: Certificate, reason: str) -> Cer
         db.session.rollback()
         raise Conflict(_("This certificate is already revoked."))
     _revoke(row, actor, reason)
-    db.session.commit()
+    db.session.flush()
     return row
 
 
@@ -295,7 +295,6 @@ def reissue_certificate(actor: Any, certificate: Certificate) -> Certificate:
     if new is None:
         db.session.rollback()
         raise Conflict(_("This learner already holds a valid certificate for this course."))
-    db.session.commit()
     enqueue("app.assessments.tasks.render_certificate", new.id)
     return new
 

@@ -244,7 +244,7 @@ def import_questions(user: Any, bank: QuestionBank, data: bytes) -> dict[str, An
     for offset, question in enumerate(questions):
         question.position = position + offset
     db.session.add_all(questions)
-    db.session.commit()
+    db.session.flush()
     return {"created": len(questions), "errors": {}}
 
 

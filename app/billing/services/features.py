@@ -149,8 +149,7 @@ def consume(user_id: int, code: str, amount: int = 1, now: datetime | None = Non
     )
     if used is None:
         raise _used_up(code, subscription, limit)
-    db.session.commit()
-    return used
+    return used  # the caller's transaction commits it (a failed request uses nothing)
 
 
 def _request_user_id() -> int | None:

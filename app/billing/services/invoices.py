@@ -280,18 +280,11 @@ def email_invoice(invoice: Invoice, *, force: bool = False, now: datetime | None
     # The account's current address (the snapshot on the invoice is what the document shows).
     address = (row.user.email if row.user else "") or (row.billed_to or {}).get("email")
     if (row.emailed_at is not None and not force) or not address:
-        db.session.rollback()
         return False
     subject, text, html = _mail_texts(row)
-    try:
-        send_mail(
-            address, subject, text, html=html, attachments=[(f"{row.number}.pdf", data, "application/pdf")]
-        )
-    except Exception:
-        db.session.rollback()
-        raise
+    send_mail(address, subject, text, html=html, attachments=[(f"{row.number}.pdf", data, "application/pdf")])
     row.emailed_at = parse_utc(now) or utcnow()
-    db.session.commit()
+    db.session.flush()
     return True
 
 

@@ -3,6 +3,9 @@ ending those that will not renew or whose grace period is over, and reminding be
 
 Each task is idempotent and safe with several workers: every subscription is re-checked under its
 row lock (rows another worker holds are skipped), and a renewal's idempotency key names the period.
+Expiry commits once, at the task's end. Renewals and reminders commit each subscription on its own
+(the exception to "services flush"): a charge takes money and a reminder sends an e-mail, so their
+record must not wait for, or be undone by, the other subscriptions of the run.
 """
 
 from __future__ import annotations
@@ -100,7 +103,8 @@ def renew_due(now: datetime | None = None) -> int:
     for subscription_id in _ids(*due, Subscription.cancel_at_period_end.is_(False)):
         try:
             charged += _renew(subscription_id, now)
-        except Exception:  # one broken subscription must not stop the others' renewals
+            db.session.commit()  # kept: each subscription's charge is recorded on its own (see above)
+        except Exception:  # one broken subscription must not stop (or undo) the others' renewals
             log.exception("Renewing subscription %s failed", subscription_id)
             db.session.rollback()
     return charged
@@ -110,7 +114,6 @@ def _renew(subscription_id: int, now: datetime) -> int:
     """Charge one subscription's next period; 1 when charged (or renewed free) now, else 0."""
     subscription = locked(subscription_id, skip_locked=True)
     if subscription is None or not _renewal_due(subscription, now):
-        db.session.commit()
         return 0
     if subscription.pending_plan_id is not None:
         subscription.plan_id, subscription.pending_plan_id = subscription.pending_plan_id, None
@@ -118,9 +121,10 @@ def _renew(subscription_id: int, now: datetime) -> int:
     plan = plan_of(subscription)
     if Decimal(plan.price) == 0:
         advance(subscription)
-        db.session.commit()
         return 1
     payment = renewal_payment(subscription, plan)
+    # Kept: the pending payment is committed before the gateway takes money, so that a failure
+    # after the charge leaves a payment the provider's webhook completes, never money without a row.
     db.session.commit()
     if payment.status_id != payment_status_id("pending"):
         return 0  # charged by an earlier run: paid (period moved) or failed (in grace)
@@ -185,7 +189,7 @@ def expire_due(now: datetime | None = None) -> int:
             subscription.status_id = status_id(status)
             subscription.is_current, subscription.ended_at = False, now
             ended.append(subscription.user_id)
-        db.session.commit()
+    db.session.flush()
     for user_id in ended:
         expire_subscription_enrollments(user_id)
     return len(ended)
@@ -273,7 +277,6 @@ def remind_due(now: datetime | None = None) -> int:
     for subscription_id in _ids(*window):
         subscription = locked(subscription_id, skip_locked=True)
         if subscription is None or not needs_reminder(subscription, now):
-            db.session.commit()
             continue
         user = subscription.user
         try:
@@ -286,6 +289,6 @@ def remind_due(now: datetime | None = None) -> int:
             continue
         # The row change is the audit record of the reminder (actor: the task).
         subscription.reminded_for = subscription.current_period_end
-        db.session.commit()
+        db.session.commit()  # kept: the e-mail is sent, so its record must not depend on the next one
         sent += 1
     return sent

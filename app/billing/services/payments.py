@@ -141,7 +141,6 @@ def start_payment(
         if existing is None:
             raise
         return _same_owner(existing, user)
-    db.session.commit()
     return payment
 
 

@@ -131,11 +131,9 @@ def subscribe(
         raise Conflict(_("You already have a subscription. Change your plan instead."))
     if plan.trial_days > 0 and not had_trial(user.id):
         subscription = _new_subscription(user.id, plan, "trial", *trial_window(now, plan))
-        db.session.commit()
         return subscription, None
     if Decimal(plan.price) == 0:  # a free plan needs no checkout
         subscription = _new_subscription(user.id, plan, "active", *one_cycle(now, plan))
-        db.session.commit()
         return subscription, None
     payment = payments.start_payment(
         user,
@@ -255,11 +253,9 @@ def renew_now(
     _require_current(subscription)
     if not is_status(subscription, "active") or as_utc(subscription.current_period_end) > now:
         raise Conflict(_("This subscription does not need renewing now."))
-    payment = renewal_payment(
+    return renewal_payment(
         subscription, plan_of(subscription), attempt=f":by-hand:{uuid.uuid4().hex}", provider=provider
     )
-    db.session.commit()
-    return payment
 
 
 def change_plan(
@@ -277,7 +273,7 @@ def change_plan(
         if subscription.pending_plan_id is None:
             raise Invalid(_("You are already on this plan."))
         subscription.pending_plan_id = None
-        db.session.commit()
+        db.session.flush()
         return subscription, None
     _require_active_plan(plan)
     if as_utc(subscription.current_period_end) <= now and not is_status(subscription, "trial"):
@@ -288,21 +284,20 @@ def change_plan(
     if is_status(subscription, "trial"):
         # Nothing is paid during a trial: the trial simply continues on the other plan.
         subscription.plan_id, subscription.pending_plan_id = plan.id, None
-        db.session.commit()
+        db.session.flush()
         return subscription, None
     if monthly_price(plan) <= monthly_price(old) or plan.currency != old.currency:
         subscription.pending_plan_id = plan.id  # from the next period; a later choice replaces it
-        db.session.commit()
+        db.session.flush()
         return subscription, None
     amount = proration(subscription, plan, now)
     if amount == 0:
         subscription.plan_id, subscription.pending_plan_id = plan.id, None
-        db.session.commit()
+        db.session.flush()
         return subscription, None
     provider = provider_of(subscription)
-    db.session.commit()  # the lock is not held across the gateway call; upgrade_paid locks again
-    service = payments
-    payment = service.start_payment(
+    # The subscription stays locked across the gateway call: a second change waits for this one.
+    payment = payments.start_payment(
         subscription.user,
         purpose="upgrade",
         amount=amount,
@@ -320,7 +315,7 @@ def change_plan(
         subscription=subscription,
         provider=provider,
     )
-    payment = service.charge_now(payment)
+    payment = payments.charge_now(payment)
     db.session.refresh(subscription)
     return subscription, payment
 
@@ -357,7 +352,7 @@ def cancel(
     if at_period_end:
         if not subscription.cancel_at_period_end:
             subscription.cancel_at_period_end, subscription.cancelled_at = True, now
-        db.session.commit()
+        db.session.flush()
         return subscription
     policy = current_app.config.get("BILLING_REFUND_POLICY", "prorated")
     refunds = [(p, refund_amount(subscription, p, policy, now)) for p in completed_payments(subscription)]
@@ -365,13 +360,13 @@ def cancel(
     subscription.is_current = False
     subscription.cancelled_at = subscription.ended_at = now
     subscription.pending_plan_id = None
-    db.session.commit()
-    expire_subscription_enrollments(subscription.user_id)
-    # After the commit: a second cancel waits on the lock above and then finds it ended (409), so
-    # nothing is refunded twice; a failing gateway leaves the cancellation in place.
+    db.session.flush()
+    # One transaction with the refunds: a second cancel waits on the lock above and then finds it
+    # ended (409), so nothing is refunded twice; a failing gateway cancels nothing (try again).
     for payment, amount in refunds:
         if amount > 0:
             payments.refund_payment(payment, amount)
+    expire_subscription_enrollments(subscription.user_id)
     return subscription
 
 
@@ -383,5 +378,5 @@ def set_auto_renew(user: Any, subscription: Subscription, on: bool) -> Subscript
     subscription.auto_renew = bool(on)
     if on and subscription.cancel_at_period_end:
         subscription.cancel_at_period_end, subscription.cancelled_at = False, None
-    db.session.commit()
+    db.session.flush()
     return subscription
