@@ -15,7 +15,7 @@ from typing import Any
 from flask import Response
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from app.core.errors import Conflict
 from app.extensions import db
@@ -107,10 +107,18 @@ def _remember_flush(session: Session, _context: Any) -> None:
     session.info[_FLUSHED] = True
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_flush(session: Session) -> None:
-    session.info.pop(_FLUSHED, None)
+@event.listens_for(Session, "do_orm_execute")
+def _remember_write(state: ORMExecuteState) -> None:
+    # An UPDATE/INSERT/DELETE statement (a counter bumped in SQL) is work to commit, like a flush.
+    if state.is_update or state.is_insert or state.is_delete:
+        state.session.info[_FLUSHED] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_flush(session: Session, ended: SessionTransaction) -> None:
+    # Only the session's own transaction: a savepoint released or rolled back leaves the outer work.
+    if ended.parent is None and not ended.nested:
+        session.info.pop(_FLUSHED, None)
 
 
 @contextmanager
