@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from app.audit.context import Actor, user_actor
 from app.audit.listeners import RowMaker, jsonable
@@ -34,8 +34,9 @@ def record(
         jsonable(new_values) if new_values is not None else None,
         description,
     )
-    maker.insert([row])
-    if commit:
+    # Through the session, so that the request's boundary sees work to commit.
+    db.session.execute(insert(AuditLog.__table__), [row])
+    if commit:  # only for a row that must stay although the request then answers an error
         db.session.commit()
 
 

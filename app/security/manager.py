@@ -127,7 +127,7 @@ class LmsSecurityManager(SecurityManager):
 
         user = super().auth_user_db(username, password)
         if user is not None:
-            record("logged_in", "user", user.id, user=user, commit=True)
+            record("logged_in", "user", user.id, user=user)
             if has_request_context() and not request.path.startswith("/api/"):
                 session["locale"] = user.locale or "en"
         elif username:
@@ -137,7 +137,7 @@ class LmsSecurityManager(SecurityManager):
                 "user",
                 known.id if known is not None else None,
                 description=f"username={username[:150]}",
-                commit=True,
+                commit=True,  # kept although the sign-in then answers an error
             )
         return user
 
@@ -148,10 +148,10 @@ class LmsSecurityManager(SecurityManager):
         user = self.get_user_by_id(userid)
         if user is not None and user.must_change_password and getattr(acting, "id", None) == user.id:
             user.must_change_password = False
-            self.session.commit()
+            self.session.flush()
 
     def on_user_logout(self, user: Any) -> None:
         """Audit the logout."""
         from app.audit.services import record
 
-        record("logged_out", "user", user.id, user=user, commit=True)
+        record("logged_out", "user", user.id, user=user)
