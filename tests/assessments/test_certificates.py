@@ -24,6 +24,7 @@ from app.assessments.services import certificates
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.pdf import PdfError, html_to_pdf
 from app.core.softdelete import soft_delete
+from app.core.transactions import transaction
 from app.extensions import db
 from app.media import services as media_services
 from app.media.models import Media
@@ -135,7 +136,8 @@ def test_concurrent_issuing_makes_one_certificate_and_one_file(app, committed, m
     def worker() -> None:
         try:
             with app.app_context():
-                certificate = certificates.issue_certificate(*ids)
+                with transaction():  # the services flush; their caller commits
+                    certificate = certificates.issue_certificate(*ids)
                 results.append((certificate.id, certificate.media_id))
                 db.session.remove()
         except BaseException as exc:  # reported by the main thread
