@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, insert, select, true
 
 from app.audit.context import Actor, user_actor
 from app.audit.listeners import RowMaker, jsonable
@@ -36,8 +36,9 @@ def record(
         jsonable(new_values) if new_values is not None else None,
         description,
     )
-    maker.insert([row])
-    if commit:
+    # Through the session, so that the request's boundary sees work to commit.
+    db.session.execute(insert(AuditLog.__table__), [row])
+    if commit:  # only for a row that must stay although the request then answers an error
         db.session.commit()
 
 

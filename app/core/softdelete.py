@@ -104,7 +104,7 @@ def on_restore(model: type[Any], hook: Callable[[list[Any]], None]) -> None:
 
 
 def restore_ids(model: type[Any], ids: list[int]) -> int:
-    """Restore the given soft-deleted rows of a model and commit; returns how many."""
+    """Restore the given soft-deleted rows of a model (flushed: the caller commits); returns how many."""
     from app.extensions import db
 
     stmt = select(model).where(model.id.in_(ids)).execution_options(**{INCLUDE_DELETED: True})
@@ -113,7 +113,7 @@ def restore_ids(model: type[Any], ids: list[int]) -> int:
         if item.is_deleted:
             restore(item)
             restored.append(item)
-    db.session.commit()
+    db.session.flush()
     for hook in _RESTORE_HOOKS.get(model, []):
         hook(restored)
     return len(restored)

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Response
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from app.core.errors import Conflict
 from app.extensions import db
@@ -107,11 +107,17 @@ def _remember_flush(session: Session, _context: Any) -> None:
     session.info[_FLUSHED] = True
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _remember_write(state: ORMExecuteState) -> None:
+    # An UPDATE/INSERT/DELETE statement (a counter bumped in SQL) is work to commit, like a flush.
+    if state.is_update or state.is_insert or state.is_delete:
+        state.session.info[_FLUSHED] = True
+
+
 @event.listens_for(Session, "after_transaction_end")
-def _forget_flush(session: Session, transaction: SessionTransaction) -> None:
-    # Only the outermost transaction: a savepoint's release (`unique_insert`) fires after_commit too,
-    # and the work flushed in it still waits for the request's commit.
-    if transaction.parent is None:
+def _forget_flush(session: Session, ended: SessionTransaction) -> None:
+    # Only the session's own transaction: a savepoint released or rolled back leaves the outer work.
+    if ended.parent is None and not ended.nested:
         session.info.pop(_FLUSHED, None)
 
 

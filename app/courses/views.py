@@ -18,6 +18,7 @@ from wtforms.validators import Optional
 from app.core.errors import AppError, Invalid
 from app.core.interface import SQLAInterface
 from app.core.targets import is_admin
+from app.core.transactions import transaction
 from app.core.views import BaseModelView
 from app.courses.models import Course
 from app.courses.services.access import can_manage
@@ -212,10 +213,10 @@ class CourseModelView(CourseScopedView):
         count = 0
         for item in items:
             try:
-                func(item, g.user)
+                with transaction():  # each course on its own: one refused leaves the others done
+                    func(item, g.user)
                 count += 1
             except AppError as exc:
-                db.session.rollback()
                 flash(f"{item}: {exc.message}", "danger")
         if count:
             flash(gettext(done, count=count), "success")

@@ -180,7 +180,7 @@ def store_upload(item: Any, field: str | None, images_only: bool, user: Any) -> 
     try:
         media = media_services.upload_files([(name, upload.read())], UPLOAD_KIND, user)[0]
     except SQLAlchemyError:
-        # The upload's commit also writes an edited row's changes: a constraint error is the row's.
+        # The upload's flush also writes an edited row's changes: a constraint error is the row's.
         db.session.rollback()
         raise Conflict(gettext("The record could not be saved: it conflicts with existing data.")) from None
     setattr(item, MEDIA_FIELDS[type(item)][0], media.id)

@@ -98,10 +98,10 @@ class EnrollmentModelView(CourseScopedView):
         count = 0
         for item in items:
             try:
-                enrollment.drop_enrollment(item, g.user)
+                with transaction():  # each enrolment on its own: one refused leaves the others done
+                    enrollment.drop_enrollment(item, g.user)
                 count += 1
             except AppError as exc:
-                db.session.rollback()
                 flash(f"{item}: {exc.message}", "warning")
         if count:
             flash(gettext("%(count)d enrolment(s) dropped.", count=count), "success")

@@ -296,7 +296,7 @@ def add_comment(
     if root is not None:
         _bump_replies(root.id, 1)
     _bump(target_type, target_id, 1)
-    db.session.commit()
+    db.session.flush()
     return comment
 
 
@@ -308,7 +308,7 @@ def edit_comment(user: Any, comment: Comment, body: str) -> Comment:
     if clean != comment.body:
         comment.body = clean
         comment.edited_at = utcnow()
-    db.session.commit()
+    db.session.flush()
     return comment
 
 
@@ -329,7 +329,7 @@ def delete_comment(user: Any, comment: Comment) -> None:
         _bump_replies(root.id, -1)
     soft_delete(comment)
     _bump(comment.target_type, comment.target_id, -weight)
-    db.session.commit()
+    db.session.flush()
 
 
 def hide_comment(user: Any, comment: Comment, reason: str | None = None) -> Comment:
@@ -353,7 +353,7 @@ def hide_comment(user: Any, comment: Comment, reason: str | None = None) -> Comm
     if comment.parent_id is not None:
         _bump_replies(root.id, -1)
     _bump(comment.target_type, comment.target_id, -weight)
-    db.session.commit()
+    db.session.flush()
     return comment
 
 
@@ -375,7 +375,7 @@ def unhide_comment(user: Any, comment: Comment) -> Comment:
     db.session.flush()
     db.session.refresh(comment)
     _bump(comment.target_type, comment.target_id, _weight(comment, root))
-    db.session.commit()
+    db.session.flush()
     return comment
 
 
@@ -402,7 +402,7 @@ def flag_comment(user: Any, comment: Comment, reason: str | None = None) -> Comm
     db.session.execute(
         update(Comment).where(Comment.id == comment.id).values(flag_count=Comment.flag_count + 1)
     )
-    db.session.commit()
+    db.session.flush()
     db.session.refresh(comment)
     return comment
 
@@ -426,7 +426,7 @@ def recount_comments(target_type: str, target_id: int) -> int:
             total += 1 + top.reply_count
     current = comment_count(target_type, target_id)
     _bump(target_type, target_id, total - current)
-    db.session.commit()
+    db.session.flush()
     return total
 
 

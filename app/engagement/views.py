@@ -17,6 +17,7 @@ from app.core.errors import AppError
 from app.core.html import sanitize_html
 from app.core.interface import SQLAInterface
 from app.core.targets import is_admin
+from app.core.transactions import transaction
 from app.core.views import BaseModelView
 from app.engagement import services
 from app.engagement.models import Comment
@@ -132,7 +133,8 @@ class CommentModelView(BaseModelView):
         count = 0
         for comment in items:
             try:
-                func(comment)
+                with transaction():  # each comment on its own: one refused leaves the others done
+                    func(comment)
                 count += 1
             except AppError as exc:
                 flash(f"#{comment.id}: {exc.message}", "warning")

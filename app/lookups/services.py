@@ -236,7 +236,7 @@ def seed_lookups(directory: Path = SEED_DIR, only: tuple[str, ...] | None = None
         if spec.get("parent") and spec["parent"] in existing_types:
             ltype.parent_id = existing_types[spec["parent"]].id
         _seed_values(ltype, spec.get("values") or [], counts)
-    db.session.commit()
+    db.session.flush()
     clear_lookup_cache()
     return counts
 

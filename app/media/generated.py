@@ -10,7 +10,7 @@ from typing import Any
 from app.extensions import db
 from app.lookups.services import lookup_id
 from app.media.models import Media
-from app.media.services import _storage_path, storage
+from app.media.services import _delete_on_rollback, _storage_path, storage
 
 
 def store_generated(
@@ -18,7 +18,7 @@ def store_generated(
 ) -> Media:
     """Keep a file the platform made (a certificate's or an invoice's PDF) as the owner's media row
     (flushed, for the caller to commit): stored under a random path, and removed again if the row
-    cannot be written."""
+    cannot be written or is rolled back."""
     extension = filename.rsplit(".", 1)[-1].lower()
     path = _storage_path(kind, extension)
     provider = storage().write(path, data)
@@ -38,12 +38,12 @@ def store_generated(
             mediable_type=owner_type,
             mediable_id=owner_id,
         )
-        db.session.add(row)
-        db.session.flush()
+        with db.session.begin_nested():  # a refused row undoes only itself, not the caller's work
+            db.session.add(row)
     except Exception:
-        db.session.rollback()
         storage().delete(provider.code, path)  # no row, no file
         raise
+    _delete_on_rollback(provider.code, path)
     return row
 
 
@@ -57,14 +57,13 @@ def generated_once(
     mime_type: str = "application/pdf",
 ) -> Media:
     """A row's generated file (its `media_id`), made once: `lock` re-reads the row under a lock, so
-    concurrent callers wait and reuse the first file instead of making a second one."""
+    concurrent callers wait (until the first one's transaction commits) and reuse the first file
+    instead of making a second one. Flushes only: the caller commits."""
     current = lock(row)
     if current.media_id is not None:
         existing = db.session.get(Media, current.media_id)
-        db.session.commit()  # releases the lock
         if existing is not None:
             return existing
-        current = lock(row)
     stored = store_generated(
         make(current),
         filename=filename(current),
@@ -74,5 +73,5 @@ def generated_once(
         owner_id=current.id,
     )
     current.media_id = stored.id
-    db.session.commit()
+    db.session.flush()
     return stored

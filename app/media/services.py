@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -12,7 +13,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import parse as parse_limit
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.audit.services import record
 from app.core import targets
@@ -30,6 +32,9 @@ from app.media.validation import KindRule, UploadRejected, ValidatedUpload, kind
 
 LINK_SALT = "media-link"
 UPLOAD_SALT = "media-direct-upload"
+_UNSAVED_FILES = "media_unsaved_files"  # (provider, path) written in the open transaction
+
+log = logging.getLogger(__name__)
 
 
 class TooManyUploads(AppError):
@@ -92,6 +97,28 @@ def validate_files(files: list[tuple[str, bytes]], kind: str) -> list[ValidatedU
     return accepted
 
 
+def _delete_on_rollback(code: str, path: str) -> None:
+    """Delete a file just written if the transaction of its row rolls back (no row, no file)."""
+    db.session.info.setdefault(_UNSAVED_FILES, []).append((code, path))
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_written_files(session: Session) -> None:
+    if not session.in_nested_transaction():  # the rows are committed: their files stay
+        session.info.pop(_UNSAVED_FILES, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _delete_written_files(session: Session, ended: SessionTransaction) -> None:
+    if ended.parent is not None or ended.nested:  # a savepoint: the session's transaction goes on
+        return
+    for code, path in session.info.pop(_UNSAVED_FILES, []):
+        try:
+            storage().delete(code, path)
+        except Exception:  # a file left behind must not hide why the transaction failed
+            log.exception("Could not delete %s:%s after a rollback", code, path)
+
+
 def _storage_path(kind: str, extension: str) -> str:
     now = utcnow()
     return f"{kind}/{now:%Y/%m}/{uuid.uuid4().hex}.{extension}"
@@ -152,13 +179,14 @@ def store_files(
                     mediable_id=int(owner_id) if owner_type else None,
                 )
             )
-        db.session.add_all(rows)
-        db.session.commit()
+        with db.session.begin_nested():  # a refused row undoes only these rows, not the caller's work
+            db.session.add_all(rows)
     except Exception:
-        db.session.rollback()
         for code, path in written:  # no row, no file
             storage().delete(code, path)
         raise
+    for code, path in written:
+        _delete_on_rollback(code, path)
     for media in rows:
         if media.is_image:
             enqueue("app.media.tasks.make_thumbnails", media.id)
@@ -231,7 +259,7 @@ def attach(media: Media, owner_type: str, owner_id: int, user: Any) -> Media:
         raise Forbidden(_("You may not add files to this item."))
     media.mediable_type, media.mediable_id = owner_type, owner_id
     media.is_temporary, media.expires_at = False, None
-    db.session.commit()
+    db.session.flush()
     return media
 
 
@@ -258,6 +286,7 @@ def replace_file(media: Media, name: str, data: bytes, user: Any) -> Media:
     item = validate_files([(name, data)], media.kind)[0]
     path = _storage_path(media.kind, item.extension)
     provider = storage().write(path, item.data)
+    _delete_on_rollback(provider.code, path)
     old = {
         "path": media.storage_path,
         "provider": media.provider.code,
@@ -281,7 +310,7 @@ def replace_file(media: Media, name: str, data: bytes, user: Any) -> Media:
         item.mime_type,
     )
     media.size, media.sha256, media.width, media.height = item.size, item.sha256, item.width, item.height
-    db.session.commit()
+    db.session.flush()
     if media.is_image:
         enqueue("app.media.tasks.make_thumbnails", media.id)
     return media
@@ -351,7 +380,7 @@ def record_download(media: Media, user_id: int | None, variant: str | None) -> N
         )
     user = appbuilder.sm.get_user_by_id(user_id) if user_id else None
     record("downloaded", "media", media.id, description=variant or media.original_filename, user=user)
-    db.session.commit()
+    db.session.flush()
 
 
 def stored_location(media: Media, variant: str | None) -> tuple[str, str, str]:
@@ -386,9 +415,10 @@ def make_thumbnails(media: Media) -> dict[str, Any]:
         data = data or store.read(media.provider.code, media.storage_path)
         path = f"thumbs/{media.uuid.hex}_{key}.webp"
         provider = store.write(path, images.thumbnail(data, (width, height)))
+        _delete_on_rollback(provider.code, path)
         existing[key] = {"path": path, "provider": provider.code}
     media.meta = {**(media.meta or {}), "thumbnails": existing}
-    db.session.commit()
+    db.session.flush()
     return existing
 
 
@@ -414,7 +444,7 @@ def remove_expired_temporary() -> int:
             except StorageUnavailable:
                 continue  # a provider no longer configured: the row still expires
         soft_delete(media)
-    db.session.commit()
+    db.session.flush()
     return len(expired)
 
 
@@ -428,4 +458,4 @@ def sync_provider_lookups() -> None:
             raise Invalid(f"Storage provider '{provider.code}' is not a storage_providers lookup.")
         settings = {"role": provider.role, "order": order, "url": provider.safe_url}
         row.meta = {**(row.meta or {}), "settings": settings}
-    db.session.commit()
+    db.session.flush()

@@ -32,6 +32,7 @@ from app.core.html import plain_text, sanitize_html
 from app.core.portal import flashed as _flashed
 from app.core.portal import login_redirect as _login_redirect
 from app.core.portal import signed_in_user as _user
+from app.core.transactions import transaction
 from app.core.translations import LANGUAGES, current_language, translated
 from app.courses.models import Course, Enrollment, Lesson
 from app.courses.services import access, progress
@@ -263,7 +264,8 @@ def course_page(slug: str) -> Any:
     if not isinstance(found, Course):
         return found
     course = found
-    record_view(course)
+    with transaction():  # committed now: the row lock of the counter is not held while the page is drawn
+        record_view(course)
     description_html = translated(course.translations, "description")
     description = plain_text(description_html)[:300]
     cover = _cover_url(course, user)

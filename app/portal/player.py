@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.assessments.models import Assignment, Quiz
 from app.core.errors import AppError, NotFound
 from app.core.portal import json_error as _json_error
+from app.core.transactions import transaction
 from app.core.translations import translated
 from app.courses.models import Course, CourseResource, Lesson, LessonContent, Note
 from app.courses.models.notes import NoteLike
@@ -217,7 +218,8 @@ def lesson_player(slug: str, lesson_id: int) -> Any:
         return _forbidden_page(course, error.message)
     has_access = bool(user) and access.can_access(user, course)
     if user is not None:
-        progress.open_lesson(user, lesson)
+        with transaction():  # committed before the page is drawn; completion hooks run on commit
+            progress.open_lesson(user, lesson)
     sections = outline(course)
     lessons = [item for _section, items in sections for item in items]
     completed = progress.completed_lesson_ids(user.id, course.id) if user else set()
@@ -281,7 +283,8 @@ def lesson_heartbeat(slug: str, lesson_id: int) -> Response:
     if not isinstance(data, dict):
         return _json_error(400, _("Send a JSON object."))
     try:
-        result = progress.report_heartbeat(user, lesson, data)
+        with transaction():
+            result = progress.report_heartbeat(user, lesson, data)
     except AppError as error:
         return _json_error(error.status_code, error.message, error.errors)
     return jsonify(

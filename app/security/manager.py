@@ -140,7 +140,7 @@ class LmsSecurityManager(SecurityManager):
 
         user = super().auth_user_db(username, password)
         if user is not None:
-            record("logged_in", "user", user.id, user=user, commit=True)
+            record("logged_in", "user", user.id, user=user)
             if has_request_context():
                 remember_device(user.id)
                 if not request.path.startswith("/api/"):
@@ -152,7 +152,7 @@ class LmsSecurityManager(SecurityManager):
                 "user",
                 known.id if known is not None else None,
                 description=f"username={username[:150]}",
-                commit=True,
+                commit=True,  # kept although the sign-in then answers an error
             )
         return user
 
@@ -163,10 +163,10 @@ class LmsSecurityManager(SecurityManager):
         user = self.get_user_by_id(userid)
         if user is not None and user.must_change_password and getattr(acting, "id", None) == user.id:
             user.must_change_password = False
-            self.session.commit()
+            self.session.flush()
 
     def on_user_logout(self, user: Any) -> None:
         """Audit the logout."""
         from app.audit.services import record
 
-        record("logged_out", "user", user.id, user=user, commit=True)
+        record("logged_out", "user", user.id, user=user)

@@ -44,7 +44,7 @@ def login_account(appbuilder: AppBuilder) -> tuple[str, Any]:
 
 
 def _device_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=KNOWN_DEVICE_SALT)
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=KNOWN_DEVICE_SALT)
 
 
 def _known_device_max_age() -> timedelta:
@@ -57,7 +57,7 @@ def known_device_accounts() -> list[int]:
     if not value:
         return []
     try:
-        ids = _device_serializer().loads(value, max_age=_known_device_max_age().total_seconds())
+        ids = _device_serializer().loads(value, max_age=int(_known_device_max_age().total_seconds()))
     except BadData:
         return []
     return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []

@@ -231,7 +231,7 @@ def sync_roles() -> list[str]:
         wanted.extend(_menu_permissions(set(wanted)))
         permission_views = [sm.find_permission_view_menu(p, v) for p, v in wanted]
         roles[role_name].permissions = [pv for pv in permission_views if pv is not None]
-    db.session.commit()
+    db.session.flush()
     return list(ROLES)
 
 

@@ -32,7 +32,8 @@ def set_status(user: LmsUser, code: str) -> LmsUser:
     """Move a user to a `user_status` value; suspended/banned/inactive users lose access at once."""
     user.status_id = require_lookup_id("user_status", code)
     user.suspended_at = utcnow() if code in BLOCKING_STATUSES else None
-    db.session.commit()
+    db.session.flush()
+    db.session.expire(user, ["status"])  # its id changed (a commit used to expire it)
     return user
 
 
@@ -65,5 +66,5 @@ def reset_password(user: LmsUser, new_password: str | None = None) -> str:
         raise Invalid(problem, {"password": [problem]})
     user.password = hash_password(password)
     user.must_change_password = new_password is None
-    db.session.commit()
+    db.session.flush()
     return password

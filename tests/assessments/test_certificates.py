@@ -136,7 +136,8 @@ def test_concurrent_issuing_makes_one_certificate_and_one_file(app, committed, m
     def worker() -> None:
         try:
             with app.app_context():
-                certificate = certificates.issue_certificate(*ids)
+                with transaction():  # the services flush; their caller commits
+                    certificate = certificates.issue_certificate(*ids)
                 results.append((certificate.id, certificate.media_id))
                 db.session.remove()
         except BaseException as exc:  # reported by the main thread

@@ -78,6 +78,7 @@ def test_no_plan_change_while_a_renewal_is_unpaid(ctx: None) -> None:
 def test_a_course_limit_holds_under_concurrent_enrolments(app, committed) -> None:
     import threading
 
+    from app.core.transactions import transaction
     from app.courses.models import Course, Enrollment
     from app.courses.services import enroll_student
     from app.courses.services.enrollment import open_subscription_enrollments
@@ -99,7 +100,8 @@ def test_a_course_limit_holds_under_concurrent_enrolments(app, committed) -> Non
                 try:
                     user, course = db.session.get(LmsUser, user_id), db.session.get(Course, course_id)
                     barrier.wait()
-                    enroll_student(user, course)
+                    with transaction():  # the service flushes; its caller commits
+                        enroll_student(user, course)
                 except Exception:  # the refused one: its plan's limit is reached
                     db.session.rollback()
                 finally:

@@ -115,3 +115,20 @@ def test_a_request_commits_flushed_work_on_success_and_drops_it_on_an_error(app,
         _type("tx_request")
         finish_request(Response(status=status))
         assert _codes() == ({"tx_request"} if kept else set())
+
+
+def test_a_request_commits_work_done_in_a_savepoint_or_by_an_update_statement(app):
+    from flask import Response
+    from sqlalchemy import update
+
+    from app.core.transactions import finish_request
+
+    with app.test_request_context("/"):
+        with db.session.begin_nested():  # released: its work waits for the request's commit
+            row_id = _type("tx_savepoint").id
+        finish_request(Response(status=200))
+        assert _codes() == {"tx_savepoint"}
+    with app.test_request_context("/"):  # a counter bumped in SQL, nothing flushed by the ORM
+        db.session.execute(update(LookupType).where(LookupType.id == row_id).values(code="tx_updated"))
+        finish_request(Response(status=200))
+        assert _codes() == {"tx_updated"}

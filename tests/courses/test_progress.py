@@ -10,7 +10,8 @@ from flask_login import AnonymousUserMixin
 
 from app.core.errors import Forbidden
 from app.core.models import utcnow
-from app.courses.models import Course, Lesson, LessonProgress
+from app.core.transactions import transaction
+from app.courses.models import Course, Enrollment, Lesson, LessonProgress
 from app.courses.services import (
     can_open_lesson,
     complete_lesson,
@@ -97,6 +98,37 @@ def test_course_completes_without_the_optional_lesson(ctx: None) -> None:
     for lesson in (read, handout, lecture):
         complete_lesson(student, lesson)
     assert enrolment.status.code == "completed" and enrolment.progress_percent == 100
+
+
+def test_an_error_half_way_through_completing_lessons_leaves_nothing_written(ctx, monkeypatch) -> None:
+    student = make_user("Student")
+    course, (read, _optional, handout, lecture) = _course()
+    enrolment = make_enrollment(student, course)
+    with transaction():
+        complete_lesson(student, read)
+    enrolment_id, student_id, read_id = enrolment.id, student.id, read.id
+    before, real, hooks, calls = enrolment.progress_percent, progress_service._refresh_course_progress, [], []
+    monkeypatch.setattr(progress_service, "_after_completion", lambda *args: hooks.append(args))
+
+    def refresh_then_fail(enrollment: Enrollment, course: Course) -> bool:
+        calls.append(1)
+        newly = real(enrollment, course)
+        if (
+            len(calls) == 2
+        ):  # the second lesson: its row is written and the course completed, then a step fails
+            raise RuntimeError("half-way")
+        return newly
+
+    monkeypatch.setattr(progress_service, "_refresh_course_progress", refresh_then_fail)
+    with pytest.raises(RuntimeError), transaction():
+        complete_lesson(student, handout)  # done: must not be committed on its own
+        complete_lesson(student, lecture)
+    db.session.remove()
+    enrolment = db.session.get(Enrollment, enrolment_id)
+    assert enrolment.status.code == "active" and enrolment.progress_percent == before
+    done = db.session.query(LessonProgress.lesson_id).filter_by(user_id=student_id)
+    assert {lesson_id for (lesson_id,) in done} == {read_id}
+    assert hooks == []
 
 
 def test_complete_needs_entitlement_and_enrolment(ctx: None) -> None:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.errors import Forbidden
+from app.core.transactions import transaction
 from app.courses.models import Course, CourseResource, LessonContent
 from app.extensions import db
 from app.lookups.services import lookup_id
@@ -262,7 +263,7 @@ def test_choosing_another_users_media_id_is_refused(app, login_as, teaching, med
     instructor, ids = teaching
     with app.app_context():
         other = make_user("Instructor")
-        with app.test_request_context():
+        with app.test_request_context(), transaction():  # the service flushes; its caller commits
             theirs = media_services.upload_files([("theirs.pdf", PDF)], "course_material", other)[0]
         theirs_id = theirs.id
         db.session.remove()
@@ -279,8 +280,9 @@ def test_choosing_another_users_media_id_is_refused(app, login_as, teaching, med
     assert _contents(app, ids["lesson"]) == [] and _media_count(app) == before
     # one's own earlier upload can be chosen by id
     with app.app_context(), app.test_request_context():
-        me = db.session.get(type(other), instructor.user_id)
-        mine_id = media_services.upload_files([("mine.pdf", PDF)], "course_material", me)[0].id
+        with transaction():  # the service flushes; its caller commits
+            me = db.session.get(type(other), instructor.user_id)
+            mine_id = media_services.upload_files([("mine.pdf", PDF)], "course_material", me)[0].id
         db.session.remove()
     _multipart(
         instructor, "/lessoncontentmodelview/add", _content_form(app, ids["lesson"], media_id=str(mine_id))

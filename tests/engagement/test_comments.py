@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from app.core.transactions import transaction
 from app.courses import services as courses
 from app.engagement import services
 from app.engagement.models import Comment
@@ -35,9 +36,10 @@ def world(app, user_factory):
         course = make_course(instructors=[w.teacher_id])
         lesson = make_lesson(make_section(course))
         other_course = make_course(instructors=[w.other_teacher_id])
-        courses.enroll_by_instructor(
-            course, db.session.get(LmsUser, w.student_id), db.session.get(LmsUser, w.teacher_id)
-        )
+        with transaction():  # the service flushes; its caller commits
+            courses.enroll_by_instructor(
+                course, db.session.get(LmsUser, w.student_id), db.session.get(LmsUser, w.teacher_id)
+            )
         w.course_id, w.lesson_id, w.other_course_id = course.id, lesson.id, other_course.id
         db.session.remove()
     w.headers = {}
@@ -424,3 +426,29 @@ def test_a_reply_in_a_hidden_thread_is_hidden_too(app, client, world):
     assert client.post(f"{API}/{reply}/flag", json={}, headers=outsider).status_code == 404
     assert client.post(f"{API}/{top}/unhide", headers=teacher).status_code == 200
     assert client.post(f"{API}/{reply}/flag", json={}, headers=outsider).status_code == 200
+
+
+def test_an_error_half_way_through_commenting_leaves_nothing_written(app, world, monkeypatch):
+    real, calls = services._bump, []
+
+    def bump_then_fail(*args):
+        calls.append(1)
+        real(*args)
+        if (
+            len(calls) == 2
+        ):  # the reply: its row and its thread's reply count are written, then the count fails
+            raise RuntimeError("half-way")
+
+    monkeypatch.setattr(services, "_bump", bump_then_fail)
+    with app.app_context():
+        student = db.session.get(LmsUser, world.student_id)
+        with pytest.raises(RuntimeError), transaction():
+            question = services.add_comment(student, "lesson", world.lesson_id, "A question")
+            services.add_comment(student, "lesson", world.lesson_id, "A reply", parent_id=question.id)
+        db.session.remove()
+        assert len(calls) == 2
+        assert services.comment_count("lesson", world.lesson_id) == 0
+        assert (
+            db.session.query(Comment).filter_by(target_type="lesson", target_id=world.lesson_id).count() == 0
+        )
+        db.session.remove()

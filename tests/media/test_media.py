@@ -6,8 +6,9 @@ import io
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+import pytest
 import requests
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from app.audit.models import AuditLog
 from app.core.models import utcnow
@@ -449,3 +450,21 @@ def test_an_upload_without_a_kind_is_a_general_attachment(app, client, user_fact
         content_type="multipart/form-data",
     )
     assert response.status_code == 201 and response.json["result"][0]["kind"] == "attachment"
+
+
+def test_an_error_half_way_through_uploading_leaves_no_row_and_no_file(app, user_factory, media_config):
+    from app.core.transactions import transaction
+    from app.media import services
+    from app.security.models import LmsUser
+
+    user_id, _username = user_factory("Student")
+    with app.test_request_context("/"):  # uploads are rate limited per client
+        user = db.session.get(LmsUser, user_id)
+        with pytest.raises(RuntimeError, match="half-way"), transaction():
+            services.upload_files([("one.png", png_bytes())], "assignment_submission", user)
+            services.upload_files([("two.png", png_bytes(color="red"))], "assignment_submission", user)
+            raise RuntimeError("half-way")
+        db.session.remove()
+        assert db.session.scalar(select(func.count(Media.id)).where(Media.uploader_id == user_id)) == 0
+        db.session.remove()
+    assert [path for path in media_config.rglob("*") if path.is_file()] == []

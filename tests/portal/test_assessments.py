@@ -342,7 +342,8 @@ def _certificate(app, student_id: int, *, render: bool = True) -> dict[str, Any]
         set_completion(course, certificate_enabled=True)
         make_enrollment(student_id, course, status="completed")
         if render:
-            certificate = certificates.issue_certificate(student_id, course.id)
+            with transaction():  # the service flushes; its caller commits
+                certificate = certificates.issue_certificate(student_id, course.id)
         else:
             user = db.session.get(LmsUser, student_id)
             certificate = Certificate(

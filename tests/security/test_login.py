@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditLog
+from app.core.transactions import transaction
 from app.extensions import appbuilder, db
 from app.security import services
 from app.security.models import LmsUser
@@ -121,7 +122,8 @@ def test_suspension_ends_session_and_token(app, user_factory):
     assert app.test_client().get("/api/v1/my_activity/", headers=headers).status_code == 200
 
     with app.app_context():
-        services.suspend_user(db.session.get(LmsUser, user_id))
+        with transaction():  # the service flushes; its caller commits
+            services.suspend_user(db.session.get(LmsUser, user_id))
         db.session.remove()
 
     assert not is_signed_in(browser), "a suspended user kept the session"
@@ -432,3 +434,18 @@ def test_datetimes_are_shown_in_the_viewers_timezone(app, user_factory):
 
     assert shown_time("UTC") == "5:06:07"
     assert shown_time("Asia/Riyadh") == "8:06:07"
+
+
+def test_an_error_half_way_through_suspending_leaves_nothing_written(app, user_factory):
+    user_id, _username = user_factory("Student")
+    with app.app_context():
+        user = db.session.get(LmsUser, user_id)
+        password = user.password
+        with pytest.raises(RuntimeError), transaction():
+            services.reset_password(user)
+            services.suspend_user(user)
+            raise RuntimeError("half-way")
+        db.session.remove()
+        user = db.session.get(LmsUser, user_id)
+        assert user.password == password and user.status.code == "active" and user.suspended_at is None
+        db.session.remove()

@@ -161,6 +161,12 @@ def resolve_slug(slug: str) -> tuple[Course | None, str | None]:
 
 
 # ---- review workflow -------------------------------------------------------------------------
+def _flush(course: Course) -> None:
+    """Flush, and let the lookups whose ids changed load again (a commit used to expire them)."""
+    db.session.flush()
+    db.session.expire(course, ["status", "visibility", "review_status", "reviewed_by"])
+
+
 def submit_for_review(course: Course, user: Any) -> Course:
     """An instructor asks an admin to publish the course."""
     require_manager(user, course)
@@ -171,7 +177,7 @@ def submit_for_review(course: Course, user: Any) -> Course:
     course.review_status_id = require_lookup_id("course_review_status", "pending")
     course.submitted_at = utcnow()
     course.review_reason = None
-    db.session.commit()
+    _flush(course)
     return course
 
 
@@ -188,7 +194,7 @@ def approve_course(course: Course, user: Any) -> Course:
         course.visibility_id = require_lookup_id("course_visibility", "public")
     course.reviewed_at, course.reviewed_by_id, course.review_reason = now, user.id, None
     course.published_at = course.published_at or now
-    db.session.commit()
+    _flush(course)
     return course
 
 
@@ -203,7 +209,7 @@ def reject_course(course: Course, user: Any, reason: str) -> Course:
         raise Conflict(_("This course is not waiting for review."))
     course.review_status_id = require_lookup_id("course_review_status", "rejected")
     course.reviewed_at, course.reviewed_by_id, course.review_reason = utcnow(), user.id, reason[:2000]
-    db.session.commit()
+    _flush(course)
     return course
 
 
@@ -225,7 +231,7 @@ def reorder_sections(course: Course, section_ids: list[int], user: Any) -> list[
     require_manager(user, course)
     sections = list(db.session.scalars(select(CourseSection).where(CourseSection.course_id == course.id)))
     _reorder(sections, section_ids, "sections")
-    db.session.commit()
+    db.session.flush()
     return sorted(sections, key=lambda s: s.position)
 
 
@@ -234,7 +240,7 @@ def reorder_lessons(section: CourseSection, lesson_ids: list[int], user: Any) ->
     require_manager(user, section.course)
     lessons = list(db.session.scalars(select(Lesson).where(Lesson.section_id == section.id)))
     _reorder(lessons, lesson_ids, "lessons")
-    db.session.commit()
+    db.session.flush()
     return sorted(lessons, key=lambda s: s.position)
 
 
@@ -345,7 +351,6 @@ def catalog(page: int = 1, page_size: int = 12, **filters: Any) -> CatalogPage:
 def record_view(course: Course) -> None:
     """Count one view of the public course page (an UPDATE, not a read-modify-write)."""
     db.session.execute(update(Course).where(Course.id == course.id).values(view_count=Course.view_count + 1))
-    db.session.commit()
 
 
 def visible_course(user: Any, course_id: int) -> Course:

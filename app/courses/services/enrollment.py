@@ -110,6 +110,12 @@ def _upsert(user: LmsUser, course: Course, type_code: str, source: str, by: Any)
     return enrollment
 
 
+def flush_enrollment(enrollment: Enrollment) -> None:
+    """Flush, and let the lookups whose ids changed load again (a commit used to expire them)."""
+    db.session.flush()
+    db.session.expire(enrollment, ["status", "enrollment_type"])
+
+
 def enroll_student(user: LmsUser, course: Course) -> Enrollment:
     """A student joins a listed course: free or bought for life, or through an active subscription."""
     if not is_listed(course):
@@ -124,7 +130,7 @@ def enroll_student(user: LmsUser, course: Course) -> Enrollment:
     if type_code == "subscription":
         check_subscription_enrolment(user.id)  # the plan may open only so many courses at a time
     enrollment = _upsert(user, course, type_code, "self" if type_code == "purchase" else "subscription", user)
-    db.session.commit()
+    flush_enrollment(enrollment)
     return enrollment
 
 
@@ -136,7 +142,7 @@ def enroll_by_instructor(course: Course, student: LmsUser, by: Any, source: str 
     if not can_learn(student):
         raise Invalid(_("%(user)s is not a learner account.", user=student.username))
     enrollment = _upsert(student, course, "purchase", source, by)
-    db.session.commit()
+    flush_enrollment(enrollment)
     return enrollment
 
 
@@ -148,7 +154,7 @@ def drop_enrollment(enrollment: Enrollment, user: Any) -> Enrollment:
         raise Conflict(_("This enrolment is not active."))
     enrollment.status_id = _status("dropped")
     enrollment.ended_at = utcnow()
-    db.session.commit()
+    flush_enrollment(enrollment)
     return enrollment
 
 
@@ -253,7 +259,7 @@ def expire_subscription_enrollments(user_id: int | None = None) -> int:
             enrollment.status_id = _status("expired")
             enrollment.ended_at = now
             expired += 1
-        db.session.commit()
+        db.session.flush()
     return expired
 
 

@@ -131,7 +131,7 @@ def create_note(
         **fields,
     )
     db.session.add(note)
-    db.session.commit()
+    db.session.flush()
     return note
 
 
@@ -155,7 +155,8 @@ def update_note(user: Any, note: Note, **changes: Any) -> Note:
         )
     for key, value in fields.items():
         setattr(note, key, value)
-    db.session.commit()
+    db.session.flush()
+    db.session.expire(note, ["visibility"])  # its id may have changed (a commit used to expire it)
     return note
 
 
@@ -166,7 +167,7 @@ def delete_note(user: Any, note: Note) -> None:
     ):
         raise Forbidden(_("Only the author can delete a note."))
     note.is_deleted, note.deleted_at = True, utcnow()
-    db.session.commit()
+    db.session.flush()
 
 
 def note_history(user: Any, note: Note) -> list[NoteRevision]:
@@ -199,7 +200,7 @@ def like_note(user: Any, note: Note) -> Note:
     else:
         like.is_deleted, like.deleted_at = False, None
     db.session.execute(update(Note).where(Note.id == note.id).values(like_count=Note.like_count + 1))
-    db.session.commit()
+    db.session.flush()
     db.session.refresh(note)
     return note
 
@@ -213,6 +214,6 @@ def unlike_note(user: Any, note: Note) -> Note:
         raise Conflict(_("You do not like this note."))
     like.is_deleted, like.deleted_at = True, utcnow()
     db.session.execute(update(Note).where(Note.id == note.id).values(like_count=Note.like_count - 1))
-    db.session.commit()
+    db.session.flush()
     db.session.refresh(note)
     return note

@@ -27,6 +27,7 @@ from app.courses.services.access import (
     request_cached,
 )
 from app.courses.services.catalog import ordered_lessons
+from app.courses.services.enrollment import flush_enrollment
 from app.courses.signals import course_completed
 from app.extensions import db
 from app.lookups.services import lookup_id, require_lookup_id
@@ -185,7 +186,7 @@ def refresh_completion(user_id: int, course: Course) -> bool:
     if enrollment is None or not can_access(enrollment.user, course):
         return False
     newly = _refresh_course_progress(enrollment, course)
-    db.session.flush()  # the caller's transaction commits it (a quiz handed in, a grade saved)
+    flush_enrollment(enrollment)  # the caller's transaction commits it (a quiz handed in, a grade saved)
     if newly:
         on_commit(lambda: _after_completion(user_id, course.id))
     return newly
@@ -201,9 +202,9 @@ def complete_lesson(user: Any, lesson: Lesson) -> LessonProgress:
     if row.completed_at is None:
         row.completed_at = utcnow()
     newly = _refresh_course_progress(enrollment, lesson.course)
-    db.session.commit()
+    flush_enrollment(enrollment)
     if newly:
-        _after_completion(user.id, lesson.course_id)
+        on_commit(lambda: _after_completion(user.id, lesson.course_id))
     return row
 
 
@@ -218,7 +219,7 @@ def open_lesson(user: Any, lesson: Lesson) -> LessonProgress | None:
     done = completed_lesson_ids(enrollment.user_id, lesson.course_id)  # the player reads it too
     if lesson.content_type.code in AUTO_COMPLETE_ON_OPEN and lesson.id not in done:
         return complete_lesson(user, lesson)
-    db.session.commit()
+    db.session.flush()
     return None
 
 
@@ -287,9 +288,9 @@ def heartbeat(
         row.completed_at = now
         newly = _refresh_course_progress(enrollment, lesson.course)
         completed = True
-    db.session.commit()
+    flush_enrollment(enrollment)
     if newly:
-        _after_completion(user.id, lesson.course_id)
+        on_commit(lambda: _after_completion(user.id, lesson.course_id))
     return HeartbeatResult(credit, row.time_spent_seconds, enrollment.time_spent_seconds, completed)
 
 
