@@ -34,7 +34,6 @@ from app.assessments.services.access import settle_owner
 from app.core.api import SYSTEM, BaseModelRestApi
 from app.core.errors import Invalid
 from app.core.interface import SQLAInterface
-from app.core.transactions import transaction
 from app.media.models import Media
 
 
@@ -252,15 +251,14 @@ class SubmissionApi(AssessmentApiBase):
             if isinstance(points, bool) or (points is not None and not isinstance(points, int | float | str)):
                 raise Invalid(_("Points must be a number."), {"points": [_("Not a number.")]})
             files = uploaded_files() if request.mimetype == "multipart/form-data" else []
-            with transaction():
-                graded = assignments.grade_submission(
-                    g.user,
-                    submission,
-                    points=points if points != "" else None,
-                    levels=_levels(body.get("levels")),
-                    feedback=text_or_none(body.get("feedback"), "feedback"),
-                    files=files,
-                )
+            graded = assignments.grade_submission(
+                g.user,
+                submission,
+                points=points if points != "" else None,
+                levels=_levels(body.get("levels")),
+                feedback=text_or_none(body.get("feedback"), "feedback"),
+                files=files,
+            )
             return self.response(200, id=graded.id, result=submission_data(graded))
 
         return self.run(act)

@@ -49,7 +49,6 @@ from app.core.api import SYSTEM, BaseModelRestApi, json_object
 from app.core.errors import Conflict, Invalid
 from app.core.interface import SQLAInterface
 from app.core.models import utcnow
-from app.core.transactions import transaction
 from app.extensions import db
 
 MAX_FEEDBACK = 20_000
@@ -101,8 +100,7 @@ class QuizApi(LessonContentApi):
         """Start an attempt, or resume the one in progress (200 resumed, 201 new)."""
 
         def act() -> Response:
-            with transaction():
-                attempt, created = attempts.start_or_resume(g.user, self.scoped(pk))
+            attempt, created = attempts.start_or_resume(g.user, self.scoped(pk))
             status = 201 if created else 200
             return self.response(status, id=attempt.id, result=attempt_view(g.user, attempt))
 
@@ -182,10 +180,11 @@ def revealed_attempts(user: Any, rows: list[QuizAttempt]) -> set[int]:
     """Ids of the attempts whose scores the user may see: staff always, learners when review is open."""
     now, staff, shown = utcnow(), {}, set()
     for attempt in rows:
+        quiz = quiz_of(attempt)
         if attempt.course_id not in staff:
-            staff[attempt.course_id] = is_staff(user, quiz_of(attempt).course)
+            staff[attempt.course_id] = is_staff(user, quiz.course)
         finished = attempt.state in FINISHED_STATES
-        if staff[attempt.course_id] or (finished and review_open(quiz_of(attempt), attempt.user_id, now)):
+        if staff[attempt.course_id] or (finished and review_open(quiz, attempt.user_id, now)):
             shown.add(attempt.id)
     return shown
 
@@ -284,8 +283,8 @@ class QuizAttemptApi(AssessmentApiBase):
             if answers:
                 for key in answers:
                     row_id(key, "answers")
-            with transaction():  # the answers sent, the grading and the grade change: all or nothing
-                submitted = attempts.submit_attempt(g.user, attempt, answers or None)
+            # The answers sent, the grading and the grade change: all or nothing (one `run` transaction).
+            submitted = attempts.submit_attempt(g.user, attempt, answers or None)
             return self._view(submitted)
 
         return self.run(act)
@@ -298,8 +297,7 @@ class QuizAttemptApi(AssessmentApiBase):
         """Give the attempt up (it still counts against the attempts allowed)."""
 
         def act() -> Response:
-            with transaction():
-                abandoned = attempts.abandon_attempt(g.user, self.scoped(pk))
+            abandoned = attempts.abandon_attempt(g.user, self.scoped(pk))
             return self._view(abandoned)
 
         return self.run(act)
@@ -340,8 +338,7 @@ class QuizAttemptApi(AssessmentApiBase):
                 raise Invalid(
                     _("This question is not part of the attempt."), {"question_id": [str(question_id)]}
                 )
-            with transaction():
-                graded = attempts.grade_answer(g.user, answer, points, feedback)
+            graded = attempts.grade_answer(g.user, answer, points, feedback)
             return self._view(graded)
 
         return self.run(act)

@@ -17,8 +17,7 @@ from app.assessments.services.gradebook import grade_history, gradebook_csv, gra
 from app.assessments.views_base import COMMON_LABELS, ITEM_TYPE_LABELS, AssessmentView, label_formatter
 from app.core.errors import AppError
 from app.core.interface import SQLAInterface
-from app.core.transactions import transaction
-from app.core.views import BaseModelView, format_user_datetime, format_yes_no
+from app.core.views import BaseModelView, each_item, format_user_datetime, format_yes_no
 from app.courses.models import Course
 from app.courses.services.access import can_manage
 from app.courses.services.catalog import managed_courses
@@ -95,15 +94,7 @@ class CertificateModelView(AssessmentView):
     @action("reissue", _l("Re-issue"), _l("Re-issue the selected certificates with new numbers?"), "fa-redo")
     def reissue(self, items: Any) -> Any:
         """Replace each certificate by a new one (the old one is revoked)."""
-        items = items if isinstance(items, list) else [items]
-        done = 0
-        for item in items:
-            try:
-                with transaction():  # each re-issue commits (or rolls back) on its own
-                    certificates.reissue_certificate(g.user, item)
-                done += 1
-            except AppError as exc:
-                flash(f"{item}: {exc.message}", "danger")
+        done = each_item(items, lambda item: certificates.reissue_certificate(g.user, item))
         if done:
             flash(gettext("%(count)d certificate(s) re-issued.", count=done), "success")
         return redirect(self.get_redirect())

@@ -175,8 +175,7 @@ class QuizAttemptModelView(GradingView):
                     grade_answer(
                         g.user, answer, request.form.get("points", ""), request.form.get("feedback") or None
                     )
-            except AppError as exc:
-                db.session.rollback()
+            except AppError as exc:  # rolled back by transaction() or raised before any write
                 flash(exc.message, "danger")
             else:
                 flash(gettext("The grade was saved."), "success")
@@ -257,8 +256,7 @@ class SubmissionModelView(GradingView):
                 with transaction():
                     feedback = request.form.get("feedback")
                     graded = grade_submission(g.user, submission, feedback=feedback, **fields)
-            except AppError as exc:
-                db.session.rollback()
+            except AppError as exc:  # rolled back by transaction() or raised before any write
                 flash(exc.message, "danger")
             else:
                 flash(gettext("The grade was saved: %(points)s points.", points=graded.points), "success")

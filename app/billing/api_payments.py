@@ -25,7 +25,6 @@ from app.core.api import BaseModelRestApi
 from app.core.errors import AppError, Invalid, NotFound
 from app.core.interface import SQLAInterface
 from app.core.targets import signed_in_user_id
-from app.core.transactions import transaction
 from app.courses.models import Course
 from app.extensions import db
 
@@ -154,8 +153,7 @@ class PaymentApi(BillingApiBase):
         def act() -> Response:
             payment = self.scoped(pk)
             amount = _amount(json_object())
-            with transaction():
-                refunded = payments.refund_payment(payment, amount, actor=g.user)
+            refunded = payments.refund_payment(payment, amount, actor=g.user)
             return self._answer(refunded)
 
         return self.run(act)
@@ -170,8 +168,7 @@ class PaymentApi(BillingApiBase):
         def act() -> Response:
             payment = self.scoped(pk)
             reference = text_field(json_object(), "transaction_id")
-            with transaction():
-                paid = payments.mark_paid(g.user, payment, reference)
+            paid = payments.mark_paid(g.user, payment, reference)
             return self._answer(paid)
 
         return self.run(act)

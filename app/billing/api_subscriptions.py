@@ -33,7 +33,6 @@ from app.core.api import BaseModelRestApi
 from app.core.errors import Invalid
 from app.core.interface import SQLAInterface
 from app.core.targets import is_admin
-from app.core.transactions import transaction
 from app.extensions import db
 from app.lookups.services import values_of
 
@@ -235,8 +234,7 @@ class SubscriptionApi(BillingApiBase):
         def act() -> Response:
             subscription = self.scoped(pk)
             reason = json_object().get("reason")
-            with transaction():
-                suspended = suspension.suspend(g.user, subscription, reason)
+            suspended = suspension.suspend(g.user, subscription, reason)
             return self._answer(suspended)
 
         return self.run(act)
@@ -250,8 +248,7 @@ class SubscriptionApi(BillingApiBase):
 
         def act() -> Response:
             subscription = self.scoped(pk)
-            with transaction():
-                resumed = suspension.resume(g.user, subscription)
+            resumed = suspension.resume(g.user, subscription)
             return self._answer(resumed)
 
         return self.run(act)

@@ -3,18 +3,15 @@ and form pages that answer 422 when their input is refused."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import flash, make_response, redirect, request
+from flask import make_response, redirect, request
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
-from app.core.errors import AppError
-from app.core.views import BaseModelView, error_text
+from app.core.views import BaseModelView
 from app.core.views import label_formatter as label_formatter  # (re-exported for the billing screens)
 from app.core.views import run_service as run_service
-from app.extensions import db
 
 # The back office reads these routes; the rows change only through the billing services.
 READ_ROUTES = frozenset({"list", "show", "export_csv"})
@@ -46,21 +43,6 @@ COMMON_LABELS = {
 def format_money(value: Any) -> str:
     """An amount with two decimals in the viewer's locale (empty for None)."""
     return "" if value is None else format_decimal(value, "#,##0.00")
-
-
-def each_item(items: Any, func: Callable[[Any], Any], label: Callable[[Any], str] = str) -> int:
-    """Apply a service to every selected row; a refused row flashes its error and the others go on.
-    Returns how many rows it changed."""
-    rows: Iterable[Any] = items if isinstance(items, list) else [items]
-    count = 0
-    for item in rows:
-        try:
-            func(item)
-            count += 1
-        except AppError as exc:
-            db.session.rollback()
-            flash(f"{label(item)}: {error_text(exc)}", "danger")
-    return count
 
 
 class BillingModelView(BaseModelView):

@@ -17,7 +17,6 @@ from app.billing.views_base import (
     COMMON_LABELS,
     READ_ROUTES,
     BillingModelView,
-    error_text,
     format_money,
     run_service,
 )
@@ -25,7 +24,7 @@ from app.core.errors import AppError
 from app.core.interface import SQLAInterface
 from app.core.mail import MailError
 from app.core.transactions import transaction
-from app.core.views import BaseModelView, format_user_datetime
+from app.core.views import BaseModelView, error_text, format_user_datetime
 
 INVOICE_LABELS = {
     **COMMON_LABELS,

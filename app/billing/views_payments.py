@@ -20,14 +20,12 @@ from app.billing.views_base import (
     PURPOSE_LABELS,
     READ_ROUTES,
     BillingModelView,
-    each_item,
     format_money,
     label_formatter,
     run_service,
 )
 from app.core.interface import SQLAInterface
-from app.core.transactions import transaction
-from app.core.views import BaseModelView
+from app.core.views import BaseModelView, each_item
 
 SUBSCRIPTION_LABELS = {
     **COMMON_LABELS,
@@ -69,16 +67,6 @@ WEBHOOK_LABELS = {
     "processed_at": _l("Processed"),
     "created_at": _l("Received"),
 }
-
-
-def _in_transaction(func: Any) -> Any:
-    """A service that only flushes, committed (or rolled back) as one back-office step."""
-
-    def run(*args: Any, **kwargs: Any) -> Any:
-        with transaction():
-            return func(*args, **kwargs)
-
-    return run
 
 
 class SubscriptionModelView(BillingModelView):
@@ -217,7 +205,7 @@ class SubscriptionModelView(BillingModelView):
         status = 200
         if request.method == "POST":
             reason = request.form.get("reason", "")
-            ok, _done = run_service(_in_transaction(suspension.suspend), g.user, subscription, reason)
+            ok, _done = run_service(suspension.suspend, g.user, subscription, reason)
             if ok:
                 flash(gettext("The subscription was suspended."), "success")
                 return redirect(url_for(".show", pk=pk))
@@ -238,7 +226,7 @@ class SubscriptionModelView(BillingModelView):
     )
     def resume_action(self, item: Subscription) -> Any:
         """Lift the suspension: the subscription is trial or active again."""
-        ok, _done = run_service(_in_transaction(suspension.resume), g.user, item)
+        ok, _done = run_service(suspension.resume, g.user, item)
         if ok:
             flash(gettext("The subscription was resumed."), "success")
         return redirect(url_for(".show", pk=item.id))

@@ -6,9 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
-from functools import partial
-from typing import Any
+from collections.abc import Callable, Hashable, Iterator
+from functools import cache, partial
+from typing import Any, cast
 
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, IndexView, ModelView, expose, has_access
@@ -124,6 +124,21 @@ def run_service(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bo
         return False, None
 
 
+def each_item(items: Any, func: Callable[[Any], Any], label: Callable[[Any], str] = str) -> int:
+    """Apply a service to every selected row, each in its own transaction: a refused row flashes its
+    error (only its own work rolled back) and the others go on. Returns how many rows it changed."""
+    rows = items if isinstance(items, list) else [items]
+    count = 0
+    for item in rows:
+        try:
+            with transaction():
+                func(item)
+            count += 1
+        except AppError as exc:
+            flash(f"{label(item)}: {error_text(exc)}", "danger")
+    return count
+
+
 def guarded(func: Callable[..., Any], *args: Any) -> None:
     """Run a check; on an AppError drop the half-applied form data before FAB flashes the message."""
     try:
@@ -141,7 +156,12 @@ def _translation_label(label: Any, language: str) -> LazyString:
 
 
 def lookup_relations(model: type[Any]) -> dict[str, str]:
-    """Relationship name -> lookup type code, for every FK declared with `lookup_fk`."""
+    """Relationship name -> lookup type code, for every FK declared with `lookup_fk` (do not mutate)."""
+    return _lookup_relations(cast(Hashable, model))
+
+
+@cache  # models are fixed once mapped; list queries and filters ask on every request
+def _lookup_relations(model: Any) -> dict[str, str]:
     relations: dict[str, str] = {}
     for rel in sa_inspect(model).relationships:
         for column in rel.local_columns:

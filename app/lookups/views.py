@@ -11,8 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.core.errors import AppError
 from app.core.interface import SQLAInterface
-from app.core.views import BaseModelView
-from app.extensions import db
+from app.core.views import BaseModelView, guarded
 from app.lookups.models import Lookup, LookupType
 from app.lookups.services import check_system_change, check_system_delete
 
@@ -42,11 +41,7 @@ class SystemLookupGuard(BaseModelView):
     def pre_update(self, item: Any) -> None:
         """Translations as usual; a locked change is undone (nothing autoflushes it) and refused."""
         super().pre_update(item)
-        try:
-            check_system_change(item)
-        except AppError:
-            db.session.rollback()
-            raise
+        guarded(check_system_change, item)
 
     def pre_delete(self, item: Any) -> None:
         """A system lookup is never deleted."""

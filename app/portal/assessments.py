@@ -305,7 +305,7 @@ def submit_quiz_attempt(attempt_id: int) -> Any:
     return _flashed(
         page,
         _("Your answers were submitted."),
-        transaction()(lambda: attempt_service.submit_attempt(user, attempt, answers)),
+        lambda: attempt_service.submit_attempt(user, attempt, answers),
     )
 
 

@@ -35,7 +35,7 @@ from app.assessments.services.settings import (
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.html import plain_text, sanitize_html
 from app.core.models import as_utc, cents, utcnow
-from app.core.softdelete import soft_delete
+from app.core.softdelete import parent, soft_delete
 from app.core.targets import signed_in_user_id
 from app.core.transactions import unique_insert
 from app.courses.services.progress import require_open_lesson
@@ -363,4 +363,4 @@ def percent_of(submission: Submission | None) -> Decimal | None:
     """A graded submission's points as a percentage of the assignment's maximum."""
     if submission is None or submission.points is None or submission.status.code != "graded":
         return None
-    return cents(100 * submission.points / assignment_of(submission).max_points)
+    return cents(100 * submission.points / parent(submission, "assignment").max_points)

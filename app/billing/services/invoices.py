@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -44,7 +43,7 @@ from app.core.mail import send_mail
 from app.core.models import cents, utcnow
 from app.core.targets import is_admin, signed_in_user_id
 from app.core.tasks import enqueue
-from app.core.transactions import on_commit, transaction
+from app.core.transactions import transaction
 from app.core.translations import translated
 from app.extensions import db
 from app.lookups.services import lookup_id
@@ -241,7 +240,7 @@ def _follow_up(invoice: Invoice) -> None:
     if invoice.emailed_at is None:
         steps.append("app.billing.tasks.email_invoice")
     for task in steps:
-        on_commit(partial(enqueue, task, invoice.id))
+        enqueue(task, invoice.id)  # queued after the commit (enqueue inside a transaction)
 
 
 # ---- e-mail -----------------------------------------------------------------------------------
