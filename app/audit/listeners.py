@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, insert, inspect, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 
@@ -157,9 +159,8 @@ class RowMaker:
         new: dict[str, Any] | None = None,
         description: str | None = None,
     ) -> dict[str, Any]:
-        """One audit_log row as a dict for a Core insert."""
+        """One audit_log row as a JSON-ready dict (the uuid is the column's default)."""
         return {
-            "uuid": uuid.uuid4(),
             "action_id": self.action_id(action),
             "entity_type": entity_type,
             "entity_id": entity_id,
@@ -170,12 +171,58 @@ class RowMaker:
         }
 
     def insert(self, rows: list[dict[str, Any]]) -> None:
-        """Write the rows with one multi-row INSERT."""
-        if rows:
-            self.connection.execute(_INSERT, rows)
+        """Write the rows with one statement, prepared once per database connection."""
+        if not rows:
+            return
+        if self.connection.dialect.name != "postgresql":  # the embedded SQLite of `make run`
+            self.connection.execute(insert(AuditLog.__table__), rows)
+            return
+        prepared = self.connection.connection.info  # kept as long as the DBAPI connection lives
+        if _STATEMENT not in prepared:
+            self.connection.exec_driver_sql(_prepare_statement())
+            prepared[_STATEMENT] = True
+        self.connection.exec_driver_sql(f"EXECUTE {_STATEMENT}(%s)", (json.dumps(rows),))
 
 
-_INSERT = insert(AuditLog.__table__)
+# All rows travel as one JSON parameter to a prepared INSERT: PostgreSQL neither parses nor plans a
+# multi-row VALUES list on every flush, and SQLAlchemy binds one string instead of a dozen values per
+# row. A prepared statement outlives a rollback and is planned again by PostgreSQL if the table changes.
+# The rows' uuids are time-ordered (version 7, RFC 9562): random ones put each row in a different leaf
+# of the unique index, and that index then cost as much as the rest of the row.
+_STATEMENT = "lms_audit_log_insert"
+_COLUMNS = (
+    "action_id",
+    "entity_type",
+    "entity_id",
+    "old_values",
+    "new_values",
+    "description",
+    "actor_id",
+    "actor_label",
+    "ip",
+    "user_agent",
+    "request_id",
+)
+
+
+# A random uuid whose first 48 bits are the Unix time in milliseconds and whose version nibble is 7.
+_UUID7 = (
+    "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing substring(int8send("
+    "floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) FROM 1 FOR 6), 52, 1), 53, 1),"
+    " 'hex')::uuid"
+)
+
+
+def _prepare_statement() -> str:
+    table = AuditLog.__table__
+    dialect = postgresql.dialect()
+    typed = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in _COLUMNS)
+    names = ", ".join(_COLUMNS)
+    # Only names and types of our own table go into the text; the rows are the parameter.
+    return (
+        f"PREPARE {_STATEMENT} (jsonb) AS INSERT INTO {table.name} (uuid, {names}) "  # noqa: S608
+        f"SELECT {_UUID7}, {names} FROM jsonb_to_recordset($1) AS rows({typed})"
+    )
 
 
 def audit_model(cls: type, entity: str, ignored: frozenset[str] = frozenset()) -> None:

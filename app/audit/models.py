@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import BigId, IdMixin, JsonType, TimestampMixin
-from app.lookups.models import Lookup, lookup_fk
+from app.lookups.models import Lookup
 from app.security.models import LmsUser
 
 
@@ -26,7 +26,8 @@ class AuditLog(IdMixin, TimestampMixin, Model):
     actor_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ab_user.id"))
     actor_label: Mapped[str] = mapped_column(String(150), nullable=False)
     # No index: a handful of actions, and every query by action also filters a selective column.
-    action_id: Mapped[int] = lookup_fk("audit_actions", nullable=False, index=False)
+    # No foreign key either (migration 0013): the check locked the same lookup rows on every write.
+    action_id: Mapped[int] = mapped_column(BigId, nullable=False, info={"lookup_type": "audit_actions"})
     # A code: the list filters it by equality first (ix_audit_log_entity), not "starts with".
     entity_type: Mapped[str] = mapped_column(String(64), nullable=False, info={"search": "equal"})
     entity_id: Mapped[int | None] = mapped_column(BigId)
@@ -38,7 +39,11 @@ class AuditLog(IdMixin, TimestampMixin, Model):
     request_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
     actor: Mapped[LmsUser | None] = relationship(foreign_keys=[actor_id])
-    action: Mapped[Lookup] = relationship(foreign_keys=[action_id], lazy="joined")
+    # Lookup's side first: with no foreign key, FAB's joins for `action.code` take the right-hand
+    # column as the local one.
+    action: Mapped[Lookup] = relationship(
+        primaryjoin="Lookup.id == AuditLog.action_id", foreign_keys=[action_id], lazy="joined", viewonly=True
+    )
 
     def __str__(self) -> str:
         return f"{self.actor_label} {self.action_id} {self.entity_type}#{self.entity_id}"

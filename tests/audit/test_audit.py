@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import create_engine, event, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from app.audit.context import system_actor
+from app.audit.context import Actor, system_actor
+from app.audit.listeners import RowMaker
 from app.audit.models import AuditLog
 from app.audit.services import history, record
 from app.core.softdelete import restore, soft_delete
@@ -271,5 +272,21 @@ def test_every_write_of_a_batch_is_audited_with_one_insert_per_flush(app):
     assert (created, updated) == (25, 25)
     assert first.old_values == {"name_en": "Value 0", "sort_order": 0}
     assert first.new_values == {"name_en": "Renamed", "sort_order": 100}
-    # The 25 audit rows of the flush go in one multi-row INSERT.
-    assert sum(s.lstrip().upper().startswith("INSERT INTO AUDIT_LOG") for s in statements) == 1
+    # The 25 audit rows of the flush go in one execution of the prepared INSERT.
+    assert sum(s.startswith("EXECUTE lms_audit_log_insert(") for s in statements) == 1
+    assert not any(s.lstrip().upper().startswith("INSERT INTO AUDIT_LOG") for s in statements)
+
+
+def test_audit_rows_are_written_on_the_embedded_sqlite_database_too(tmp_path):
+    # PostgreSQL gets a prepared statement; `make run`'s SQLite gets a plain insert of the same rows.
+    engine = create_engine(f"sqlite:///{tmp_path / 'embedded.sqlite3'}")
+    AuditLog.__table__.create(engine)
+    with engine.begin() as connection:
+        maker = RowMaker(connection, Actor(None, "system:test"))
+        maker.action_ids["created"] = 7
+        maker.insert([maker.row("created", "note", 1, None, {"body": "Bonjour"}, "Bonjour")])
+    with engine.connect() as connection:
+        row = connection.execute(select(AuditLog.__table__)).one()
+    engine.dispose()
+    assert (row.action_id, row.entity_type, row.entity_id, row.actor_label) == (7, "note", 1, "system:test")
+    assert row.new_values == {"body": "Bonjour"} and row.uuid is not None
