@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import create_engine, event, func, select, text, update
 from sqlalchemy.exc import DBAPIError
@@ -290,3 +292,27 @@ def test_audit_rows_are_written_on_the_embedded_sqlite_database_too(tmp_path):
     engine.dispose()
     assert (row.action_id, row.entity_type, row.entity_id, row.actor_label) == (7, "note", 1, "system:test")
     assert row.new_values == {"body": "Bonjour"} and row.uuid is not None
+
+
+def test_the_prepared_audit_insert_outlives_a_rollback_and_orders_its_uuids_by_time(ctx):
+    connection = db.engine  # this test's connection, inside its outer transaction
+    connection.exec_driver_sql("DEALLOCATE ALL")  # as on a new connection
+    connection.connection.info.pop("lms_audit_log_insert", None)
+    maker = RowMaker(connection, Actor(None, "system:test"))
+    maker.action_ids["created"] = 7
+    first = connection.begin_nested()  # the statement is prepared in here, then rolled back with it
+    maker.insert([maker.row("created", "note", -1)])
+    first.rollback()
+    for n in range(2, 5):
+        maker.insert([maker.row("created", "note", -n)])
+    rows = connection.execute(
+        select(AuditLog.entity_id, AuditLog.uuid).where(
+            AuditLog.entity_type == "note", AuditLog.entity_id < 0
+        )
+    ).all()
+    assert sorted(entity_id for entity_id, _ in rows) == [-4, -3, -2]
+    assert {row_uuid.version for _, row_uuid in rows} == {7}
+    # The first 48 bits are the time in milliseconds: new rows land at the end of the uuid index.
+    stamps = [row_uuid.int >> 80 for _, row_uuid in sorted(rows, key=lambda row: -row[0])]  # insert order
+    assert stamps == sorted(stamps)
+    assert abs(stamps[0] / 1000 - time.time()) < 300
