@@ -91,11 +91,14 @@ def _register_managed_rows() -> None:
 def register(appbuilder: AppBuilder) -> None:
     """Add the assessment screens and APIs, register their targets and completion rules."""
     from app.assessments.audit_scope import register_assessment_audit_scopes
+    from app.assessments.dashboard import work_waiting_for_grading
     from app.assessments.views import VIEWS
+    from app.core.dashboard import register_panel
 
     _register_targets()
     _register_managed_rows()
     register_assessment_audit_scopes()
+    register_panel(work_waiting_for_grading, 20)
     _join_course_completion()
     category = {
         "category": "Assessments",

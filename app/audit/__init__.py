@@ -13,9 +13,12 @@ listeners.audit_model(Role, "role")
 def register(appbuilder: AppBuilder) -> None:
     """Attribute task writes to `system:<task>`; add the audit screens and APIs."""
     from app.audit.context import system_actor
+    from app.audit.dashboard import recent_audit_events
+    from app.core.dashboard import register_panel
     from app.core.tasks import register_task_context
 
     register_task_context(system_actor)
+    register_panel(recent_audit_events, 90)
     from app.audit.api import AuditLogApi, MyActivityApi
     from app.audit.views import AuditLogModelView, MyActivityView
 

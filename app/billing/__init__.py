@@ -49,6 +49,12 @@ def register(appbuilder: AppBuilder) -> None:
     _feed_courses()
     _register_targets()
     _listen()
+    from app.billing.dashboard import failed_payments, revenue_today, subscriptions_in_grace
+    from app.core.dashboard import register_panel
+
+    register_panel(revenue_today, 60)
+    register_panel(failed_payments, 70)
+    register_panel(subscriptions_in_grace, 80)
 
     from app.billing.views import VIEWS
 

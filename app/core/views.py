@@ -10,7 +10,7 @@ from collections.abc import Callable, Hashable, Iterator
 from functools import cache, partial
 from typing import Any, cast
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, IndexView, ModelView, expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.const import PERMISSION_PREFIX
@@ -26,6 +26,7 @@ from sqlalchemy import inspect as sa_inspect
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import Optional
 
+from app.core.dashboard import panels_for
 from app.core.errors import AppError
 from app.core.models import SoftDeleteMixin, entity_type_of
 from app.core.permissions import READ_WRITE_PERMISSIONS
@@ -442,10 +443,17 @@ class BaseModelView(ModelView):
 
 
 class AdminIndexView(IndexView):
-    """The back office home, moved to /admin/ so that / belongs to the portal."""
+    """The back office home, moved to /admin/ so that / belongs to the portal: the user's dashboard."""
 
     route_base = "/admin"
     index_template = "lms/admin_index.html"
+
+    @expose("/")
+    def index(self) -> Any:
+        """What needs the signed-in user, panel by panel (modules register them)."""
+        user = g.user if g.user is not None and g.user.is_authenticated else None
+        panels = panels_for(user) if user is not None else []
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, panels=panels)
 
 
 class TrashView(BaseView):

@@ -76,6 +76,7 @@ def _register_moderation_scopes() -> None:
 def register(appbuilder: AppBuilder) -> None:
     """Add the course screens and APIs; register courses, sections and lessons as targets, the rows
     instructors manage and the comments they moderate."""
+    from app.core.dashboard import register_panel
     from app.courses import listeners  # noqa: F401  (derived data kept on flush)
     from app.courses.api import CourseApi
     from app.courses.api_learning import (
@@ -86,6 +87,7 @@ def register(appbuilder: AppBuilder) -> None:
     )
     from app.courses.api_structure import CourseResourceApi, CourseSectionApi, LessonApi, LessonContentApi
     from app.courses.audit_scope import register_course_audit_scopes
+    from app.courses.dashboard import courses_waiting_for_review, courses_you_teach, new_enrolments
     from app.courses.views import CourseAnalyticsView, CourseModelView
     from app.courses.views_learning import (
         CoursePurchaseModelView,
@@ -103,6 +105,9 @@ def register(appbuilder: AppBuilder) -> None:
     _register_managed_rows()
     _register_moderation_scopes()
     register_course_audit_scopes()
+    register_panel(courses_waiting_for_review, 10)
+    register_panel(courses_you_teach, 30)
+    register_panel(new_enrolments, 40)
     category = {"category": "Courses", "category_label": _l("Courses"), "category_icon": "fa-graduation-cap"}
     screens = (
         (CourseModelView, "Courses", _l("Courses"), "fa-book"),

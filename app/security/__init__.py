@@ -32,10 +32,13 @@ def require_password_change() -> Any:
 
 def register(appbuilder: AppBuilder) -> None:
     """FAB's security manager registers our user views and API; we add the one-time password rule."""
+    from app.core.dashboard import register_panel
     from app.core.targets import register_target
+    from app.security.dashboard import new_sign_ups
     from app.security.models import LmsUser
 
     current_app.before_request(require_password_change)
+    register_panel(new_sign_ups, 50)
     # Profiles (and so avatars) are visible to signed-in users; only the user changes their own.
     register_target(
         "user",
