@@ -7,7 +7,7 @@ import io
 import re
 import secrets
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -328,3 +328,19 @@ def verify_certificate(number: str) -> dict[str, Any]:
         "revoked_at": certificate.revoked_at.isoformat() if revoked else None,
         "reason": reason_text(certificate.revoked_reason) if revoked else None,
     }
+
+
+def recent_certificates(user_id: int, within: timedelta = timedelta(days=30)) -> list[Certificate]:
+    """The learner's valid certificates issued lately, newest first."""
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(
+                Certificate.user_id == user_id,
+                Certificate.revoked_at.is_(None),
+                Certificate.issued_at >= utcnow() - within,
+            )
+            .order_by(Certificate.issued_at.desc())
+            .limit(5)
+        )
+    )

@@ -18,6 +18,7 @@ from app.core.transactions import unique_insert
 from app.courses.models import Course, CoursePurchase, Enrollment
 from app.courses.services.access import (
     OPEN_STATUSES,
+    accessible_course_ids,
     active_subscriber_ids,
     check_subscription_enrolment,
     enrollment_grants_access,
@@ -341,4 +342,20 @@ def visible_enrollments(user: Any) -> Any:
     user_id = getattr(user, "id", None)
     return query.where(
         or_(Enrollment.user_id == user_id, Enrollment.course_id.in_(courses_taught_by(user_id)))
+    )
+
+
+def last_opened_course(user_id: int) -> Course | None:
+    """The unfinished course the learner opened last, if it is still open to them (to resume it)."""
+    return db.session.scalar(
+        select(Course)
+        .join(Enrollment, Enrollment.course_id == Course.id)
+        .where(
+            Enrollment.user_id == user_id,
+            Enrollment.last_accessed_at.is_not(None),
+            Enrollment.completed_at.is_(None),
+            Course.id.in_(accessible_course_ids(user_id)),
+        )
+        .order_by(Enrollment.last_accessed_at.desc())
+        .limit(1)
     )
