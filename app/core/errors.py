@@ -73,10 +73,10 @@ def error_response(status: int, message: str, errors: dict[str, Any] | None = No
     if wants_json():
         response = jsonify({"message": message, "errors": errors or {}})
     else:
-        response = Response(
-            render_template("lms/error.html", status=status, message=message),
-            mimetype="text/html",
-        )
+        # Client errors get the portal's navigation; a server error a page that needs nothing more
+        # (the database or the session may be what failed).
+        template = "lms/error.html" if status < 500 else "lms/error_plain.html"
+        response = Response(render_template(template, status=status, message=message), mimetype="text/html")
     response.status_code = status
     return response
 

@@ -85,3 +85,13 @@ def test_the_learner_home_in_arabic_and_when_nothing_is_due(app, client):
 def test_visitors_get_the_landing_page(client):
     html = client.get("/").get_data(as_text=True)
     assert "Learn, connect and grow" in html and "Deadlines this week" not in html
+
+
+def test_a_missing_page_keeps_the_portal_navigation_in_both_languages(client):
+    response = client.get("/no-such-page")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert 'class="portal-nav"' in html and 'href="/courses/"' in html and "Not found." in html
+    client.get("/lang/ar")
+    html = client.get("/no-such-page").get_data(as_text=True)
+    assert 'dir="rtl"' in html and 'class="portal-nav"' in html and "Not found." not in html
