@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.assessments.services.certificates import certificates_enabled
 from app.core.errors import AppError
 from app.core.html import plain_text, sanitize_html
 from app.core.portal import flashed as _flashed
@@ -283,6 +284,7 @@ def course_page(slug: str) -> Any:
         missing = enrollment_service.missing_prerequisites(user.id, course)
     elif user is None and course.is_free:
         join_type = "purchase"  # visitors are invited to sign in and join
+    studying = enrolled and enrollment.completed_at is None
     return render_template(
         "portal/course_detail.html",
         course=course,
@@ -301,6 +303,8 @@ def course_page(slug: str) -> Any:
         can_manage=bool(user) and access.can_manage(user, course),
         join_type=join_type,
         missing=missing,
+        left=progress.what_is_left(user.id, course) if studying else [],
+        certificate=studying and certificates_enabled(course.id),
         # The same matrix checks as the enrol and buy routes: no button that would answer 403.
         may_enroll=has_permission("can_enroll", "Course"),
         may_buy=has_permission("can_purchase", "Payment"),
@@ -377,12 +381,17 @@ def my_learning() -> Any:
             .options(selectinload(Enrollment.course))
         )
     )
-    rows = [
-        {
-            "enrollment": enrollment,
-            "course": enrollment.course,
-            "open": access.enrollment_grants_access(enrollment, enrollment.course),
-        }
-        for enrollment in enrollments
-    ]
+    rows = []
+    for enrollment in enrollments:
+        is_open = access.enrollment_grants_access(enrollment, enrollment.course)
+        studying = is_open and enrollment.completed_at is None
+        rows.append(
+            {
+                "enrollment": enrollment,
+                "course": enrollment.course,
+                "open": is_open,
+                "left": progress.what_is_left(user.id, enrollment.course) if studying else [],
+                "certificate": studying and certificates_enabled(enrollment.course_id),
+            }
+        )
     return render_template("portal/my_learning.html", rows=rows)

@@ -3,6 +3,7 @@ grade. They join the courses module's completion rules; completing may issue a c
 
 from __future__ import annotations
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -30,19 +31,23 @@ def check_completion(settings: CourseCompletion) -> None:
     refuse_duplicate(settings, "course_id", message, course_id=related_id(settings, "course"))
 
 
-def required_quizzes_passed(user_id: int, course: Course) -> bool:
-    """Every required, published quiz passed (unless the course's settings say otherwise)."""
+def required_quizzes_passed(user_id: int, course: Course) -> list[str]:
+    """Required, published quizzes not passed yet (unless the course's settings say otherwise)."""
     settings = completion_settings(course.id)
     if settings is not None and not settings.require_quizzes_passed:
-        return True
-    return all(quiz_passed(quiz, user_id) for quiz in published_quizzes(course.id) if quiz.is_required)
+        return []
+    return [
+        _("Pass the quiz: %(title)s", title=quiz.title)
+        for quiz in published_quizzes(course.id)
+        if quiz.is_required and not quiz_passed(quiz, user_id)
+    ]
 
 
-def required_assignments_graded(user_id: int, course: Course) -> bool:
-    """Every required, published assignment graded, when the course's settings ask for it."""
+def required_assignments_graded(user_id: int, course: Course) -> list[str]:
+    """Required, published assignments not graded yet, when the course's settings ask for it."""
     settings = completion_settings(course.id)
     if settings is None or not settings.require_assignments_graded:
-        return True
+        return []
     assignments = db.session.scalars(
         select(Assignment).where(
             Assignment.course_id == course.id,
@@ -50,22 +55,35 @@ def required_assignments_graded(user_id: int, course: Course) -> bool:
             Assignment.is_required.is_(True),
         )
     )
+    left = []
     for assignment in assignments:
         submission = db.session.scalar(
             select(Submission).where(Submission.assignment_id == assignment.id, Submission.user_id == user_id)
         )
-        if percent_of(submission) is None:
-            return False
-    return True
+        if percent_of(submission) is not None:
+            continue
+        if submission is not None and submission.status.code == "submitted":
+            left.append(_("Waiting for your instructor to grade: %(title)s", title=assignment.title))
+        else:
+            left.append(_("Hand in the assignment: %(title)s", title=assignment.title))
+    return left
 
 
-def minimum_grade_reached(user_id: int, course: Course) -> bool:
-    """The weighted course grade reaches the course's minimum, when it sets one."""
+def minimum_grade_reached(user_id: int, course: Course) -> list[str]:
+    """The weighted course grade still below the course's minimum, when it sets one."""
     settings = completion_settings(course.id)
     if settings is None or settings.min_grade_percent is None:
-        return True
+        return []
     grade = course_grade(user_id, course)
-    return grade is not None and grade >= settings.min_grade_percent
+    if grade is not None and grade >= settings.min_grade_percent:
+        return []
+    return [
+        _(
+            "Reach a course grade of %(minimum)s%% (now %(grade)s%%)",
+            minimum=format_decimal(settings.min_grade_percent),
+            grade=format_decimal(grade or 0),
+        )
+    ]
 
 
 COMPLETION_RULES = (required_quizzes_passed, required_assignments_graded, minimum_grade_reached)

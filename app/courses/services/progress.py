@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from app.core.errors import Conflict, Forbidden, Invalid
@@ -35,8 +36,9 @@ from app.lookups.services import lookup_id, require_lookup_id
 log = logging.getLogger(__name__)
 
 # Extra completion rules, asked of every completion (the assessments module registers "quizzes
-# passed", "minimum grade"...); what happens after a completion listens to `signals.course_completed`.
-CompletionRule = Callable[[int, Course], bool]
+# passed", "minimum grade"...): each says, in words, what the learner still has to do (nothing: met).
+# What happens after a completion listens to `signals.course_completed`.
+CompletionRule = Callable[[int, Course], list[str]]
 COMPLETION_RULES: list[CompletionRule] = []
 AUTO_COMPLETE_ON_OPEN = ("text", "document", "embed")
 MAX_REPORTED_SECONDS = 10 * 24 * 3600  # the longest video position or duration a player may report
@@ -148,13 +150,25 @@ def _refresh_course_progress(enrollment: Enrollment, course: Course) -> bool:
     enrollment.progress_percent = int(100 * len(done) / len(required)) if required else 0
     finished = bool(required) and done == required
     newly = False
-    if finished and all(rule(enrollment.user_id, course) for rule in COMPLETION_RULES):
+    if finished and not any(rule(enrollment.user_id, course) for rule in COMPLETION_RULES):
         if enrollment.completed_at is None:
             enrollment.completed_at = utcnow()
         if enrollment.status_id == lookup_id("enrollment_status", "active"):
             enrollment.status_id = require_lookup_id("enrollment_status", "completed")
             newly = True
     return newly
+
+
+def what_is_left(user_id: int, course: Course) -> list[str]:
+    """What the learner still has to do to complete the course, in words (empty: nothing)."""
+    required = select(Lesson.id).where(Lesson.course_id == course.id, Lesson.is_required.is_(True))
+    lessons_left = len(set(db.session.scalars(required)) - completed_lesson_ids(user_id, course.id))
+    left = []
+    if lessons_left:
+        left.append(ngettext("Complete %(num)d lesson", "Complete %(num)d lessons", lessons_left))
+    for rule in COMPLETION_RULES:
+        left.extend(rule(user_id, course))
+    return left
 
 
 def register_completion_rule(rule: CompletionRule) -> None:
