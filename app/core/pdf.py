@@ -3,6 +3,7 @@ no remote resources (images are data: URIs or files beside the fonts)."""
 
 from __future__ import annotations
 
+import base64
 import io
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,24 @@ from flask import render_template
 from markupsafe import Markup
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
+
+
+def png_data_uri(png: bytes) -> str:
+    """PNG bytes as a data: URI (PDFs fetch nothing)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def qr_png(text: str) -> bytes:
+    """A QR code of `text` as PNG bytes (navy on white)."""
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=6, border=1)
+    code.add_data(text)
+    code.make(fit=True)
+    buffer = io.BytesIO()
+    code.make_image(fill_color="#1b2a4a", back_color="white").save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 class PdfError(RuntimeError):

@@ -3,6 +3,7 @@ cent, the Arabic and English PDFs, e-mail through a real SMTP server, signed dow
 
 from __future__ import annotations
 
+import base64
 import itertools
 import re
 import shutil
@@ -18,13 +19,14 @@ from typing import Any
 
 import pypdfium2
 import pytest
+import zxingcpp
 from flask import Flask
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from app.billing import tasks
 from app.billing.models import Invoice, InvoiceSequence, Payment, Plan
-from app.billing.services import invoices
+from app.billing.services import einvoice, invoices
 from app.core.errors import Forbidden, NotFound
 from app.core.mail import MailError, send_mail
 from app.core.softdelete import soft_delete
@@ -463,3 +465,36 @@ def test_download_before_the_pdf_exists_says_it_is_being_prepared(app, ctx, bill
     with app.test_request_context(), pytest.raises(NotFound) as waiting:
         invoices.download_url(owner, invoice)
     assert "being prepared" in waiting.value.message
+
+
+def _tlv_fields(text: str) -> dict[int, str]:
+    data, fields = base64.b64decode(text), {}
+    while data:
+        tag, length = data[0], data[1]
+        fields[tag] = data[2 : 2 + length].decode("utf-8")
+        data = data[2 + length :]
+    return fields
+
+
+def test_the_invoice_qr_code_carries_the_simplified_tax_invoice_fields(app, ctx, billing, monkeypatch):
+    monkeypatch.setitem(app.config, "COMPANY_NAME_AR", "أكاديمية المعرفة")
+    user = make_user("Student", locale="ar", first_name="فاطمة", last_name="الزهراء")
+    invoice = invoices.issue_invoice(make_payment(user, amount="1150.00").id)
+    image = _page(stored_pdf(invoice)).render(scale=3).to_pil()
+    codes = zxingcpp.read_barcodes(image)
+    assert len(codes) == 1, "one QR code on the invoice"
+    fields = _tlv_fields(codes[0].text)
+    assert fields == {
+        1: "أكاديمية المعرفة",
+        2: app.config["COMPANY_TAX_ID"],
+        3: invoice.issued_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        4: "1150.00",
+        5: "150.00",
+    }
+
+
+def test_no_tax_qr_code_without_a_vat_number(app, ctx, billing, monkeypatch):
+    monkeypatch.setitem(app.config, "COMPANY_TAX_ID", "")
+    invoice = invoices.issue_invoice(make_payment(make_user("Student"), amount="115.00").id)
+    assert einvoice.tax_qr_payload(invoice) is None
+    assert zxingcpp.read_barcodes(_page(stored_pdf(invoice)).render(scale=3).to_pil()) == []

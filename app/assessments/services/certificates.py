@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import re
 import secrets
 from collections.abc import Callable
@@ -23,7 +21,7 @@ from app.assessments.models import Certificate, CourseCompletion
 from app.assessments.services.access import is_staff, require_staff
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.models import utcnow
-from app.core.pdf import render_pdf
+from app.core.pdf import png_data_uri, qr_png, render_pdf
 from app.core.targets import is_admin, signed_in_user_id
 from app.core.tasks import enqueue
 from app.core.transactions import unique_insert
@@ -195,26 +193,9 @@ def on_course_completed(_sender: Any, *, user_id: int, course_id: int) -> None:
 
 
 # ---- the PDF ----------------------------------------------------------------------------------
-def _data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
 @lru_cache(maxsize=1)
 def _seal() -> str:
-    return _data_uri(SEAL_PATH.read_bytes())
-
-
-def qr_png(text: str) -> bytes:
-    """A QR code of `text` as PNG bytes (navy on white)."""
-    import qrcode
-    from qrcode.constants import ERROR_CORRECT_M
-
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=6, border=1)
-    code.add_data(text)
-    code.make(fit=True)
-    buffer = io.BytesIO()
-    code.make_image(fill_color="#1b2a4a", back_color="white").save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png_data_uri(SEAL_PATH.read_bytes())
 
 
 def certificate_pdf(certificate: Certificate) -> bytes:
@@ -232,7 +213,7 @@ def certificate_pdf(certificate: Certificate) -> bytes:
             number=certificate.number,
             verify_url=url,
             seal=_seal(),
-            qr_code=_data_uri(qr_png(url)),
+            qr_code=png_data_uri(qr_png(url)),
         )
 
 

@@ -16,9 +16,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.billing.models import Invoice
+from app.billing.services.einvoice import tax_qr_payload
 from app.core.errors import NotFound
 from app.core.models import as_utc, cents
-from app.core.pdf import render_pdf
+from app.core.pdf import png_data_uri, qr_png, render_pdf
 from app.extensions import db
 from app.media import generated
 from app.media import services as media
@@ -101,9 +102,10 @@ def method_label(method: str | None) -> str:
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:
-    """The invoice as PDF bytes, in its own language."""
+    """The invoice as PDF bytes, in its own language, with the tax QR code when the seller has a VAT id."""
     payment = invoice.payment
     zone = (invoice.billed_to or {}).get("timezone")
+    qr_text = tax_qr_payload(invoice)
     with force_locale(invoice.language):
         return render_pdf(
             "pdf/invoice.html",
@@ -123,6 +125,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
             tax_amount=format_money(invoice.tax_amount, invoice.currency),
             total=format_money(invoice.total, invoice.currency),
             amount=lambda value: format_money(Decimal(value), invoice.currency),
+            tax_qr=png_data_uri(qr_png(qr_text)) if qr_text else None,
         )
 
 
