@@ -76,6 +76,9 @@ def _register_moderation_scopes() -> None:
 def register(appbuilder: AppBuilder) -> None:
     """Add the course screens and APIs; register courses, sections and lessons as targets, the rows
     instructors manage and the comments they moderate."""
+    from app.core.display import register_labels
+
+    register_labels("task", {"expire_subscription_enrollments": _l("expire subscription enrolments")})
     from app.courses import listeners  # noqa: F401  (derived data kept on flush)
     from app.courses.api import CourseApi
     from app.courses.api_learning import (
