@@ -12,8 +12,10 @@ import secrets
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import lazy_gettext as _l
 
 from app.audit.context import audit_disabled, system_actor
+from app.core.display import register_labels
 from app.core.transactions import transaction
 from app.extensions import appbuilder
 from app.modules import MODULES
@@ -78,6 +80,17 @@ def _initialize(with_demo: bool) -> dict[str, object]:
 
         demo = seed_demo()
     return {"lookups": lookups, "roles": roles, "demo": demo}
+
+
+register_labels(
+    "task",
+    {
+        "init": _l("set-up"),
+        "sync-roles": _l("sync roles"),
+        "seed-lookups": _l("load lookups"),
+        "seed-demo": _l("load demo data"),
+    },
+)
 
 
 @app_cli.command("init")

@@ -90,6 +90,16 @@ def _register_managed_rows() -> None:
 
 def register(appbuilder: AppBuilder) -> None:
     """Add the assessment screens and APIs, register their targets and completion rules."""
+    from app.core.display import register_labels
+
+    register_labels(
+        "task",
+        {
+            "issue_certificate": _l("issue certificate"),
+            "render_certificate": _l("make the certificate PDF"),
+            "submit_overdue_attempts": _l("hand in overdue attempts"),
+        },
+    )
     from app.assessments.audit_scope import register_assessment_audit_scopes
     from app.assessments.dashboard import work_waiting_for_grading
     from app.assessments.views import VIEWS

@@ -1,4 +1,4 @@
-"""Dashboard panel of the audit log, for admins: the latest events."""
+"""Dashboard panel of the audit log, for admins: the latest events as sentences."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import url_for
 from flask_babel import gettext
 
 from app.audit.models import AuditLog
+from app.audit.readable import sentence
 from app.core.dashboard import DashboardRow, Panel
 from app.core.targets import is_admin
 from app.core.views import format_user_datetime
@@ -17,24 +18,12 @@ ROWS = 8
 
 
 def recent_audit_events(user: Any) -> Panel | None:
-    """The newest audit rows: who did what to which record, and when."""
+    """The newest audit rows: who did what to which record (linked), and when."""
     if not is_admin(user):
         return None
-    events = db.session.scalars(
-        db.select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).limit(ROWS)
-    )
+    newest = db.select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).limit(ROWS)
     rows = [
-        DashboardRow(
-            gettext(
-                "%(actor)s: %(action)s %(entity)s #%(id)s",
-                actor=event.actor_label,
-                action=event.action.name if event.action else "",
-                entity=event.entity_type,
-                id=event.entity_id or "",
-            ),
-            url_for("AuditLogModelView.show", pk=event.id),
-            format_user_datetime(event.created_at),
-        )
-        for event in events
+        DashboardRow(sentence(event, with_changes=False), None, format_user_datetime(event.created_at))
+        for event in db.session.scalars(newest)
     ]
     return Panel(gettext("Recent activity"), "", rows, url_for("AuditLogModelView.list"))

@@ -8,10 +8,12 @@ from flask import abort, g
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
-from app.audit import services
+from app.audit import readable, services
 from app.audit.models import AuditLog
 from app.audit.scopes import FilterAuditScope, audit_scope
+from app.core.display import entity_label
 from app.core.interface import SQLAInterface
 from app.core.views import BaseModelView, format_json, format_user_datetime
 
@@ -75,12 +77,18 @@ class AuditLogModelView(BaseModelView):
     ]
     formatters_columns = {
         "created_at": format_user_datetime,
+        "actor_label": readable.format_actor_label,
+        "entity_type": entity_label,
         "old_values": format_json,
         "new_values": format_json,
     }
     base_order = ("created_at", "desc")
     order_columns = ["created_at", "actor_label", "entity_type", "entity_id"]
     base_filters = [["id", FilterAuditScope, None]]
+
+    def show_summary(self, item: AuditLog) -> Markup:
+        """The entry as a sentence: who did what to which row, and what changed."""
+        return readable.sentence(item)
 
     @expose("/history/<entity_type>/<int:entity_id>")
     @has_access
@@ -91,9 +99,11 @@ class AuditLogModelView(BaseModelView):
             abort(404)
         return self.render_template(
             "lms/audit/history.html",
-            entity_type=entity_type,
-            entity_id=entity_id,
-            entries=[(entry, services.diff_rows(entry)) for entry in entries],
+            entity=readable.entity_title(entity_type, entity_id),
+            entries=[
+                (entry, readable.sentence(entry, with_changes=False), readable.readable_changes(entry))
+                for entry in entries
+            ],
             format_datetime=format_user_datetime,
         )
 

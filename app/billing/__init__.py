@@ -44,8 +44,34 @@ def _listen() -> None:
     payment_completed.connect(subscriptions.apply_payment)
 
 
+def _register_labels() -> None:
+    """Gateways, payment methods and billing tasks in words on every screen."""
+    from app.billing.services.invoice_pdf import METHOD_LABELS
+    from app.core.display import register_labels
+
+    gateways = {"manual": _l("Manual payment"), "sandbox": _l("Sandbox (test payments)")}
+    register_labels("gateway", gateways)
+    register_labels("payment_method", {**METHOD_LABELS, "free": _l("Free")})
+    register_labels(
+        "task",
+        {
+            "renew_subscriptions": _l("renew subscriptions"),
+            "expire_subscriptions": _l("expire subscriptions"),
+            "remind_subscriptions": _l("remind subscribers"),
+            "issue_invoice": _l("issue invoice"),
+            "render_invoice": _l("make the invoice PDF"),
+            "email_invoice": _l("email invoice"),
+            **{
+                f"{code}_webhook": _l("%(gateway)s notification", gateway=label)
+                for code, label in gateways.items()
+            },
+        },
+    )
+
+
 def register(appbuilder: AppBuilder) -> None:
     """Add the billing screens and APIs, and feed the courses entitlement service."""
+    _register_labels()
     _feed_courses()
     _register_targets()
     _listen()

@@ -24,6 +24,7 @@ from app.billing.views_base import (
     label_formatter,
     run_service,
 )
+from app.core.display import code_formatter
 from app.core.interface import SQLAInterface
 from app.core.views import BaseModelView, each_item
 
@@ -293,6 +294,8 @@ class PaymentModelView(BillingModelView):
     ]
     base_order = ("created_at", "desc")
     formatters_columns = {
+        "provider": code_formatter("gateway"),
+        "method": code_formatter("payment_method"),
         "purpose": label_formatter(PURPOSE_LABELS),
         "amount": format_money,
         "refunded_amount": format_money,
@@ -365,4 +368,5 @@ class WebhookEventModelView(BillingModelView):
     list_columns = ["created_at", "provider", "event_id", "event_type", "deliveries", "processed_at"]
     show_columns = [*list_columns, "payload", "updated_at"]
     search_columns = ["provider", "event_id", "event_type", "processed_at", "created_at"]
+    formatters_columns = {"provider": code_formatter("gateway")}
     base_order = ("created_at", "desc")

@@ -9,7 +9,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class DashboardRow:
-    """One line of a panel: what to show and where it leads."""
+    """One line of a panel: what to show (text, or markup with its own links) and where it leads."""
 
     text: str
     url: str | None = None

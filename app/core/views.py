@@ -4,6 +4,7 @@ errors, `guarded` checks), the admin index and the Trash."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 from collections.abc import Callable, Hashable, Iterator
@@ -16,6 +17,7 @@ from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.const import PERMISSION_PREFIX
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterEqualFunction
+from flask_appbuilder.security.sqla.models import Role
 from flask_appbuilder.urltools import get_filter_args, get_order_args
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import LazyString, format_datetime, get_locale, gettext
@@ -27,13 +29,15 @@ from wtforms import SelectField, TextAreaField
 from wtforms.validators import Optional
 
 from app.core.dashboard import panels_for
+from app.core.display import code_label, empty, humanized, register_entity
 from app.core.errors import AppError
+from app.core.html import plain_text
 from app.core.models import SoftDeleteMixin, entity_type_of
 from app.core.permissions import READ_WRITE_PERMISSIONS
 from app.core.references import lookup_choices, lookup_type_id
 from app.core.softdelete import deleted_counts, deleted_rows, restore_ids, soft_deletable_models
 from app.core.transactions import transaction
-from app.core.translations import set_translation
+from app.core.translations import LANGUAGES, set_translation
 from app.extensions import db
 
 SYSTEM_COLUMNS = ["id", "uuid", "created_at", "updated_at", "is_deleted", "deleted_at"]
@@ -46,32 +50,101 @@ def format_user_datetime(value: Any) -> str:
     return format_datetime(value, "medium") if value else ""
 
 
-def format_yes_no(value: Any) -> str:
-    """A boolean as a translated Yes / No."""
+def format_yes_no(value: Any) -> Any:
+    """A boolean as a translated Yes / No (a dash when unknown)."""
     if value is None:
-        return ""
+        return empty()
     return gettext("Yes") if value else gettext("No")
 
 
+def _json_markup(value: Any) -> Markup:
+    if value is None or value == "" or value == {} or value == []:
+        return empty()
+    if isinstance(value, bool):
+        return Markup("{}").format(format_yes_no(value))
+    if isinstance(value, dict):
+        items = Markup("").join(
+            Markup("<li><strong>{}</strong>: {}</li>").format(humanized(str(key)), _json_markup(item))
+            for key, item in value.items()
+        )
+        return Markup('<ul class="list-unstyled lms-json">{}</ul>').format(items)
+    if isinstance(value, list):
+        return Markup(", ").join(_json_markup(item) for item in value)
+    return Markup("{}").format(value)
+
+
 def format_json(value: Any) -> Markup:
-    """A JSON column as indented, escaped, left-to-right text."""
-    if not value:
-        return Markup("")
-    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
-    return Markup('<pre dir="ltr">{}</pre>').format(text)
+    """A JSON column as labelled lines of text (never a JSON blob); empty values as a dash."""
+    return _json_markup(value)
+
+
+def translations_formatter(field_labels: dict[str, Any]) -> Callable[[Any], Markup]:
+    """`translations` shown per language: "English: Title: ...", "Arabic: Title: ..." (text only)."""
+
+    def formatter(value: Any) -> Markup:
+        lines = []
+        for language in LANGUAGES:
+            texts = (value or {}).get(language) or {}
+            if not texts:
+                continue
+            # nh3 returns the text escaped; unescaped here, it is escaped once by Markup.
+            parts = Markup("; ").join(
+                Markup("{}: {}").format(
+                    field_labels.get(field, humanized(field)), html.unescape(plain_text(str(text)))
+                )
+                for field, text in texts.items()
+            )
+            direction = "rtl" if language == "ar" else "ltr"
+            lines.append(
+                Markup('<div lang="{}" dir="{}"><strong>{}:</strong> {}</div>').format(
+                    language, direction, LANGUAGE_LABELS[language], parts
+                )
+            )
+        return Markup("").join(lines) if lines else empty()
+
+    return formatter
 
 
 def format_blank_none(value: Any) -> Any:
-    """An empty cell instead of the word "None"."""
-    return "" if value is None else value
+    """A dash instead of the word "None" or an empty cell."""
+    return empty() if value is None or value == "" else value
 
 
 COMMON_LABELS = {"translations": _l("Translations"), "seo": _l("SEO")}
 
 
-def format_related_list(value: Any) -> str:
-    """Related rows as "a, b", not as a Python list."""
-    return ", ".join(str(item) for item in value or [])
+def format_related_list(value: Any) -> Any:
+    """Related rows as "a, b", not as a Python list (a dash when there are none)."""
+    return ", ".join(str(item) for item in value) if value else empty()
+
+
+def format_roles(value: Any) -> Any:
+    """Roles by their translated names."""
+    return ", ".join(code_label("role", role.name) for role in value) if value else empty()
+
+
+def default_formatters(
+    model: type[Any], labels: dict[str, Any], given: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Words for every column a view did not format itself: dates, Yes/No, JSON, dashes, roles."""
+    formatters = dict(given or {})
+    for prop in sa_inspect(model).column_attrs:
+        column_type = prop.columns[0].type
+        if isinstance(column_type, DateTime):
+            formatters.setdefault(prop.key, format_user_datetime)
+        elif isinstance(column_type, Boolean):
+            formatters.setdefault(prop.key, format_yes_no)
+        elif prop.key == "translations":
+            formatters.setdefault(prop.key, translations_formatter(labels))
+        elif isinstance(column_type, JSON):
+            formatters.setdefault(prop.key, format_json)
+        else:
+            formatters.setdefault(prop.key, format_blank_none)
+    for rel in sa_inspect(model).relationships:
+        if rel.mapper.class_ is Role:
+            formatters.setdefault(rel.key, format_roles)
+        formatters.setdefault(rel.key, format_related_list if rel.uselist else format_blank_none)
+    return formatters
 
 
 def csv_safe(value: Any) -> str:
@@ -88,11 +161,11 @@ def _csv_text(formatter: Any, value: Any) -> Any:
     return value if isinstance(text, Markup) else text
 
 
-def label_formatter(labels: dict[str, Any]) -> Callable[[Any], str]:
+def label_formatter(labels: dict[str, Any]) -> Callable[[Any], Any]:
     """A list/show formatter that shows a code by its translated label."""
 
-    def formatter(value: Any) -> str:
-        return str(labels.get(value, value or ""))
+    def formatter(value: Any) -> Any:
+        return str(labels.get(value, value)) if value not in (None, "") else empty()
 
     return formatter
 
@@ -271,6 +344,14 @@ class BaseModelView(ModelView):
         self._setup_translation_fields()
         self._setup_lookup_fields(model)
         self._setup_formatters(model)
+        register_entity(
+            entity_type_of(model),
+            type(self).show_title or model_label(model),
+            type(self).__name__,
+            model=model,
+            field_labels=self.label_columns,
+            replace=False,
+        )
         super().__init__(**kwargs)
         self._setup_lookup_search_fields(model)
         self.extra_args = {**(self.extra_args or {}), "audit_entity_type": entity_type_of(model)}
@@ -293,6 +374,38 @@ class BaseModelView(ModelView):
             if hasattr(method, "_permission_name") and hasattr(method, "_urls"):
                 found.add(PERMISSION_PREFIX + self.method_permission_name.get(name, method._permission_name))
         return found
+
+    # Action name -> whether it applies to a row: the show page offers only those (bulk actions on the
+    # list still let the service refuse each row that does not apply).
+    row_actions: dict[str, Callable[[Any], bool]] = {}
+
+    def show_summary(self, item: Any) -> Markup | None:
+        """A sentence shown above a row's fields (none by default)."""
+        return None
+
+    def _get_show_widget(
+        self, pk: Any, item: Any, widgets: Any = None, actions: Any = None, show_fieldsets: Any = None
+    ) -> dict[str, Any]:
+        """FAB's show widget with only the actions that apply to this row, and the row's summary."""
+        applicable = {
+            name: act
+            for name, act in (actions or self.actions).items()
+            if self.row_actions.get(name, lambda _item: True)(item)
+        }
+        widgets = widgets or {}
+        widgets["show"] = self.show_widget(
+            pk=pk,
+            label_columns=self.label_columns,
+            include_columns=self.show_columns,
+            value_columns=self.datamodel.get_values_item(item, self.show_columns),
+            formatters_columns=self.formatters_columns,
+            actions=applicable,  # FAB's own method puts every action back when none applies
+            fieldsets=show_fieldsets or self.show_fieldsets,
+            modelview_name=self.__class__.__name__,
+        )
+        widgets["summary"] = self.show_summary(item)
+        widgets["row_actions"] = set(applicable)  # for a template's own buttons (e.g. "Reject with a reason")
+        return dict(widgets)
 
     # ---- set-up -------------------------------------------------------------------------
     def _setup_translation_fields(self) -> None:
@@ -342,20 +455,7 @@ class BaseModelView(ModelView):
                 setattr(self.search_form, rel, field)
 
     def _setup_formatters(self, model: type[Any]) -> None:
-        formatters = dict(self.formatters_columns or {})
-        for prop in sa_inspect(model).column_attrs:
-            column_type = prop.columns[0].type
-            if isinstance(column_type, DateTime):
-                formatters.setdefault(prop.key, format_user_datetime)
-            elif isinstance(column_type, Boolean):
-                formatters.setdefault(prop.key, format_yes_no)
-            elif isinstance(column_type, JSON):
-                formatters.setdefault(prop.key, format_json)
-            else:
-                formatters.setdefault(prop.key, format_blank_none)
-        for rel in sa_inspect(model).relationships:
-            formatters.setdefault(rel.key, format_related_list if rel.uselist else format_blank_none)
-        self.formatters_columns = formatters
+        self.formatters_columns = default_formatters(model, self.label_columns, self.formatters_columns)
 
     # ---- translations -------------------------------------------------------------------
     def _apply_translations(self, item: Any) -> None:

@@ -77,6 +77,7 @@ def register(appbuilder: AppBuilder) -> None:
     """Add the course screens and APIs; register courses, sections and lessons as targets, the rows
     instructors manage and the comments they moderate."""
     from app.core.dashboard import register_panel
+    from app.core.display import register_labels
     from app.courses import listeners  # noqa: F401  (derived data kept on flush)
     from app.courses.api import CourseApi
     from app.courses.api_learning import (
@@ -105,6 +106,7 @@ def register(appbuilder: AppBuilder) -> None:
     _register_managed_rows()
     _register_moderation_scopes()
     register_course_audit_scopes()
+    register_labels("task", {"expire_subscription_enrollments": _l("expire subscription enrolments")})
     register_panel(courses_waiting_for_review, 10)
     register_panel(courses_you_teach, 30)
     register_panel(new_enrolments, 40)

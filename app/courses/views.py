@@ -25,6 +25,7 @@ from app.courses.services.access import can_manage
 from app.courses.services.analytics import course_figures
 from app.courses.services.catalog import (
     approve_course,
+    awaiting_review,
     outline,
     prepare_course,
     reject_course,
@@ -182,6 +183,11 @@ class CourseModelView(CourseScopedView):
     add_form_query_rel_fields = edit_form_query_rel_fields = COURSE_RELATIONS
     upload_field_name = "cover_upload"
     upload_images_only = True
+    row_actions = {
+        "submit_review": lambda course: not awaiting_review(course),
+        "approve": awaiting_review,
+        "reject": awaiting_review,
+    }
 
     def prepare(self, item: Course) -> None:
         """Tags from the comma-separated field, then the catalog's defaults and publishing rule."""

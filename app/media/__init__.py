@@ -4,9 +4,52 @@ from flask import current_app
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
+FILE_TYPE_LABELS = {
+    "jpeg": _l("JPEG image"),
+    "png": _l("PNG image"),
+    "gif": _l("GIF image"),
+    "webp": _l("WebP image"),
+    "pdf": _l("PDF document"),
+    "zip": _l("ZIP archive"),
+    "docx": _l("Word document"),
+    "doc": _l("Word document"),
+    "xlsx": _l("Excel workbook"),
+    "xls": _l("Excel workbook"),
+    "pptx": _l("PowerPoint presentation"),
+    "ppt": _l("PowerPoint presentation"),
+    "mp4": _l("MP4 video"),
+    "mp3": _l("MP3 audio"),
+    "ogg": _l("Ogg audio"),
+    "wav": _l("WAV audio"),
+    "webm": _l("WebM video"),
+    "text": _l("Text file"),
+}
+# Types the sniffer names besides MIME_TYPES (MP4 and Ogg containers).
+MORE_MIME_TYPES = {
+    "video/mp4": _l("MP4 video"),
+    "audio/mp4": _l("MP4 audio"),
+    "video/quicktime": _l("QuickTime video"),
+    "audio/ogg": _l("Ogg audio"),
+    "video/ogg": _l("Ogg video"),
+}
+
 
 def register(appbuilder: AppBuilder) -> None:
-    """Add the media screens, API, download route and storage browser."""
+    """Add the media screens, API, download route and storage browser; name file types in words."""
+    from app.core.display import register_labels
+    from app.media.validation.common import EXTENSION_FAMILY
+    from app.media.validation.sniffing import MIME_TYPES
+
+    register_labels("mime_type", {mime: FILE_TYPE_LABELS[family] for family, mime in MIME_TYPES.items()})
+    register_labels("mime_type", MORE_MIME_TYPES)
+    register_labels("extension", {ext: FILE_TYPE_LABELS[family] for ext, family in EXTENSION_FAMILY.items()})
+    register_labels(
+        "task",
+        {
+            "make_thumbnails": _l("make thumbnails"),
+            "remove_expired_temporary_media": _l("remove expired temporary files"),
+        },
+    )
     from app.media.api import MediaApi
     from app.media.browser import StorageBrowserView, mount_storage_browser
     from app.media.views import MediaModelView, media_files

@@ -10,6 +10,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from app.core.display import code_formatter, entity_label
 from app.core.errors import AppError
 from app.core.interface import SQLAInterface
 from app.core.views import BaseModelView
@@ -159,7 +160,14 @@ class MediaModelView(BaseModelView):
     edit_columns = []  # only the alt text (per-language fields are added by BaseModelView)
     base_order = ("created_at", "desc")
     order_columns = ["original_filename", "size", "download_count", "created_at"]
-    formatters_columns = {"size": human_size, "preview": _thumbnail, "kind": kind_label}
+    formatters_columns = {
+        "size": human_size,
+        "preview": _thumbnail,
+        "kind": kind_label,
+        "mime_type": code_formatter("mime_type"),
+        "extension": code_formatter("extension"),
+        "mediable_type": entity_label,
+    }
 
     @expose("/upload", methods=["GET", "POST"])
     @has_access

@@ -5,7 +5,16 @@ from typing import Any
 from flask import current_app, flash, redirect, request, url_for
 from flask_appbuilder import AppBuilder
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+# FAB stores role names in English; screens show them in the reader's language.
+ROLE_LABELS = {
+    "Admin": _l("Admin"),
+    "Instructor": _l("Instructor"),
+    "Student": _l("Student"),
+    "Recruiter": _l("Recruiter"),
+}
 
 # What a user who must replace a one-time password may still reach in the browser.
 PASSWORD_CHANGE_ENDPOINTS = frozenset(
@@ -33,9 +42,18 @@ def require_password_change() -> Any:
 def register(appbuilder: AppBuilder) -> None:
     """FAB's security manager registers our user views and API; we add the one-time password rule."""
     from app.core.dashboard import register_panel
+    from app.core.display import register_entity, register_labels
     from app.core.targets import register_target
     from app.security.dashboard import new_sign_ups
     from app.security.models import LmsUser
+    from app.security.views import LmsRoleModelView, LmsUserDBModelView
+
+    register_labels("role", ROLE_LABELS)
+    register_labels("language", {"en": _l("English"), "ar": _l("Arabic")})
+    register_entity(
+        "user", _l("User"), "LmsUserDBModelView", model=LmsUser, field_labels=LmsUserDBModelView.label_columns
+    )
+    register_entity("role", _l("Role"), "LmsRoleModelView", field_labels=LmsRoleModelView.label_columns)
 
     current_app.before_request(require_password_change)
     register_panel(new_sign_ups, 50)

@@ -13,8 +13,9 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.core.display import code_formatter
 from app.core.errors import AppError, Conflict
-from app.core.views import BaseModelView, format_user_datetime
+from app.core.views import BaseModelView, default_formatters, format_user_datetime
 from app.security import services
 from app.security.forms import ProfileForm, RegistrationForm
 
@@ -67,7 +68,8 @@ class LmsUserDBModelView(UserDBModelView):
         "phone": _l("Phone"),
         "bio": _l("Bio"),
     }
-    formatters_columns = {"last_login": format_user_datetime}
+    formatters_columns = {"last_login": format_user_datetime, "locale": code_formatter("language")}
+
     show_fieldsets = [
         (
             _l("User info"),
@@ -91,6 +93,10 @@ class LmsUserDBModelView(UserDBModelView):
 
     def __init__(self, **kwargs: Any) -> None:
         BaseModelView._setup_lookup_fields(self, self.datamodel.obj)
+        # The security manager sets the datamodel after the class is made: words for every column now.
+        self.formatters_columns = default_formatters(
+            self.datamodel.obj, self.label_columns, self.formatters_columns
+        )
         super().__init__(**kwargs)
 
     def _get_scoped(self, pk: Any) -> Any:
@@ -212,3 +218,4 @@ class LmsRoleModelView(RoleModelView):
 
     class_permission_name = "RoleModelView"
     label_columns = {**RoleModelView.label_columns, "user": _l("Users"), "groups": _l("Groups")}
+    formatters_columns = {"name": code_formatter("role")}

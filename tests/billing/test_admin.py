@@ -361,7 +361,7 @@ def test_payment_list_filters(app, world):
     ):
         response = world.admin.get(f"/paymentmodelview/list/?{query}")
         assert response.status_code == 200, query
-        assert "manual" in response.get_data(as_text=True), query
+        assert "Manual payment" in response.get_data(as_text=True), query
 
 
 # ---- invoices ---------------------------------------------------------------------------------

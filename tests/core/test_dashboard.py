@@ -119,4 +119,4 @@ def test_the_admin_dashboard_runs_a_bounded_number_of_statements(app, client):
             course = make_course(title=f"Course {n}", review_status="pending", instructors=[teacher])
             make_enrollment(make_user("Student"), course)
     assert int(client.get("/admin/").headers["X-Query-Count"]) == first  # not one query per row
-    assert first <= 20
+    assert first <= 40  # nine panels; the activity sentences name each row (8 at most)

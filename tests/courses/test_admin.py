@@ -384,3 +384,16 @@ def test_list_filters_offer_only_my_courses_and_their_people(app, login_as, two_
     admin = login_as("Admin").get("/enrollmentmodelview/list/").get_data(as_text=True)
     assert set(people.values()) <= select_options(admin, "user")
     assert {my_ids["course"], ids["theirs"]["course"]} <= select_options(admin, "course")
+
+
+def test_the_course_page_offers_only_the_review_actions_of_its_state(app, login_as):
+    with app.app_context():
+        draft = make_course(review_status="not_submitted").id
+        pending = make_course(review_status="pending").id
+    admin = login_as("Admin")
+    draft_page = admin.get(f"/coursemodelview/show/{draft}").get_data(as_text=True)
+    assert "action/submit_review" in draft_page
+    assert "action/approve" not in draft_page and f"/coursemodelview/reject/{draft}" not in draft_page
+    pending_page = admin.get(f"/coursemodelview/show/{pending}").get_data(as_text=True)
+    assert "action/approve" in pending_page and "action/reject" in pending_page
+    assert f"/coursemodelview/reject/{pending}" in pending_page and "action/submit_review" not in pending_page

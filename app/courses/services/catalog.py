@@ -167,10 +167,15 @@ def _flush(course: Course) -> None:
     db.session.expire(course, ["status", "visibility", "review_status", "reviewed_by"])
 
 
+def awaiting_review(course: Course) -> bool:
+    """True while the course waits for an admin to approve or reject it."""
+    return course.review_status_id == lookup_id("course_review_status", "pending")
+
+
 def submit_for_review(course: Course, user: Any) -> Course:
     """An instructor asks an admin to publish the course."""
     require_manager(user, course)
-    if course.review_status_id == lookup_id("course_review_status", "pending"):
+    if awaiting_review(course):
         raise Conflict(_("This course is already waiting for review."))
     if not db.session.scalar(select(exists().where(Lesson.course_id == course.id))):
         raise Invalid(_("Add at least one lesson before submitting the course."))
@@ -185,7 +190,7 @@ def approve_course(course: Course, user: Any) -> Course:
     """An admin publishes a course waiting for review."""
     if not is_admin(user):
         raise Forbidden(_("Only admins approve courses."))
-    if course.review_status_id != lookup_id("course_review_status", "pending"):
+    if not awaiting_review(course):
         raise Conflict(_("This course is not waiting for review."))
     now = utcnow()
     course.review_status_id = require_lookup_id("course_review_status", "approved")
@@ -205,7 +210,7 @@ def reject_course(course: Course, user: Any, reason: str) -> Course:
     reason = (reason or "").strip()
     if not reason:
         raise Invalid(_("Give a reason for the rejection."), {"reason": [_("Required.")]})
-    if course.review_status_id != lookup_id("course_review_status", "pending"):
+    if not awaiting_review(course):
         raise Conflict(_("This course is not waiting for review."))
     course.review_status_id = require_lookup_id("course_review_status", "rejected")
     course.reviewed_at, course.reviewed_by_id, course.review_reason = utcnow(), user.id, reason[:2000]
