@@ -6,23 +6,29 @@ export FLASK_APP := run.py
 
 .PHONY: run init test lint format install translations extract-messages bench clean
 
+# Not quiet: pip's line per package (and download bars) is the progress of a long first install.
 $(BIN)/.installed: requirements.txt requirements-dev.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements-dev.txt
-	touch $@
+	@echo "==> Installing the Python packages into $(VENV) (the first time takes a few minutes)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --upgrade pip
+	@$(BIN)/pip install -r requirements-dev.txt
+	@touch $@
 
 install: $(BIN)/.installed
 
 translations: install
-	$(BIN)/pybabel -q compile -d translations
+	@echo "==> Compiling the translations"
+	@$(BIN)/pybabel -q compile -d translations
 
 init: install translations
-	$(BIN)/flask db upgrade
-	$(BIN)/flask app init
+	@echo "==> Bringing the database up to date (instance/lms.sqlite3 unless DATABASE_URL is set)"
+	@$(BIN)/flask db upgrade
+	@echo "==> Roles, lookups and demo data (the first time takes a minute)"
+	@$(BIN)/flask app init
 
 run: init
-	$(BIN)/python run.py
+	@echo "==> Starting the server: the portal at /, the back office at /admin/ (CTRL+C stops it)"
+	@$(BIN)/python run.py
 
 test: install translations
 	scripts/services.sh

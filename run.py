@@ -1,16 +1,12 @@
 """Entry point: `python run.py` serves with SocketIO; `flask --app run` for the CLI; gunicorn `run:app`."""
 
 from app import create_app
-from app.extensions import socketio
 
 app = create_app()
 
 if __name__ == "__main__":
     import os
 
-    socketio.run(
-        app,
-        host=os.environ.get("HOST", "127.0.0.1"),
-        port=int(os.environ.get("PORT", "5000")),
-        allow_unsafe_werkzeug=True,
-    )
+    from app.devserver import serve
+
+    serve(app, host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "5000")))

@@ -103,10 +103,8 @@ def init_command(no_demo: bool) -> None:
     click.echo(f"Lookups: {result['lookups']}")
     click.echo(f"Roles: {', '.join(result['roles'])}")
     demo = result["demo"]
-    if isinstance(demo, dict) and demo.get("passwords"):
-        click.echo("Demo users created (shown once):")
-        for username, password in demo["passwords"].items():
-            click.echo(f"  {username} / {password}")
+    if isinstance(demo, dict):
+        _echo_demo_users(demo)
     if created:
         click.echo("Admin user 'admin' created.")
         if generated:
@@ -131,6 +129,18 @@ def seed_lookups_command() -> None:
         click.echo(_seed_lookups())
 
 
+def _echo_demo_users(demo: dict[str, object]) -> None:
+    """Passwords generated in this run, once; users made with DEMO_PASSWORD by name only."""
+    passwords = demo.get("passwords") or {}
+    created = demo.get("created") or []
+    if isinstance(passwords, dict) and passwords:
+        click.echo("Demo users created, with generated passwords (shown once, keep them):")
+        for username, password in passwords.items():
+            click.echo(f"  {username} / {password}")
+    elif isinstance(created, list) and created:
+        click.echo(f"Demo users created with DEMO_PASSWORD: {', '.join(created)}")
+
+
 @seed_cli.command("demo")
 def seed_demo_command() -> None:
     """Load the bilingual demo content."""
@@ -138,8 +148,7 @@ def seed_demo_command() -> None:
 
     with system_actor("seed-demo"), transaction():
         result = seed_demo()
-    for username, password in result.get("passwords", {}).items():
-        click.echo(f"  {username} / {password}")
+    _echo_demo_users(result)
 
 
 def register_cli(app: Flask) -> None:

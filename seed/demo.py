@@ -28,14 +28,17 @@ DEMO_USERS = [
 
 
 def seed_demo() -> dict[str, Any]:
-    """Create the demo users that do not exist yet; returns their new passwords."""
+    """Create the demo users that do not exist yet; returns their names and the passwords generated
+    for them (none when `DEMO_PASSWORD` gives one: whoever set it knows it)."""
     sm = appbuilder.sm
+    given = os.environ.get("DEMO_PASSWORD")
+    created: list[str] = []
     passwords: dict[str, str] = {}
     active = lookup_id("user_status", "active")
     for username, first, last, email, role, locale, tz in DEMO_USERS:
         if sm.find_user(username=username) is not None:
             continue
-        password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
+        password = given or secrets.token_urlsafe(12)
         user = sm.add_user(
             username=username,
             first_name=first,
@@ -47,13 +50,16 @@ def seed_demo() -> dict[str, Any]:
         if user:
             user.locale, user.timezone, user.status_id = locale, tz, active
             db.session.commit()
-            passwords[username] = password
+            created.append(username)
+            if not given:
+                passwords[username] = password
     from seed.demo_assessments import seed_demo_assessments
     from seed.demo_billing import seed_demo_billing
     from seed.demo_courses import seed_demo_courses
 
     courses = seed_demo_courses()
     return {
+        "created": created,
         "passwords": passwords,
         "courses": courses,
         "assessments": seed_demo_assessments(),

@@ -8,5 +8,7 @@ def register(appbuilder: AppBuilder) -> None:
     from flask import current_app
 
     from app.portal.views import portal
+    from app.security.services import set_learner_home
 
     current_app.register_blueprint(portal)
+    set_learner_home("portal.my_learning")

@@ -33,6 +33,7 @@ from app.security.api import (
 from app.security.models import LmsUser
 from app.security.ratelimit import remember_device
 from app.security.views import (
+    AuthDBView,
     LmsRegisterUserDBView,
     LmsRoleModelView,
     LmsUserDBModelView,
@@ -47,6 +48,7 @@ class LmsSecurityManager(SecurityManager):
     """FAB's SQLA security manager with the extended user and audited logins."""
 
     user_model = LmsUser
+    authdbview = AuthDBView
     userdbmodelview = LmsUserDBModelView
     userinfoeditview = LmsUserInfoEditView
     registeruserdbview = LmsRegisterUserDBView

@@ -203,6 +203,24 @@ def _menu_permissions(granted: set[tuple[str, str]]) -> list[tuple[str, str]]:
     return names
 
 
+# Resources every member holds (own profile, password and activity; the shared APIs): screens on
+# them are a member's account, not a reason to call someone staff.
+MEMBER_RESOURCES = frozenset(
+    resource for resource, grants in MATRIX.items() if all(grants.get(role) for role in NON_ADMIN_ROLES)
+)
+
+
+def has_back_office_screens(user: Any) -> bool:
+    """Staff: the user's permissions open a back-office screen beyond their own account's."""
+    granted = appbuilder.sm.get_user_permissions(user)
+    for category in appbuilder.menu.get_list():
+        for entry in category.childs or [category]:
+            landing = entry.baseview is not None and _landing_permission(entry.baseview)
+            if landing and landing[1] not in MEMBER_RESOURCES and landing in granted:
+                return True
+    return False
+
+
 def ensure_roles() -> dict[str, Any]:
     """The four roles, created when missing."""
     sm = appbuilder.sm

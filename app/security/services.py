@@ -1,20 +1,24 @@
-"""User rules: suspend, ban, restore, reset password, status; and the role matrix sync."""
+"""User rules: suspend, ban, restore, reset password, status; where a sign-in lands."""
 
 from __future__ import annotations
 
 import secrets
+import unicodedata
+from typing import Any
+from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from werkzeug.security import generate_password_hash
 
 from app.core.errors import Conflict, Invalid
 from app.core.models import utcnow
 from app.core.softdelete import restore as restore_row
-from app.extensions import db
+from app.extensions import appbuilder, db
 from app.lookups.services import require_lookup_id
 from app.security.models import LmsUser
 from app.security.passwords import password_problem
+from app.security.roles import can_learn, has_back_office_screens
 
 BLOCKING_STATUSES = ("suspended", "banned", "inactive")
 
@@ -68,3 +72,40 @@ def reset_password(user: LmsUser, new_password: str | None = None) -> str:
     user.must_change_password = new_password is None
     db.session.flush()
     return password
+
+
+# The endpoint of the learner's home ("My learning"), set by the portal, which sits above security.
+_learner_home: dict[str, str] = {}
+
+
+def set_learner_home(endpoint: str) -> None:
+    """Where learners land after signing in when no page asked for them."""
+    _learner_home["endpoint"] = endpoint
+
+
+def safe_next(url: str | None) -> str | None:
+    """`url` when it is a path on this site (`/courses/x?y=1`), else None.
+
+    `next` comes from a link anyone can craft: `//evil.com` and `/\\evil.com` name another host,
+    `https:` or `javascript:` URLs leave the site or run code, and browsers drop tabs and newlines,
+    so a tab between two slashes also makes `//evil.com`: control characters are refused.
+    """
+    if not url or not url.startswith("/") or url.startswith(("//", "/\\")):
+        return None
+    if any(unicodedata.category(char)[0] == "C" for char in url):
+        return None
+    parts = urlsplit(url)
+    return None if parts.scheme or parts.netloc else url
+
+
+def landing_url(user: Any, next_url: str | None) -> str:
+    """Where a sign-in goes: the page that asked for it; else staff to the back office and
+    learners to My learning (an account that neither manages nor learns has its profile in the
+    back office)."""
+    target = safe_next(next_url)
+    if target:
+        return target
+    endpoint = _learner_home.get("endpoint")
+    if endpoint is None or has_back_office_screens(user) or not can_learn(user):
+        return str(appbuilder.get_url_for_index)
+    return url_for(endpoint)

@@ -1,4 +1,4 @@
-"""Back-office user screens: list/edit with status, suspend/ban/restore/reset, own profile."""
+"""Sign-in; back-office user screens: list/edit with status, suspend/ban/restore/reset, own profile."""
 
 from __future__ import annotations
 
@@ -6,11 +6,20 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, flash, g, redirect, request, session, url_for
+from flask_appbuilder import expose
 from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.security.decorators import no_cache
+from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.registerviews import RegisterUserDBView
-from flask_appbuilder.security.views import RoleModelView, UserDBModelView, UserInfoEditView
+from flask_appbuilder.security.views import AuthDBView as FabAuthDBView
+from flask_appbuilder.security.views import (
+    RoleModelView,
+    UserDBModelView,
+    UserInfoEditView,
+)
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_login import login_user
 from sqlalchemy import select
 
 from app.core.display import code_formatter
@@ -28,6 +37,40 @@ USER_LIST_COLUMNS = [
     "status",
     "last_login",
 ]
+
+
+class AuthDBView(FabAuthDBView):
+    """FAB's form login in the portal's look, landing each person where they have work to do.
+
+    It keeps FAB's class name, which names its endpoints: templates, the portal and the login
+    throttle use `AuthDBView.login`.
+    """
+
+    login_template = "security/login.html"
+
+    @expose("/login/", methods=["GET", "POST"])
+    @no_cache
+    def login(self) -> Any:
+        """Sign in, then go to the page asked for by `next`, or to the person's home."""
+        next_url = request.args.get("next")
+        if g.user is not None and g.user.is_authenticated:
+            return redirect(services.landing_url(g.user, next_url))
+        form = LoginForm_db()
+        if form.validate_on_submit():
+            user = self.appbuilder.sm.auth_user_db(form.username.data, form.password.data)
+            if not user:
+                flash(str(self.invalid_login_message), "warning")
+                return redirect(url_for(".login", next=services.safe_next(next_url)))
+            login_user(user, remember=False)
+            return redirect(services.landing_url(user, next_url))
+        return self.render_template(
+            self.login_template, title=self.title, form=form, appbuilder=self.appbuilder
+        )
+
+    @expose("/forgot-password/")
+    def forgot_password(self) -> Any:
+        """How to get a new password today (an administrator resets it; e-mail reset comes later)."""
+        return self.render_template("security/forgot_password.html", appbuilder=self.appbuilder)
 
 
 class LmsUserDBModelView(UserDBModelView):

@@ -21,7 +21,7 @@ def _sign_in(page: Page, live_url: str, username: str) -> None:  # noqa: F811
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("input[type=submit]")
-    page.wait_for_url(f"{live_url}/admin/")
+    page.wait_for_url(f"{live_url}/my/learning")  # learners land on My learning
 
 
 def _watch(page: Page, errors: list[str]) -> None:  # noqa: F811

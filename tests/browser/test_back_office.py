@@ -51,12 +51,12 @@ def page(browser: Browser, app, monkeypatch) -> Iterator[Page]:
     context.close()
 
 
-def _sign_in(page: Page, live_url: str, username: str) -> None:
+def _sign_in(page: Page, live_url: str, username: str, lands_on: str = "/admin/") -> None:
     page.goto(f"{live_url}/login/")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("input[type=submit]")
-    page.wait_for_url(f"{live_url}/admin/")
+    page.wait_for_url(f"{live_url}{lands_on}")
 
 
 def test_admin_works_in_arabic_right_to_left(page: Page, live_url, user_factory):
@@ -102,7 +102,8 @@ def test_admin_bulk_delete_and_restore_through_the_screens(page: Page, live_url,
 
 def test_student_sees_only_their_own_account(page: Page, live_url, user_factory):
     _, username = user_factory("Student")
-    _sign_in(page, live_url, username)
+    _sign_in(page, live_url, username, lands_on="/my/learning")
+    page.goto(f"{live_url}/admin/")
     menus = page.locator(".navbar .dropdown-toggle").all_inner_texts()
     assert not any("Security" in m or "Settings" in m for m in menus)
     page.goto(f"{live_url}/admin/my-activity/list/")

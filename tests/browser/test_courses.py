@@ -14,12 +14,12 @@ from tests.course_factories import make_course, make_lesson, make_section
 from tests.factories import PASSWORD, make_user
 
 
-def _sign_in(page: Page, live_url: str, username: str) -> None:  # noqa: F811
+def _sign_in(page: Page, live_url: str, username: str, lands_on: str = "/my/learning") -> None:  # noqa: F811
     page.goto(f"{live_url}/login/")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("input[type=submit]")
-    page.wait_for_url(f"{live_url}/admin/")
+    page.wait_for_url(f"{live_url}{lands_on}")  # learners land on My learning, staff on /admin/
 
 
 def _make_course(app) -> dict[str, str]:
@@ -114,7 +114,7 @@ def test_student_finds_joins_studies_and_the_instructor_sees_the_enrolment(
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     teacher = context.new_page()
     try:
-        _sign_in(teacher, live_url, data["instructor"])
+        _sign_in(teacher, live_url, data["instructor"], lands_on="/admin/")
         response = teacher.goto(f"{live_url}/enrollmentmodelview/list/")
         assert response is not None and response.status == 200
         row = teacher.locator("table.table-bordered tr", has_text=data["student"])
