@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, abort, current_app, redirect, url_for
 from flask_admin import Admin, AdminIndexView
 from flask_admin.contrib.fileadmin import FileAdmin
+from flask_admin.theme import Bootstrap4Theme
 from flask_appbuilder import BaseView, expose, has_access
 
 from app.extensions import appbuilder
@@ -71,5 +72,12 @@ def mount_storage_browser(app: Flask) -> None:
     path = local.url[len("osfs://") :].split("?", 1)[0]
     os.makedirs(path, exist_ok=True)
     index = GuardedAdminIndex(name="Storage", url="/admin/files", endpoint="storage_admin")
-    admin = Admin(app, name="Storage", url="/admin/files", endpoint="storage_admin", index_view=index)
+    admin = Admin(
+        app,
+        name="Storage",
+        url="/admin/files",
+        endpoint="storage_admin",
+        index_view=index,
+        theme=Bootstrap4Theme(base_template="lms/media/admin_base.html"),  # with the page's lang and dir
+    )
     admin.add_view(GuardedFileAdmin(path, name="Files", endpoint="storage_files", url="/admin/files/local"))
