@@ -93,11 +93,15 @@ class LmsSecurityManager(SecurityManager):
         """FAB asks the database once per check (a page makes ~20); load a user's set once per request."""
         if not has_request_context():
             return super()._has_view_access(user, permission_name, view_name)
+        return (permission_name, view_name) in self.request_permissions(user)
+
+    def request_permissions(self, user: Any) -> set[tuple[str, str]]:
+        """The user's (permission, view) pairs, loaded once per request."""
         cache = g.setdefault("_permissions_by_user", {})
         key = getattr(user, "id", None)
         if key not in cache:
             cache[key] = self.get_user_permissions(user)
-        return (permission_name, view_name) in cache[key]
+        return cache[key]
 
     def _permission_pairs(self, role_ids: Select[Any]) -> set[tuple[str, str]]:
         """(permission, view) pairs granted to the roles `role_ids` selects, in one query."""

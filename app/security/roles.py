@@ -212,7 +212,7 @@ MEMBER_RESOURCES = frozenset(
 
 def has_back_office_screens(user: Any) -> bool:
     """Staff: the user's permissions open a back-office screen beyond their own account's."""
-    granted = appbuilder.sm.get_user_permissions(user)
+    granted = appbuilder.sm.request_permissions(user)
     for category in appbuilder.menu.get_list():
         for entry in category.childs or [category]:
             landing = entry.baseview is not None and _landing_permission(entry.baseview)

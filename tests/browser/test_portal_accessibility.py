@@ -88,3 +88,22 @@ def test_portal_pages_are_accessible_and_fit_a_phone(browser: Browser, live_url,
     )
     next(pages, None)  # closes the context
     assert not problems, "\n".join(problems)
+
+
+def test_the_portal_menu_folds_behind_a_button_on_a_phone(browser: Browser, live_url):  # noqa: F811
+    for width in (390, 1280):
+        pages = _context(browser, width)
+        page = next(pages)
+        page.goto(f"{live_url}/courses/")
+        button, catalog = page.locator(".portal-menu-button"), page.locator("#portal-nav a[href='/courses/']")
+        if width == 1280:
+            assert not button.is_visible() and catalog.is_visible()
+        else:
+            assert button.is_visible() and not catalog.is_visible()
+            assert button.get_attribute("aria-expanded") == "false"
+            button.focus()
+            page.keyboard.press("Enter")  # by keyboard
+            assert button.get_attribute("aria-expanded") == "true" and catalog.is_visible()
+            page.keyboard.press("Enter")
+            assert not catalog.is_visible()
+        next(pages, None)

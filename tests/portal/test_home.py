@@ -95,3 +95,13 @@ def test_a_missing_page_keeps_the_portal_navigation_in_both_languages(client):
     client.get("/lang/ar")
     html = client.get("/no-such-page").get_data(as_text=True)
     assert 'dir="rtl"' in html and 'class="portal-nav"' in html and "Not found." not in html
+
+
+def test_only_staff_see_the_back_office_link(app, client):
+    with app.app_context():
+        learner, teacher = make_user("Student").username, make_user("Instructor").username
+    login(client, learner)
+    assert 'href="/admin/"' not in client.get("/courses/").get_data(as_text=True)
+    client.get("/logout/")
+    login(client, teacher)
+    assert 'href="/admin/"' in client.get("/courses/").get_data(as_text=True)
