@@ -158,38 +158,13 @@ class SubscriptionModelView(BillingModelView):
             )
         return self.back()
 
-    @staticmethod
-    def applicable_actions(subscription: Subscription) -> set[str]:
-        """The actions the subscription's state allows (an ended one allows none)."""
-        names = set()
-        if subscription.is_current:
-            names.add("cancel_now")
-            if not subscription.cancel_at_period_end:
-                names.add("cancel_at_period_end")
-        if suspension.can_suspend(subscription):
-            names.add("suspend")
-        if suspension.can_resume(subscription):
-            names.add("resume")
-        return names
-
-    def _get_show_widget(
-        self, pk: Any, item: Any, widgets: Any = None, actions: Any = None, show_fieldsets: Any = None
-    ) -> Any:
-        """The row's page with only the actions that apply to it (FAB would show all of them, and
-        falls back to all when given none)."""
-        widgets = widgets or {}
-        allowed = self.applicable_actions(item)
-        widgets["show"] = self.show_widget(
-            pk=pk,
-            label_columns=self.label_columns,
-            include_columns=self.show_columns,
-            value_columns=self.datamodel.get_values_item(item, self.show_columns),
-            formatters_columns=self.formatters_columns,
-            actions={name: act for name, act in self.actions.items() if name in allowed},
-            fieldsets=show_fieldsets or self.show_fieldsets,
-            modelview_name=self.__class__.__name__,
-        )
-        return widgets
+    # The show page offers only what the subscription's state allows (an ended one allows none).
+    row_actions = {
+        "cancel_now": lambda sub: sub.is_current,
+        "cancel_at_period_end": lambda sub: sub.is_current and not sub.cancel_at_period_end,
+        "suspend": suspension.can_suspend,
+        "resume": suspension.can_resume,
+    }
 
     @action("suspend", _l("Suspend"), None, "fa-pause", multiple=False)
     def suspend_action(self, item: Subscription) -> Any:
