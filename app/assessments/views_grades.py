@@ -16,8 +16,9 @@ from app.assessments.services.attempts import pending_grading_count
 from app.assessments.services.gradebook import grade_history, gradebook_csv, gradebook_for
 from app.assessments.views_base import COMMON_LABELS, ITEM_TYPE_LABELS, AssessmentView, label_formatter
 from app.core.errors import AppError
+from app.core.formatters import format_user_datetime, format_yes_no
 from app.core.interface import SQLAInterface
-from app.core.views import BaseModelView, each_item, format_user_datetime, format_yes_no
+from app.core.views import BaseModelView, each_item
 from app.courses.models import Course
 from app.courses.services.access import can_manage
 from app.courses.services.catalog import managed_courses

@@ -20,10 +20,11 @@ from app.assessments.services.assignments import files_of, grade_submission
 from app.assessments.services.attempts import grade_answer
 from app.assessments.views_base import ATTEMPT_STATE_LABELS, COMMON_LABELS, AssessmentView, label_formatter
 from app.core.errors import AppError, Invalid
+from app.core.formatters import format_user_datetime
 from app.core.html import plain_text
 from app.core.interface import SQLAInterface
 from app.core.transactions import transaction
-from app.core.views import BaseModelView, format_user_datetime
+from app.core.views import BaseModelView
 from app.courses.services.catalog import managed_courses
 from app.extensions import db
 from app.lookups.services import lookup_id

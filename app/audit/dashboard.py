@@ -10,8 +10,8 @@ from flask_babel import gettext
 from app.audit.models import AuditLog
 from app.audit.readable import sentence
 from app.core.dashboard import DashboardRow, Panel
+from app.core.formatters import format_user_datetime
 from app.core.targets import is_admin
-from app.core.views import format_user_datetime
 from app.extensions import db
 
 ROWS = 8

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from app.audit.models import AuditLog
 from app.audit.services import diff_rows
 from app.core.display import code_label, empty, entity, entity_label, entity_url, humanized, link
+from app.core.formatters import format_json
 from app.core.references import lookup_choices
 from app.core.translations import current_language
-from app.core.views import format_json
 from app.extensions import db
 from app.security.models import LmsUser
 

@@ -14,8 +14,9 @@ from app.audit import readable, services
 from app.audit.models import AuditLog
 from app.audit.scopes import FilterAuditScope, audit_scope
 from app.core.display import entity_label
+from app.core.formatters import format_json, format_user_datetime
 from app.core.interface import SQLAInterface
-from app.core.views import BaseModelView, format_json, format_user_datetime
+from app.core.views import BaseModelView
 
 LABELS = {
     "created_at": _l("When"),

@@ -21,10 +21,11 @@ from app.billing.views_base import (
     run_service,
 )
 from app.core.errors import AppError
+from app.core.formatters import format_user_datetime
 from app.core.interface import SQLAInterface
 from app.core.mail import MailError
 from app.core.transactions import transaction
-from app.core.views import BaseModelView, error_text, format_user_datetime
+from app.core.views import BaseModelView, error_text
 
 INVOICE_LABELS = {
     **COMMON_LABELS,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.billing.models import Plan
 from app.billing.services.metrics import RevenueMetrics, metrics_csv, revenue_by_day, revenue_metrics
-from app.core.views import format_user_datetime
+from app.core.formatters import format_user_datetime
 from app.extensions import db
 
 WINDOWS = {7: _l("7 days"), 30: _l("30 days"), 90: _l("90 days"), 365: _l("365 days")}

@@ -24,7 +24,8 @@ from sqlalchemy import select
 
 from app.core.display import code_formatter
 from app.core.errors import AppError, Conflict
-from app.core.views import BaseModelView, default_formatters, format_user_datetime
+from app.core.formatters import default_formatters, format_user_datetime
+from app.core.views import BaseModelView
 from app.security import services
 from app.security.forms import ProfileForm, RegistrationForm
 

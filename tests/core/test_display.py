@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import force_locale
 
 from app.core.display import code_formatter, code_label, entity_label
-from app.core.views import format_json, format_yes_no, translations_formatter
+from app.core.formatters import format_json, format_yes_no, translations_formatter
 
 
 def test_booleans_empty_values_and_json_are_words_in_both_languages(app):
