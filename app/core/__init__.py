@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 def register(appbuilder: AppBuilder) -> None:
     """Add the Trash screen."""
-    from app.core.views import TrashView
+    from app.core.trash import TrashView
 
     appbuilder.add_view(
         TrashView,
