@@ -36,7 +36,8 @@ def open_page(browser: Browser, app, monkeypatch) -> Iterator:  # noqa: F811
 
 def _sign_in_by_keyboard(page: Page, username: str) -> None:
     """The user name field has the focus; Tab to the password, Enter submits."""
-    assert page.evaluate("document.activeElement.id") == "username"
+    # Browsers apply `autofocus` once the page has loaded: wait for it rather than race it.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'username'")
     page.keyboard.type(username)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "password"
