@@ -88,6 +88,54 @@ def _register_managed_rows() -> None:
     )
 
 
+def _register_outline_kinds() -> None:
+    """Quizzes and assignments show in the course outline editor, under their lesson."""
+    from flask import url_for
+
+    from app.assessments.models import Assignment, Quiz
+    from app.assessments.services.quiz_editor import (
+        assignment_nodes,
+        create_outline_assignment,
+        create_outline_quiz,
+        quiz_nodes,
+    )
+    from app.courses.services.outline import OutlineKind, register_outline_kind
+
+    def quiz_links(node: Any) -> list[tuple[Any, str]]:
+        return [
+            (_l("Questions"), url_for("QuizEditorView.questions", quiz_id=node.id)),
+            (_l("Preview"), url_for("portal.quiz_page", quiz_id=node.id)),
+        ]
+
+    def assignment_links(node: Any) -> list[tuple[Any, str]]:
+        return [(_l("Preview"), url_for("portal.assignment_page", assignment_id=node.id))]
+
+    register_outline_kind(
+        OutlineKind(
+            "quiz",
+            _l("Quiz"),
+            Quiz,
+            quiz_nodes,
+            create_outline_quiz,
+            publishable=True,
+            edit_endpoint="QuizModelView.edit",
+            links=quiz_links,
+        )
+    )
+    register_outline_kind(
+        OutlineKind(
+            "assignment",
+            _l("Assignment"),
+            Assignment,
+            assignment_nodes,
+            create_outline_assignment,
+            publishable=True,
+            edit_endpoint="AssignmentModelView.edit",
+            links=assignment_links,
+        )
+    )
+
+
 def register(appbuilder: AppBuilder) -> None:
     """Add the assessment screens and APIs, register their targets and completion rules."""
     from app.core.display import register_labels
@@ -110,6 +158,7 @@ def register(appbuilder: AppBuilder) -> None:
     register_assessment_audit_scopes()
     register_panel(work_waiting_for_grading, 20)
     _join_course_completion()
+    _register_outline_kinds()
     category = {
         "category": "Assessments",
         "category_label": _l("Assessments"),
@@ -117,6 +166,9 @@ def register(appbuilder: AppBuilder) -> None:
     }
     for view, name, label, icon in VIEWS:
         appbuilder.add_view(view, name, label=label, icon=icon, **category)
+    from app.assessments.views_quiz_editor import QuizEditorView
+
+    appbuilder.add_view_no_menu(QuizEditorView)
     from app.assessments.api import APIS
 
     for api in APIS:

@@ -95,6 +95,7 @@ def register(appbuilder: AppBuilder) -> None:
         EnrollmentModelView,
         NoteModelView,
     )
+    from app.courses.views_outline import CourseOutlineView
     from app.courses.views_structure import (
         CourseResourceModelView,
         CourseSectionModelView,
@@ -124,6 +125,7 @@ def register(appbuilder: AppBuilder) -> None:
     )
     for view, name, label, icon in screens:
         appbuilder.add_view(view, name, label=label, icon=icon, **category)
+    appbuilder.add_view_no_menu(CourseOutlineView)
     appbuilder.add_link(
         "Enrol students",
         label=_l("Enrol students"),

@@ -219,7 +219,8 @@ def reject_course(course: Course, user: Any, reason: str) -> Course:
 
 
 # ---- ordering --------------------------------------------------------------------------------
-def _reorder(rows: list[Any], ordered_ids: list[int], what: str) -> None:
+def apply_order(rows: list[Any], ordered_ids: list[int], what: str) -> None:
+    """Number the rows 1, 2, ... in the given order (Invalid unless it lists each row exactly once)."""
     by_id = {row.id: row for row in rows}
     try:
         ids = [int(i) for i in ordered_ids]
@@ -235,7 +236,7 @@ def reorder_sections(course: Course, section_ids: list[int], user: Any) -> list[
     """Put the course's sections in the given order."""
     require_manager(user, course)
     sections = list(db.session.scalars(select(CourseSection).where(CourseSection.course_id == course.id)))
-    _reorder(sections, section_ids, "sections")
+    apply_order(sections, section_ids, "sections")
     db.session.flush()
     return sorted(sections, key=lambda s: s.position)
 
@@ -244,7 +245,7 @@ def reorder_lessons(section: CourseSection, lesson_ids: list[int], user: Any) ->
     """Put the section's lessons in the given order."""
     require_manager(user, section.course)
     lessons = list(db.session.scalars(select(Lesson).where(Lesson.section_id == section.id)))
-    _reorder(lessons, lesson_ids, "lessons")
+    apply_order(lessons, lesson_ids, "lessons")
     db.session.flush()
     return sorted(lessons, key=lambda s: s.position)
 
