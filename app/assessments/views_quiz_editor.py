@@ -7,12 +7,14 @@ rows. A refused form comes back with what was typed and the error next to its fi
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 
 from app.assessments.models import Question, Quiz
 from app.assessments.services.banks import QUESTION_TYPES
@@ -27,6 +29,7 @@ from app.assessments.services.quiz_editor import (
     remove_quiz_question,
 )
 from app.core.errors import AppError, NotFound
+from app.core.html import plain_text
 from app.core.transactions import transaction
 from app.core.views import error_text
 
@@ -38,10 +41,16 @@ TYPE_LABELS = {
 }
 BLANK_OPTIONS = 2  # empty rows offered under the options, so a form without scripts can add some
 MAX_ROWS = 50
+FIELDS = ("text", "feedback")
 
 
 def _texts(form: Any, field: str) -> dict[str, str]:
     return {language: form.get(f"{field}_{language}", "").strip() for language in ("en", "ar")}
+
+
+def _plain(option: Any, language: str, field: str) -> str:
+    """Stored (sanitised) HTML of an option as the plain text its one-line input shows."""
+    return html.unescape(plain_text((option.translations.get(language) or {}).get(field, "")))
 
 
 def draft_from_question(question: Question) -> dict[str, Any]:
@@ -50,10 +59,11 @@ def draft_from_question(question: Question) -> dict[str, Any]:
     options = [
         {
             "id": option.id,
-            "text_en": (option.translations.get("en") or {}).get("text", ""),
-            "text_ar": (option.translations.get("ar") or {}).get("text", ""),
-            "feedback_en": (option.translations.get("en") or {}).get("feedback", ""),
-            "feedback_ar": (option.translations.get("ar") or {}).get("feedback", ""),
+            **{
+                f"{field}_{lang}": _plain(option, lang, field)
+                for field in ("text", "feedback")
+                for lang in ("en", "ar")
+            },
             "is_correct": option.is_correct,
         }
         for option in question.options
@@ -127,7 +137,11 @@ def service_fields(draft: dict[str, Any], stored_options: list[dict[str, Any]]) 
     }
     fields: dict[str, Any] = {"translations": translations, "points": draft["points"]}
     if code == "multiple_choice":
-        fields["options"] = [{k: v for k, v in o.items() if k != "id" or v} for o in draft["options"]]
+        # Choices are typed as plain text ("<a>" is a choice, not a link): stored escaped.
+        fields["options"] = [
+            {k: escape(v) if isinstance(v, str) else v for k, v in o.items() if k != "id" or v}
+            for o in draft["options"]
+        ]
         fields["multiple_answers"] = draft["multiple_answers"]
     elif code == "true_false":
         fields["options"] = _true_false_options(draft, stored_options)
@@ -146,7 +160,7 @@ class QuizEditorView(BaseView):
 
     route_base = "/quizeditor"
     default_view = "questions"
-    class_permission_name = "QuizAdmin"
+    class_permission_name = "QuizEditor"
     method_permission_name = {
         "questions": "write",
         "new_question": "write",

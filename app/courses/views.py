@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField
 from wtforms.validators import Optional
 
-from app.core.errors import AppError, Invalid
+from app.core.errors import AppError
 from app.core.interface import SQLAInterface
 from app.core.targets import is_admin
 from app.core.transactions import transaction
@@ -26,11 +26,8 @@ from app.courses.services.analytics import course_figures
 from app.courses.services.catalog import (
     approve_course,
     awaiting_review,
-    outline,
     prepare_course,
     reject_course,
-    reorder_lessons,
-    reorder_sections,
     submit_for_review,
 )
 from app.courses.services.scope import (
@@ -266,48 +263,13 @@ class CourseModelView(CourseScopedView):
                 return redirect(url_for(".show", pk=pk))
         return self.render_template("courses/reject.html", course=course)
 
-    # ---- outline order --------------------------------------------------------------------
-    @expose("/reorder/<int:pk>", methods=["GET", "POST"])
+    @expose("/reorder/<int:pk>")
     @has_access
     def reorder(self, pk: int) -> Any:
-        """The course's sections and lessons with up / down buttons (posted to the reorder services)."""
-        course = self._get_scoped(pk)
-        if course is None:
+        """The old ordering page: the outline editor took its place."""
+        if self._get_scoped(pk) is None:
             abort(404)
-        if request.method == "POST":
-            try:
-                self._move(course)
-            except AppError as exc:
-                db.session.rollback()
-                flash(exc.message, "danger")
-            return redirect(url_for(".reorder", pk=pk))
-        return self.render_template("courses/reorder.html", course=course, outline=outline(course))
-
-    @staticmethod
-    def _moved(ids: list[int], item_id: int, direction: str) -> list[int]:
-        if item_id not in ids:
-            raise Invalid(gettext("That item is not part of this course."))
-        i = ids.index(item_id)
-        j = i - 1 if direction == "up" else i + 1
-        if 0 <= j < len(ids):
-            ids[i], ids[j] = ids[j], ids[i]
-        return ids
-
-    def _move(self, course: Course) -> None:
-        item_id = request.form.get("item_id", type=int)
-        direction = request.form.get("direction", "")
-        if direction not in ("up", "down") or item_id is None:
-            raise Invalid(gettext("Choose an item and a direction."))
-        parts = outline(course)
-        if request.form.get("kind") == "lesson":
-            for section, lessons in parts:
-                ids = [lesson.id for lesson in lessons]
-                if item_id in ids:
-                    reorder_lessons(section, self._moved(ids, item_id, direction), g.user)
-                    return
-            raise Invalid(gettext("That item is not part of this course."))
-        ids = [section.id for section, _lessons in parts]
-        reorder_sections(course, self._moved(ids, item_id, direction), g.user)
+        return redirect(url_for("CourseOutlineView.outline", pk=pk))
 
 
 class CourseAnalyticsView(BaseView):

@@ -65,8 +65,8 @@ class CourseOutlineView(BaseView):
 
     route_base = "/courseoutline"
     default_view = "outline"
-    class_permission_name = "CourseAdmin"  # the course screen's permissions: whoever may reorder it
-    method_permission_name = {"outline": "reorder", "change": "reorder", "publish": "reorder"}
+    class_permission_name = "CourseOutline"
+    method_permission_name = {"outline": "write", "change": "write", "publish": "write"}
 
     def _course(self, pk: int) -> Course:
         course = db.session.get(Course, pk)

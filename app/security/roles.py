@@ -86,6 +86,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "EnrollmentAdmin": {INSTRUCTOR: READ_WRITE | {"can_import"}},
     "NoteAdmin": {INSTRUCTOR: READ_WRITE},
     "CourseAnalytics": {INSTRUCTOR: READ},
+    "CourseOutline": {INSTRUCTOR: frozenset({"can_write"})},
     "CoursePurchaseAdmin": ADMIN_ONLY,
     "Course": {
         **learners(READ | {"can_enroll"}),
@@ -110,6 +111,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "QuestionAdmin": {INSTRUCTOR: READ_WRITE},
     "QuestionOptionAdmin": {INSTRUCTOR: READ_WRITE},
     "QuizAdmin": {INSTRUCTOR: READ_WRITE},
+    "QuizEditor": {INSTRUCTOR: frozenset({"can_write"})},
     "QuizQuestionAdmin": {INSTRUCTOR: READ_WRITE},
     "QuizDrawAdmin": {INSTRUCTOR: READ_WRITE},
     "QuizOverrideAdmin": {INSTRUCTOR: READ_WRITE},

@@ -202,32 +202,14 @@ def test_review_workflow_submit_approve_and_reject_with_reason(app, login_as, tw
     assert row["published_at"] is not None
 
 
-def test_reorder_page_moves_sections_and_lessons(app, two_instructors):
+def test_old_reorder_page_leads_to_the_outline_editor(app, two_instructors):
     mine, _theirs, ids = two_instructors
     course_id = ids["mine"]["course"]
-    with app.app_context():
-        course = db.session.get(Course, course_id)
-        second = make_section(course, title="Second")
-        first_section = db.session.get(CourseSection, ids["mine"]["section"])
-        extra = make_lesson(first_section, title="Extra")
-        second_id, extra_id = second.id, extra.id
-        db.session.remove()
     page = mine.get(f"/coursemodelview/reorder/{course_id}")
-    assert page.status_code == 200 and "Second" in page.get_data(as_text=True)
-    mine.post(
-        f"/coursemodelview/reorder/{course_id}",
-        data={"kind": "section", "item_id": second_id, "direction": "up"},
-    )
-    mine.post(
-        f"/coursemodelview/reorder/{course_id}",
-        data={"kind": "lesson", "item_id": extra_id, "direction": "up"},
-    )
-    assert _get(app, CourseSection, second_id)["position"] == 1
-    assert _get(app, CourseSection, ids["mine"]["section"])["position"] == 2
-    assert _get(app, Lesson, extra_id)["position"] == 1
-    assert _get(app, Lesson, ids["mine"]["lesson"])["position"] == 2
-    # another instructor's course has no reorder page for me
+    assert page.status_code == 302 and page.headers["Location"].endswith(f"/courseoutline/{course_id}")
+    # another instructor's course has no outline for me
     assert mine.get(f"/coursemodelview/reorder/{ids['theirs']['course']}").status_code == 404
+    assert mine.get(f"/courseoutline/{ids['theirs']['course']}").status_code == 404
 
 
 def test_enrolment_screen_single_student_and_csv_report(app, two_instructors):

@@ -26,6 +26,7 @@
   }
 
   function send(body, focusKey, keepTreeOnError) {
+    status.textContent = "";
     body.set("csrf_token", root.dataset.csrf);
     return fetch(body.get("__action"), {
       method: "POST",
