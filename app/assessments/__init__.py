@@ -150,8 +150,9 @@ def register(appbuilder: AppBuilder) -> None:
     )
     from app.assessments.audit_scope import register_assessment_audit_scopes
     from app.assessments.dashboard import work_waiting_for_grading
-    from app.assessments.views import VIEWS
+    from app.assessments.views import MENU_GROUPS, VIEWS
     from app.core.dashboard import register_panel
+    from app.core.menus import add_views, register_menu_groups
 
     _register_targets()
     _register_managed_rows()
@@ -164,8 +165,8 @@ def register(appbuilder: AppBuilder) -> None:
         "category_label": _l("Assessments"),
         "category_icon": "fa-clipboard-check",
     }
-    for view, name, label, icon in VIEWS:
-        appbuilder.add_view(view, name, label=label, icon=icon, **category)
+    register_menu_groups("Assessments", *MENU_GROUPS)
+    add_views(appbuilder, VIEWS, **category)
     from app.assessments.views_quiz_editor import QuizEditorView
 
     appbuilder.add_view_no_menu(QuizEditorView)

@@ -23,23 +23,37 @@ from app.assessments.views_quizzes import (
     QuizQuestionModelView,
 )
 
-# (view class, menu name, label, icon)
-VIEWS: list[tuple[type, str, Any, str]] = [
-    (QuestionBankModelView, "Question Banks", _l("Question banks"), "fa-database"),
-    (QuestionModelView, "Questions", _l("Questions"), "fa-question-circle"),
-    (QuestionOptionModelView, "Question Options", _l("Question options"), "fa-list-ul"),
-    (QuizModelView, "Quizzes", _l("Quizzes"), "fa-tasks"),
-    (QuizQuestionModelView, "Quiz Questions", _l("Quiz questions"), "fa-list-ol"),
-    (QuizDrawModelView, "Random Questions", _l("Random questions"), "fa-random"),
-    (QuizOverrideModelView, "Quiz Overrides", _l("Quiz overrides"), "fa-user-clock"),
-    (QuizAttemptModelView, "Quiz Attempts", _l("Quiz attempts"), "fa-pen"),
-    (RubricModelView, "Rubrics", _l("Rubrics"), "fa-th"),
-    (RubricCriterionModelView, "Rubric Criteria", _l("Rubric criteria"), "fa-th-list"),
-    (RubricLevelModelView, "Rubric Levels", _l("Rubric levels"), "fa-layer-group"),
-    (AssignmentModelView, "Assignments", _l("Assignments"), "fa-file-alt"),
-    (SubmissionModelView, "Submissions", _l("Submissions"), "fa-inbox"),
-    (GradebookView, "Gradebook", _l("Gradebook"), "fa-table"),
-    (GradeChangeModelView, "Grade History", _l("Grade history"), "fa-history"),
-    (CourseCompletionModelView, "Completion Criteria", _l("Completion criteria"), "fa-flag-checkered"),
-    (CertificateModelView, "Certificates", _l("Certificates"), "fa-certificate"),
+# Headed groups of the Assessments menu, in the order shown (app/core/menus.py).
+MENU_GROUPS: list[tuple[str, Any]] = [
+    ("quizzes", _l("Quizzes")),
+    ("banks", _l("Question banks")),
+    ("assignments", _l("Assignments and rubrics")),
+    ("grades", _l("Grades and certificates")),
+]
+
+# (view class, menu name, label, icon[, menu group])
+VIEWS: list[tuple[Any, ...]] = [
+    (QuestionBankModelView, "Question Banks", _l("Question banks"), "fa-database", "banks"),
+    (QuestionModelView, "Questions", _l("Questions"), "fa-question-circle", "banks"),
+    (QuestionOptionModelView, "Question Options", _l("Question options"), "fa-list-ul", "banks"),
+    (QuizModelView, "Quizzes", _l("Quizzes"), "fa-tasks", "quizzes"),
+    (QuizQuestionModelView, "Quiz Questions", _l("Quiz questions"), "fa-list-ol", "quizzes"),
+    (QuizDrawModelView, "Random Questions", _l("Random questions"), "fa-random", "quizzes"),
+    (QuizOverrideModelView, "Quiz Overrides", _l("Quiz overrides"), "fa-user-clock", "quizzes"),
+    (QuizAttemptModelView, "Quiz Attempts", _l("Quiz attempts"), "fa-pen", "quizzes"),
+    (AssignmentModelView, "Assignments", _l("Assignments"), "fa-file-alt", "assignments"),
+    (SubmissionModelView, "Submissions", _l("Submissions"), "fa-inbox", "assignments"),
+    (RubricModelView, "Rubrics", _l("Rubrics"), "fa-th", "assignments"),
+    (RubricCriterionModelView, "Rubric Criteria", _l("Rubric criteria"), "fa-th-list", "assignments"),
+    (RubricLevelModelView, "Rubric Levels", _l("Rubric levels"), "fa-layer-group", "assignments"),
+    (GradebookView, "Gradebook", _l("Gradebook"), "fa-table", "grades"),
+    (GradeChangeModelView, "Grade History", _l("Grade history"), "fa-history", "grades"),
+    (
+        CourseCompletionModelView,
+        "Completion Criteria",
+        _l("Completion criteria"),
+        "fa-flag-checkered",
+        "grades",
+    ),
+    (CertificateModelView, "Certificates", _l("Certificates"), "fa-certificate", "grades"),
 ]

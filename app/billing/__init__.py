@@ -82,11 +82,12 @@ def register(appbuilder: AppBuilder) -> None:
     register_panel(failed_payments, 70)
     register_panel(subscriptions_in_grace, 80)
 
-    from app.billing.views import VIEWS
+    from app.billing.views import MENU_GROUPS, VIEWS
+    from app.core.menus import add_views, register_menu_groups
 
     category = {"category": "Billing", "category_label": _l("Billing"), "category_icon": "fa-credit-card"}
-    for view, name, label, icon in VIEWS:
-        appbuilder.add_view(view, name, label=label, icon=icon, **category)
+    register_menu_groups("Billing", *MENU_GROUPS)
+    add_views(appbuilder, VIEWS, **category)
 
     from app.billing.api import APIS
 

@@ -11,13 +11,16 @@ from app.billing.views_payments import PaymentModelView, SubscriptionModelView, 
 from app.billing.views_plans import PlanFeatureModelView, PlanModelView
 from app.billing.views_revenue import RevenueDashboardView
 
-# (view class, menu name, label, icon)
-VIEWS: list[tuple[type, str, Any, str]] = [
-    (RevenueDashboardView, "Revenue", _l("Revenue"), "fa-chart-line"),
-    (PlanModelView, "Plans", _l("Plans"), "fa-layer-group"),
-    (PlanFeatureModelView, "Plan Features", _l("Plan features"), "fa-check-square"),
-    (SubscriptionModelView, "Subscriptions", _l("Subscriptions"), "fa-sync-alt"),
-    (PaymentModelView, "Payments", _l("Payments"), "fa-money-bill"),
-    (InvoiceModelView, "Invoices", _l("Invoices"), "fa-file-invoice-dollar"),
+# Headed groups of the Billing menu, in the order shown (app/core/menus.py).
+MENU_GROUPS: list[tuple[str, Any]] = [("sales", _l("Sales")), ("plans", _l("Plans and features"))]
+
+# (view class, menu name, label, icon[, menu group]); without a group: after the groups
+VIEWS: list[tuple[Any, ...]] = [
+    (RevenueDashboardView, "Revenue", _l("Revenue"), "fa-chart-line", "sales"),
+    (PlanModelView, "Plans", _l("Plans"), "fa-layer-group", "plans"),
+    (PlanFeatureModelView, "Plan Features", _l("Plan features"), "fa-check-square", "plans"),
+    (SubscriptionModelView, "Subscriptions", _l("Subscriptions"), "fa-sync-alt", "sales"),
+    (PaymentModelView, "Payments", _l("Payments"), "fa-money-bill", "sales"),
+    (InvoiceModelView, "Invoices", _l("Invoices"), "fa-file-invoice-dollar", "sales"),
     (WebhookEventModelView, "Webhook Deliveries", _l("Webhook deliveries"), "fa-plug"),
 ]

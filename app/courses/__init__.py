@@ -78,6 +78,7 @@ def register(appbuilder: AppBuilder) -> None:
     instructors manage and the comments they moderate."""
     from app.core.dashboard import register_panel
     from app.core.display import register_labels
+    from app.core.menus import add_link, add_views, register_menu_groups
     from app.courses import listeners  # noqa: F401  (derived data kept on flush)
     from app.courses.api import CourseApi
     from app.courses.api_learning import (
@@ -112,26 +113,34 @@ def register(appbuilder: AppBuilder) -> None:
     register_panel(courses_you_teach, 30)
     register_panel(new_enrolments, 40)
     category = {"category": "Courses", "category_label": _l("Courses"), "category_icon": "fa-graduation-cap"}
-    screens = (
-        (CourseModelView, "Courses", _l("Courses"), "fa-book"),
-        (CourseSectionModelView, "Course Sections", _l("Sections"), "fa-list-ol"),
-        (LessonModelView, "Lessons", _l("Lessons"), "fa-chalkboard-teacher"),
-        (LessonContentModelView, "Lesson Content", _l("Lesson content"), "fa-file-video"),
-        (CourseResourceModelView, "Course Resources", _l("Resources"), "fa-paperclip"),
-        (EnrollmentModelView, "Enrollments", _l("Enrolments"), "fa-user-graduate"),
-        (NoteModelView, "Notes", _l("Notes"), "fa-sticky-note"),
-        (CourseAnalyticsView, "Course Analytics", _l("Analytics"), "fa-chart-line"),
-        (CoursePurchaseModelView, "Course Purchases", _l("Course purchases"), "fa-receipt"),
+    register_menu_groups(
+        "Courses",
+        ("content", _l("Course content")),
+        ("learners", _l("Learners")),
+        ("insights", _l("Sales and analytics")),
     )
-    for view, name, label, icon in screens:
-        appbuilder.add_view(view, name, label=label, icon=icon, **category)
+    # (view class, menu name, label, icon[, menu group])
+    screens = (
+        (CourseModelView, "Courses", _l("Courses"), "fa-book", "content"),
+        (CourseSectionModelView, "Course Sections", _l("Sections"), "fa-list-ol", "content"),
+        (LessonModelView, "Lessons", _l("Lessons"), "fa-chalkboard-teacher", "content"),
+        (LessonContentModelView, "Lesson Content", _l("Lesson content"), "fa-file-video", "content"),
+        (CourseResourceModelView, "Course Resources", _l("Resources"), "fa-paperclip", "content"),
+        (EnrollmentModelView, "Enrollments", _l("Enrolments"), "fa-user-graduate", "learners"),
+        (NoteModelView, "Notes", _l("Notes"), "fa-sticky-note", "learners"),
+        (CourseAnalyticsView, "Course Analytics", _l("Analytics"), "fa-chart-line", "insights"),
+        (CoursePurchaseModelView, "Course Purchases", _l("Course purchases"), "fa-receipt", "insights"),
+    )
+    add_views(appbuilder, screens, **category)
     appbuilder.add_view_no_menu(CourseOutlineView)
-    appbuilder.add_link(
+    add_link(
+        appbuilder,
         "Enrol students",
         label=_l("Enrol students"),
         href="/enrollmentmodelview/enroll/",
         icon="fa-user-plus",
         category="Courses",
+        menu_group="learners",
     )
     for api in (
         CourseApi,

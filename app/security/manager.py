@@ -17,11 +17,13 @@ from flask_appbuilder.security.sqla.models import (
     assoc_user_group,
     assoc_user_role,
 )
+from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import JWTManager
 from sqlalchemy import Select, select, union
 
 from app.core.errors import json_error
 from app.core.interface import SQLAInterface
+from app.core.menus import show_category_last
 from app.security.api import (
     LmsGroupApi,
     LmsPermissionApi,
@@ -39,6 +41,11 @@ from app.security.views import (
     LmsUserDBModelView,
     LmsUserInfoEditView,
 )
+
+# FAB's screens on its own permission tables, and its pending sign-ups (ours create the account at
+# once): tools for whoever builds the app, shown to admins only, under Advanced, after every menu.
+ADVANCED = "Advanced"
+ADVANCED_SCREENS = ("User Registrations", "Base Permissions", "Views/Menus", "Permission on Views/Menus")
 
 # FAB's UserApi.post instantiates its own User class; make it build ours (uuid, status, ...).
 fab_user_api.User = LmsUser
@@ -66,6 +73,37 @@ class LmsSecurityManager(SecurityManager):
         super().__init__(appbuilder)
         # FAB gives the user screen its own (hard-deleting) interface; users are soft deleted.
         self.userdbmodelview.datamodel = SQLAInterface(self.user_model)
+
+    def register_views(self) -> None:
+        """FAB's security screens, its developer screens moved from Security to Advanced.
+
+        The menu names stay FAB's, so the permissions on them keep their names.
+        """
+        super().register_views()
+        security = self.appbuilder.menu.find("Security")
+        moved = [item for item in security.childs if item.name in ADVANCED_SCREENS] if security else []
+        if not moved:
+            return
+        security.childs = [item for item in security.childs if item not in moved]
+        for item in moved:
+            self.appbuilder.add_view(
+                item.baseview,
+                item.name,
+                icon=item.icon,
+                label=item.label,
+                category=ADVANCED,
+                category_label=_l("Advanced"),
+                category_icon="fa-screwdriver-wrench",
+                menu_cond=self.current_user_is_admin,
+            )
+        # Only the Admin role sees them, whatever permissions another role was given.
+        self.appbuilder.menu.find(ADVANCED).cond = self.current_user_is_admin
+        show_category_last(ADVANCED)
+
+    def current_user_is_admin(self) -> bool:
+        """The user of the request (session or API token) holds the Admin role."""
+        user = self.current_user
+        return user is not None and any(role.name == self.auth_role_admin for role in user.roles)
 
     def create_jwt_manager(self, app: Flask) -> JWTManager:
         """FAB's JWT manager whose refusals use the API error shape `{"message", "errors"}`."""
