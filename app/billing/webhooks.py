@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.billing import gateways
-from app.billing.services import payments
+from app.billing.services import checkout, payments
 from app.billing.services.payment_webhooks import handle_webhook
 from app.core.errors import Invalid, NotFound
 from app.core.transactions import transaction
@@ -52,18 +52,20 @@ def sandbox_checkout(token: str) -> Any:
         action = request.form.get("action")
         if action not in ("pay", "decline"):
             raise Invalid(_("Choose Pay or Decline."))
-        if not payments.is_status(payment, "pending"):
-            flash(_("This payment is already settled."), "info")
-        elif action == "pay":
-            sandbox.pay(payment)
-            payment = payments.payment_by_uuid(payment.uuid)
-            if payments.is_status(payment, "completed"):
-                flash(_("Payment received. Thank you!"), "success")
-            else:
+        if payments.is_status(payment, "pending"):
+            if action == "pay":
+                sandbox.pay(payment)
+                payment = payments.payment_by_uuid(payment.uuid)
+                if payments.is_status(payment, "completed"):
+                    # Straight to what was bought, with one message: that page shows the rest.
+                    flash(_("Payment received. Thank you!"), "success")
+                    return redirect(checkout.after_payment_url(payment))
                 flash(_("The payment could not be completed."), "danger")
-        else:
-            sandbox.decline(payment)
-            flash(_("The payment was declined. Nothing was charged."), "warning")
+            else:
+                sandbox.decline(payment)  # the page says it was declined: no second message
+        elif payments.is_status(payment, "completed"):  # a second click: it is paid already
+            flash(_("This payment is already settled."), "info")
+            return redirect(checkout.after_payment_url(payment))
         return redirect(url_for("billing_hooks.sandbox_checkout", token=token))  # no re-post on reload
     return render_template(
         "portal/sandbox_checkout.html",
@@ -72,7 +74,7 @@ def sandbox_checkout(token: str) -> Any:
         description=payments.describe(payment),
         amount=format_currency(payment.amount, payment.currency),
         state=_state(payment),
-        back_url=_back_url(payment),
+        back_url=checkout.after_payment_url(payment),
     )
 
 
@@ -81,14 +83,6 @@ def _state(payment: Any) -> str:
         if payments.is_status(payment, code):
             return code
     return "pending"
-
-
-def _back_url(payment: Any) -> str:
-    """Where the buyer goes after paying: the course bought, or their subscription."""
-    slug = (payment.details or {}).get("slug")
-    if payment.purpose == "course" and slug:
-        return url_for("portal.course_page", slug=slug)
-    return url_for("portal.my_subscription")
 
 
 def register_routes(app: Flask) -> None:

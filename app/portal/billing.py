@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, flash, redirect, render_template, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_currency, format_date, format_number, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.billing.models import Payment, Plan, PlanFeature, Subscription
-from app.billing.services import payments, subscriptions
+from app.billing.services import checkout, payments, subscriptions
 from app.billing.services.periods import current_subscription
 from app.core.errors import AppError
 from app.core.translations import LANGUAGES, current_language, translated
@@ -154,13 +154,15 @@ def plans() -> str:
         signed_in=user is not None,
         has_subscription=current is not None,
         may_subscribe=has_permission("can_subscribe", "Plan"),  # as the subscribe route checks
+        back=checkout.return_path(request.args.get("next")),  # where subscribing returns to
     )
 
 
 @portal.route("/plans/<code>/subscribe", methods=["POST"])
 @requires_permission("can_subscribe", "Plan")
 def subscribe(code: str) -> Response:
-    """Start a trial (to My subscription) or a paid subscription (to the provider's checkout)."""
+    """Start a trial (to the page the plans were opened from, else My subscription) or a paid
+    subscription (to the provider's checkout, which comes back to the same place)."""
     user = _user()
     if user is None:
         return login_redirect(url_for("portal.plans"))
@@ -168,8 +170,9 @@ def subscribe(code: str) -> Response:
     if plan is None:
         flash(_("This plan is not available."), "danger")
         return redirect(url_for("portal.plans"))
+    back = checkout.return_path(request.form.get("next"))  # the page that sent them here, if ours
     try:
-        subscription, payment = subscriptions.subscribe(user, plan, provider=gateway_code())
+        subscription, payment = subscriptions.subscribe(user, plan, provider=gateway_code(), return_to=back)
     except AppError as error:
         flash(error.message, "danger")
         if error.status_code == 409:  # already subscribed: their subscription is where to change it
@@ -187,7 +190,7 @@ def subscribe(code: str) -> Response:
             )
         else:
             flash(_("You are subscribed to %(plan)s.", plan=plan.name), "success")
-        return redirect(url_for("portal.my_subscription"))
+        return redirect(back or url_for("portal.my_subscription"))
     return to_checkout(payment)
 
 

@@ -250,21 +250,62 @@ def lesson_player(slug: str, lesson_id: int) -> Any:
         comments=_comments(user, lesson),
         assessments=_lesson_assessments(lesson) if has_access else None,
         heartbeat_interval=int(current_app.config.get("HEARTBEAT_INTERVAL_SECONDS", 30)),
+        completes_on_reading=tracked and progress.completes_on_reading(lesson),
     )
+
+
+def _wants_json() -> bool:
+    """The player's script asks for JSON; a form post (no script) gets a page."""
+    return request.is_json or request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
+        "application/json"
+    )
+
+
+def _posted_lesson(slug: str, lesson_id: int, user: Any) -> tuple[Course, Lesson] | None:
+    """The course and lesson a post names; None when the user sees no such lesson (a 404)."""
+    course, _new_slug = resolve_slug(slug)
+    if course is None or not access.can_see_course(user, course):
+        return None
+    lesson = db.session.get(Lesson, lesson_id)
+    return (course, lesson) if lesson is not None and lesson.course_id == course.id else None
 
 
 @portal.route("/courses/<slug>/lessons/<int:lesson_id>/complete", methods=["POST"])
 def complete(slug: str, lesson_id: int) -> Any:
-    """Mark the lesson done."""
+    """Mark the lesson done: the button (a form post, back to the lesson's completion box) or the
+    player's script when the learner reached the end of the text (JSON). Refused (4xx) for anyone
+    who may not track this lesson."""
     user = _user()
+    json = _wants_json()
     if user is None:
-        return _login_redirect()
-    found = _player_lesson(slug, lesson_id, user)
-    if not isinstance(found, tuple):
-        return found
+        return _json_error(401, _("Please sign in.")) if json else _login_redirect()
+    found = _posted_lesson(slug, lesson_id, user)
+    if found is None:
+        return _json_error(404, _("Not found.")) if json else abort(404)
     course, lesson = found
-    here = url_for("portal.lesson_player", slug=course.slug, lesson_id=lesson.id)
-    return _flashed(here, _("Lesson completed."), lambda: progress.complete_lesson(user, lesson))
+    try:
+        with transaction():
+            progress.complete_lesson(user, lesson)
+    except AppError as error:
+        if json:
+            return _json_error(error.status_code, error.message, error.errors)
+        page = render_template(
+            "portal/course_error.html", course=course, message=error.message, status=error.status_code
+        )
+        return page, error.status_code
+    if json:
+        enrollment = access.enrollment_of(user.id, course.id)
+        return jsonify(
+            {
+                "completed": True,
+                "message": _("You completed this lesson."),
+                "progress_percent": enrollment.progress_percent if enrollment else None,
+            }
+        )
+    # One confirmation, where the learner pressed the button: the completion box says it (no flash).
+    return redirect(
+        url_for("portal.lesson_player", slug=course.slug, lesson_id=lesson.id) + "#lesson-completion"
+    )
 
 
 @portal.route("/courses/<slug>/lessons/<int:lesson_id>/heartbeat", methods=["POST"])
@@ -273,12 +314,10 @@ def lesson_heartbeat(slug: str, lesson_id: int) -> Response:
     user = _user()
     if user is None:
         return _json_error(401, _("Please sign in."))
-    course, _new_slug = resolve_slug(slug)
-    if course is None or not access.can_see_course(user, course):
+    found = _posted_lesson(slug, lesson_id, user)
+    if found is None:
         return _json_error(404, _("Not found."))
-    lesson = db.session.get(Lesson, lesson_id)
-    if lesson is None or lesson.course_id != course.id:
-        return _json_error(404, _("Not found."))
+    _course, lesson = found
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return _json_error(400, _("Send a JSON object."))

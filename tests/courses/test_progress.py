@@ -150,7 +150,7 @@ def test_expired_learner_cannot_track_a_free_preview(ctx: None) -> None:
     preview = make_lesson(make_section(course), "Preview", "text", is_free_preview=True)
     make_enrollment(student, course, type="subscription", status="expired")
     assert can_open_lesson(student, preview)
-    assert open_lesson(student, preview) is None
+    assert open_lesson(student, preview) is False
     with pytest.raises(Forbidden):
         complete_lesson(student, preview)
     assert _rows(student) == []
@@ -172,7 +172,7 @@ def test_sequential_course_locks_later_lessons(ctx: None) -> None:
     complete_lesson(student, lecture)
     # Instructors and admins are never locked.
     for staff in (teacher, make_user("Admin")):
-        assert open_lesson(staff, lecture) is None
+        assert open_lesson(staff, lecture) is False
         assert heartbeat(staff, lecture).credited_seconds == 0
 
 
@@ -183,22 +183,30 @@ def test_sequential_free_preview_is_open_to_visitors(ctx: None) -> None:
     preview = make_lesson(section, "Preview", "video", is_free_preview=True)
     for visitor in (None, AnonymousUserMixin(), make_user("Student")):
         assert can_open_lesson(visitor, preview)
-        assert open_lesson(visitor, preview) is None
+        assert open_lesson(visitor, preview) is False
         assert heartbeat(visitor, preview, ended=True).completed is False
 
 
 # ---- opening -----------------------------------------------------------------------------------
-def test_open_lesson_auto_completes_text_and_documents_only(ctx: None) -> None:
+def test_opening_a_lesson_records_it_as_started_and_completes_nothing(ctx: None) -> None:
     student = make_user("Student")
     course, (read, optional, handout, lecture) = _course()
     enrolment = make_enrollment(student, course)
-    assert open_lesson(student, read).completed_at is not None
-    assert open_lesson(student, handout).completed_at is not None
-    assert open_lesson(student, lecture) is None
-    assert open_lesson(student, optional) is None
-    completed = {row.lesson_id for row in _rows(student) if row.completed_at}
-    assert completed == {read.id, handout.id}
-    assert enrolment.last_accessed_at is not None and enrolment.progress_percent == 66
+    for lesson in (read, handout, lecture, optional, read):  # the text twice: one row still
+        assert open_lesson(student, lesson) is True
+    rows = {row.lesson_id: row for row in _rows(student)}
+    assert set(rows) == {read.id, handout.id, lecture.id, optional.id}, "each opened lesson is started"
+    assert all(row.completed_at is None for row in rows.values()), "opening completes nothing"
+    assert progress_service.started_lesson_ids(student.id, course.id) == set(rows)
+    assert progress_service.completed_lesson_ids(student.id, course.id) == set()
+    assert enrolment.last_accessed_at is not None and enrolment.progress_percent == 0
+    assert enrolment.status.code == "active"
+    complete_lesson(student, read)  # the button, or reading to the end
+    assert progress_service.completed_lesson_ids(student.id, course.id) == {read.id}
+    assert enrolment.progress_percent == 33
+    assert [lesson.id for lesson in (read, handout) if progress_service.completes_on_reading(lesson)] == [
+        read.id
+    ]
 
 
 def test_open_lesson_remembers_the_latest_access(ctx: None, clock: Clock) -> None:
@@ -220,7 +228,7 @@ def test_free_preview_open_to_anyone_who_sees_the_course_but_not_tracked(ctx: No
     for visitor in (None, student):
         assert can_open_lesson(visitor, preview)
         assert not can_open_lesson(visitor, locked)
-        assert open_lesson(visitor, preview) is None
+        assert open_lesson(visitor, preview) is False
         with pytest.raises(Forbidden):
             open_lesson(visitor, locked)
     assert _rows(student) == []

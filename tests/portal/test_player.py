@@ -6,11 +6,11 @@ import re
 
 from sqlalchemy import func, select
 
-from app.courses.models import Course, LessonContent, Note
+from app.courses.models import Course, LessonContent, LessonProgress, Note
 from app.extensions import db
 from app.lookups.services import require_lookup_id
 from app.security.models import LmsUser
-from tests.conftest import jwt_headers
+from tests.conftest import jwt_headers, login
 from tests.course_factories import (
     make_note,
 )
@@ -26,7 +26,7 @@ def test_player_refuses_outsiders_and_opens_previews_to_visitors(app, client, lo
     assert anonymous.status_code == 302 and "/login/" in anonymous.headers["Location"]
     preview = client.get(f"/courses/{data['slug']}/lessons/{data['preview']}")
     assert preview.status_code == 200 and "This is a free preview" in page_text(preview)
-    assert "Mark complete" not in page_text(preview)
+    assert "Mark as complete" not in page_text(preview)
     assert client.get(f"/courses/{data['slug']}/lessons/999999").status_code == 404
 
 
@@ -59,18 +59,108 @@ def test_mark_complete_shows_on_my_learning(app, login_as):
     assert "Progressing" in page and "0% complete" in page
     response = student.post(f"/courses/{data['slug']}/lessons/{data['third']}/complete")
     assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/lessons/{data['third']}#lesson-completion")
     page = page_text(student.get("/my/learning"))
     assert "33% complete" in page and "Continue learning" in page
     player = page_text(student.get(f"/courses/{data['slug']}/lessons/{data['third']}"))
     assert "You completed this lesson" in player
 
 
-def test_opening_a_text_lesson_completes_it(app, login_as):
-    data = course_with_lessons(app, title="Auto Complete")
+def _progress(app, user_id: int, lesson_id: int) -> str:
+    """'none', 'started' or 'completed': the learner's progress row of the lesson."""
+    with app.app_context():
+        row = db.session.scalar(
+            select(LessonProgress).where(
+                LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson_id
+            )
+        )
+        db.session.remove()
+    return "none" if row is None else "completed" if row.completed_at else "started"
+
+
+def test_opening_a_text_lesson_starts_it_and_the_button_completes_it(app, login_as):
+    data = course_with_lessons(app, title="Read To The End")
     student = login_as("Student")
     enrol(app, student.user_id, data["id"])
-    student.get(f"/courses/{data['slug']}/lessons/{data['second']}")
+    lesson_url = f"/courses/{data['slug']}/lessons/{data['second']}"
+    page = page_text(student.get(lesson_url))
+    assert _progress(app, student.user_id, data["second"]) == "started", "opening records the start"
+    assert "0% complete" in page_text(student.get("/my/learning")), "opening completes nothing"
+    # Not done yet: the button (a real form post that needs no script) and the end-of-text mark.
+    form = re.search(r'<form method="post" action="([^"]+)" id="complete-form">(.*?)</form>', page, re.S)
+    assert form and form.group(1) == f"{lesson_url}/complete"
+    assert (
+        '<button class="btn primary" type="submit" id="mark-complete">Mark as complete</button>'
+        in form.group(2)
+    )
+    assert 'id="read-end"' in page and f'data-complete-url="{lesson_url}/complete"' in page
+    assert 'id="lesson-status" role="status"' in page and "✓ You completed this lesson.</p>" not in page
+
+    done = student.post(f"{lesson_url}/complete")
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"{lesson_url}#lesson-completion")
+    assert _progress(app, student.user_id, data["second"]) == "completed"
+    after = page_text(student.get(lesson_url))
     assert "33% complete" in page_text(student.get("/my/learning"))
+    assert "✓ You completed this lesson.</p>" in after and 'id="complete-form"' not in after
+    assert 'id="read-end"' not in after, "nothing left to report"
+
+
+def test_video_and_document_lessons_have_the_button_but_no_end_of_text_mark(app, login_as):
+    data = course_with_lessons(app, title="Watch It")
+    student = login_as("Student")
+    enrol(app, student.user_id, data["id"])
+    page = page_text(student.get(f"/courses/{data['slug']}/lessons/{data['third']}"))
+    assert 'id="mark-complete"' in page and 'id="read-end"' not in page
+    assert _progress(app, student.user_id, data["third"]) == "started"
+
+
+def test_the_player_script_completes_by_json_with_the_csrf_header(app, login_as, monkeypatch):
+    data = course_with_lessons(app, title="Read By Script")
+    student = login_as("Student")
+    enrol(app, student.user_id, data["id"])
+    lesson_url = f"/courses/{data['slug']}/lessons/{data['second']}"
+    token = re.search(r'data-csrf="([^"]+)"', page_text(student.get(lesson_url))).group(1)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    json_headers = {"Accept": "application/json"}
+    refused = student.post(f"{lesson_url}/complete", json={}, headers=json_headers)
+    assert refused.status_code == 400 and _progress(app, student.user_id, data["second"]) == "started"
+    ok = student.post(f"{lesson_url}/complete", json={}, headers={**json_headers, "X-CSRFToken": token})
+    assert ok.status_code == 200 and ok.json["completed"] is True
+    assert ok.json["message"] == "You completed this lesson." and ok.json["progress_percent"] == 33
+    assert _progress(app, student.user_id, data["second"]) == "completed"
+    again = student.post(f"{lesson_url}/complete", json={}, headers={**json_headers, "X-CSRFToken": token})
+    assert again.status_code == 200 and again.json["progress_percent"] == 33, (
+        "completing twice changes nothing"
+    )
+
+
+def test_only_an_enrolled_learner_completes_a_lesson(app, client, login_as):
+    data = course_with_lessons(app, title="Not Yours")
+    learner, outsider = login_as("Student"), login_as("Student")
+    enrol(app, learner.user_id, data["id"])
+    url = f"/courses/{data['slug']}/lessons/{data['second']}/complete"
+    page = outsider.post(url)
+    assert page.status_code == 403 and "Enrol in this course" in page_text(page)
+    as_json = outsider.post(url, json={}, headers={"Accept": "application/json"})
+    assert as_json.status_code == 403 and as_json.is_json and as_json.json["message"]
+    preview = outsider.post(f"/courses/{data['slug']}/lessons/{data['preview']}/complete")
+    assert preview.status_code == 403, "a free preview opens, but is not tracked for outsiders"
+    teacher = app.test_client()
+    login(teacher, data["instructor"])
+    assert teacher.post(url).status_code == 403, "staff open everything but have nothing to track"
+    anonymous = client.post(url)
+    assert anonymous.status_code == 302 and "/login/" in anonymous.headers["Location"]
+    assert client.post(url, json={}, headers={"Accept": "application/json"}).status_code == 401
+    assert learner.post(f"/courses/{data['slug']}/lessons/999999/complete").status_code == 404
+    other = course_with_lessons(app, title="Elsewhere")
+    wrong_course = learner.post(f"/courses/{other['slug']}/lessons/{data['second']}/complete")
+    assert wrong_course.status_code == 404, "a lesson of another course"
+    with app.app_context():
+        rows = db.session.scalars(select(LessonProgress).where(LessonProgress.lesson_id == data["second"]))
+        assert [row.completed_at for row in rows] == [], "nobody completed it"
+        db.session.remove()
+    assert learner.post(url).status_code == 302
+    assert _progress(app, learner.user_id, data["second"]) == "completed"
 
 
 def test_heartbeat_requires_csrf_and_answers_json(app, login_as, monkeypatch):

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from app.billing.models import Payment, Plan, Subscription
-from app.billing.services import payments
+from app.billing.services import checkout, payments
 from app.billing.services.lifecycle import expire_due, remind_due, renew_due, renewal_payment
 from app.billing.services.periods import (
     advance,
@@ -122,9 +122,17 @@ def _new_subscription(user_id: int, plan: Plan, status: str, start: datetime, en
 
 
 def subscribe(
-    user: Any, plan: Plan, *, provider: str = "sandbox", now: datetime | None = None
+    user: Any,
+    plan: Plan,
+    *,
+    provider: str = "sandbox",
+    now: datetime | None = None,
+    return_to: str | None = None,
 ) -> tuple[Subscription | None, Payment | None]:
-    """Start a trial now (once per user), or a pending payment whose completion activates the plan."""
+    """Start a trial now (once per user), or a pending payment whose completion activates the plan.
+
+    `return_to`: the same-site page the checkout sends the buyer back to once paid (others are dropped).
+    """
     now = clock(now)
     _require_active_plan(plan)
     if current_subscription(user.id) is not None:
@@ -142,7 +150,12 @@ def subscribe(
         currency=plan.currency,
         # One key per attempt: a new checkout after an abandoned one is a new payment.
         idempotency_key=f"subscribe:{user.id}:{plan.id}:{uuid.uuid4().hex}",
-        details={"plan": plan.code, "plan_name": plan_names(plan), "cycle_months": plan.cycle_months},
+        details={
+            "plan": plan.code,
+            "plan_name": plan_names(plan),
+            "cycle_months": plan.cycle_months,
+            **({checkout.RETURN_KEY: back} if (back := checkout.return_path(return_to)) else {}),
+        },
         plan=plan,
         provider=provider,
     )

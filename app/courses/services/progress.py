@@ -1,4 +1,5 @@
-"""Progress: lesson completion (manual and automatic), bounded time tracking, course completion."""
+"""Progress: lesson completion (by hand, by reading to the end, by watching), bounded time tracking,
+course completion."""
 
 from __future__ import annotations
 
@@ -40,7 +41,10 @@ log = logging.getLogger(__name__)
 # What happens after a completion listens to `signals.course_completed`.
 CompletionRule = Callable[[int, Course], list[str]]
 COMPLETION_RULES: list[CompletionRule] = []
-AUTO_COMPLETE_ON_OPEN = ("text", "document", "embed")
+# Opening a lesson completes nothing: it records that the learner started it. Every lesson can be
+# completed with the player's button; these are also completed when the learner reaches the end of
+# their text (the player watches a mark after the content); videos complete when watched (heartbeat).
+COMPLETE_ON_READING = ("text",)
 MAX_REPORTED_SECONDS = 10 * 24 * 3600  # the longest video position or duration a player may report
 
 
@@ -56,21 +60,34 @@ def can_open_lesson(user: Any, lesson: Lesson) -> bool:
     return lesson.is_free_preview and can_see_course(user, course)
 
 
-def completed_lesson_ids(user_id: int, course_id: int) -> set[int]:
-    """Ids of the lessons of a course the user has completed (read once per request)."""
-    done = request_cached(
-        ("completed", user_id, course_id),
-        lambda: set(
-            db.session.scalars(
-                select(LessonProgress.lesson_id).where(
-                    LessonProgress.user_id == user_id,
-                    LessonProgress.course_id == course_id,
-                    LessonProgress.completed_at.is_not(None),
+def _progress_of(user_id: int, course_id: int) -> dict[int, bool]:
+    """{lesson id: completed?} of every lesson of a course the user has opened (once per request)."""
+    return request_cached(
+        ("completed", user_id, course_id),  # the key `listeners` forgets when progress is written
+        lambda: {
+            lesson_id: completed_at is not None
+            for lesson_id, completed_at in db.session.execute(
+                select(LessonProgress.lesson_id, LessonProgress.completed_at).where(
+                    LessonProgress.user_id == user_id, LessonProgress.course_id == course_id
                 )
             )
-        ),
+        },
     )
-    return set(done)  # a copy: callers may change theirs
+
+
+def completed_lesson_ids(user_id: int, course_id: int) -> set[int]:
+    """Ids of the lessons of a course the user has completed (read once per request)."""
+    return {lesson_id for lesson_id, done in _progress_of(user_id, course_id).items() if done}
+
+
+def started_lesson_ids(user_id: int, course_id: int) -> set[int]:
+    """Ids of the lessons of a course the user has opened, completed or not (read once per request)."""
+    return set(_progress_of(user_id, course_id))
+
+
+def completes_on_reading(lesson: Lesson) -> bool:
+    """True when reaching the end of the lesson's text completes it (the player reports it)."""
+    return lesson.content_type is not None and lesson.content_type.code in COMPLETE_ON_READING
 
 
 def locked_lesson_ids(user: Any, course: Course, lessons: list[Lesson] | None = None) -> set[int]:
@@ -222,19 +239,22 @@ def complete_lesson(user: Any, lesson: Lesson) -> LessonProgress:
     return row
 
 
-def open_lesson(user: Any, lesson: Lesson) -> LessonProgress | None:
-    """The player opened a lesson: remember it, and complete text and documents on opening."""
+def open_lesson(user: Any, lesson: Lesson) -> bool:
+    """The player opened a lesson: remember when (the course's last access) and that it is started.
+
+    Opening never completes a lesson: text is completed by reading to its end or with the button,
+    video by watching it. True when the opening was recorded (an entitled learner's, not staff's).
+    """
     require_open_lesson(user, lesson)
     enrollment = _tracked_enrollment(user, lesson)
     if enrollment is None:
-        return None
+        return False
     # Also the course clock of `heartbeat`: moving it forward can only lower what the next beat credits.
     enrollment.last_accessed_at = utcnow()
-    done = completed_lesson_ids(enrollment.user_id, lesson.course_id)  # the player reads it too
-    if lesson.content_type.code in AUTO_COMPLETE_ON_OPEN and lesson.id not in done:
-        return complete_lesson(user, lesson)
+    if lesson.id not in started_lesson_ids(enrollment.user_id, lesson.course_id):
+        _progress_row(enrollment.user_id, lesson)  # started: a progress row without completed_at
     db.session.flush()
-    return None
+    return True
 
 
 @dataclass

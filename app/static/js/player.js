@@ -1,8 +1,11 @@
-/* Lesson player: heartbeats for bounded time tracking, video position, completion on video end.
+/* Lesson player: heartbeats for bounded time tracking, video position, completion on video end,
+ * and completion of a text lesson when the learner reaches the end of it.
  *
  * The server credits only real time between beats while the learner is active, so this script only
  * reports facts: is the tab visible and was there activity in the last two minutes (or is a video
- * playing), where the video is, and whether it ended.
+ * playing), where the video is, and whether it ended. A text lesson has a mark after its content
+ * (#read-end): once it has stayed in view for a moment, the lesson is completed through the same
+ * endpoint as the "Mark as complete" button, and the completion box says so (an aria-live region).
  */
 (function () {
   "use strict";
@@ -42,6 +45,15 @@
       if (mark) {
         mark.textContent = "\u2713";
       }
+    }
+    var status = document.getElementById("lesson-status");
+    if (status && !status.textContent.trim()) {
+      status.textContent = status.dataset.doneText || "\u2713";
+      status.classList.add("flash", "flash-success");
+    }
+    var form = document.getElementById("complete-form");
+    if (form) {
+      form.remove();  // nothing left to press: the box says it is done
     }
   }
 
@@ -111,6 +123,61 @@
       touch();
     }
   });
+
+  // ---- reading to the end --------------------------------------------------------------------
+  var readEnd = document.getElementById("read-end");
+  var completeUrl = root.dataset.completeUrl;
+  var READ_DWELL = 1500;  // ms the end stays in view: scrolling past it on the way down is not reading
+  var dwellTimer = null;
+  var reading = null;
+
+  function completeByReading() {
+    if (reading) {
+      return;
+    }
+    reading = fetch(completeUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "X-CSRFToken": csrf
+      },
+      body: "{}"
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (data) {
+      if (data && data.completed) {
+        if (observer) {
+          observer.disconnect();
+        }
+        markCompleted();
+      } else {
+        reading = null;  // refused or failed: the button is still there
+      }
+    }).catch(function () {
+      reading = null;  // offline for a moment: reaching the end again tries again
+    });
+  }
+
+  var observer = null;
+  if (readEnd && completeUrl && "IntersectionObserver" in window) {
+    observer = new IntersectionObserver(function (entries) {
+      var inView = entries.some(function (entry) { return entry.isIntersecting; });
+      if (inView && dwellTimer === null) {
+        dwellTimer = window.setTimeout(function () {
+          dwellTimer = null;
+          if (document.visibilityState === "visible") {
+            completeByReading();
+          }
+        }, READ_DWELL);
+      } else if (!inView && dwellTimer !== null) {
+        window.clearTimeout(dwellTimer);
+        dwellTimer = null;
+      }
+    });
+    observer.observe(readEnd);
+  }
 
   window.lmsPlayer = { beat: beat, stop: stop };  // for tests and other scripts
   beat();  // starts the clock for this lesson
