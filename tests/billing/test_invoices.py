@@ -324,6 +324,24 @@ def test_arabic_invoice_pdf_is_right_to_left_text(app, ctx, billing, tmp_path, m
     _save_png(page, "invoice-ar.png", tmp_path)
 
 
+def test_the_seller_is_named_in_the_language_of_the_invoice(app, ctx, billing):
+    """Out of the box, Arabic invoices carry the company's Arabic name and address, English ones the
+    English name and address (COMPANY_NAME_AR / COMPANY_ADDRESS_AR, COMPANY_NAME / COMPANY_ADDRESS)."""
+    arabic = invoices.issue_invoice(make_payment(make_user("Student", locale="ar")).id)
+    english = invoices.issue_invoice(make_payment(make_user("Student", locale="en")).id)
+    arabic_text = _page(stored_pdf(arabic)).get_textpage().get_text_range()
+    english_text = _page(stored_pdf(english)).get_textpage().get_text_range()
+    name_ar, address_ar = app.config["COMPANY_NAME_AR"], app.config["COMPANY_ADDRESS_AR"]
+    assert re.search("[\u0600-\u06ff]", name_ar) and re.search("[\u0600-\u06ff]", address_ar)
+    # The PDF's shaping drops harakat (the shadda of تعلّم).
+    for expected in (name_ar, address_ar):
+        assert re.sub("[\u064b-\u0652]", "", expected) in arabic_text, expected
+    assert app.config["COMPANY_NAME"] not in arabic_text
+    assert app.config["COMPANY_ADDRESS"] not in arabic_text
+    for expected in (app.config["COMPANY_NAME"], app.config["COMPANY_ADDRESS"]):
+        assert expected in english_text, expected
+
+
 def test_english_invoice_pdf_text_and_image(app, ctx, billing, tmp_path):
     user = make_user("Student", first_name="Amelia", last_name="Thornton")
     payment = make_payment(user, amount="115.00", method="card", transaction_id="txn_EN_4242")
