@@ -16,6 +16,7 @@ from werkzeug.exceptions import BadRequest
 
 from app.core.errors import AppError
 from app.core.listing import count_label, page_window
+from app.core.money import money_html
 from app.core.transactions import finish_request
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -114,6 +115,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["page_window"] = page_window
     app.jinja_env.globals["count_label"] = count_label
+    app.jinja_env.globals["money"] = money_html
 
     @app.before_request
     def _start_request() -> None:

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from app.billing import tasks
 from app.billing.models import Invoice, InvoiceSequence, Payment, Plan
-from app.billing.services import einvoice, invoices
+from app.billing.services import einvoice, invoice_pdf, invoices
 from app.core.errors import Forbidden, NotFound
 from app.core.mail import MailError, send_mail
 from app.core.softdelete import soft_delete
@@ -115,7 +115,10 @@ def test_vat_is_taken_out_of_the_total_to_the_cent(app, ctx):
         total = Decimal(cents) / 100
         subtotal, tax = invoices.split_total(total, rate)
         assert subtotal + tax == total and subtotal.as_tuple().exponent == -2
-    assert invoices.format_money(Decimal("1150.5"), "SAR") == "1,150.50 SAR"
+    with force_locale("en"):
+        assert invoice_pdf.format_money(Decimal("1150.5"), "SAR") == "SAR\u00a01,150.50"
+    with force_locale("ar"):
+        assert invoice_pdf.format_money(Decimal("1150.5"), "SAR") == "\u200f1,150.50\u00a0ر.س.\u200f"
     assert invoices.invoice_number(2026, 1) == "INV-2026-000001"
 
 
@@ -356,9 +359,9 @@ def test_english_invoice_pdf_text_and_image(app, ctx, billing, tmp_path):
         "March 14, 2026",
         "Card",
         "txn_EN_4242",
-        "100.00 SAR",
-        "15.00 SAR",
-        "115.00 SAR",
+        "SAR 100.00",  # Babel's English format: the code before, apart from the digits
+        "SAR 15.00",
+        "SAR 115.00",
         "VAT (15%)",
         app.config["COMPANY_TAX_ID"],
     ):

@@ -98,7 +98,9 @@ def test_plans_page_lists_active_plans_with_features_in_english_and_arabic(app, 
     page = page_text(client.get("/plans/"))
     assert page.index("Basic") < page.index("Premium") < page.index("Enterprise")
     assert "Retired" not in page
-    assert "$9.99 / month" in page and "$499.00 / year" in page and "7-day free trial" in page
+    # Each price is isolated (U+2068 ... U+2069) from the words of its phrase.
+    assert "\u2068$9.99\u2069 / month" in page and "\u2068$499.00\u2069 / year" in page
+    assert "7-day free trial" in page
     assert "Unlimited courses and certificates." in page
     downloads = re.search(r'<tr data-feature="downloads">(.*?)</tr>', page, re.S).group(1)
     assert "Downloads" in downloads and ">10<" in downloads and ">100<" in downloads
