@@ -25,6 +25,7 @@ from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
+from app.core.bidi import mark_input_directions
 from app.core.display import code_formatter
 from app.core.errors import AppError, Conflict
 from app.core.formatters import default_formatters, format_user_datetime
@@ -178,6 +179,8 @@ class LmsUserDBModelView(UserDBModelView):
             self.datamodel.obj, self.label_columns, self.formatters_columns
         )
         super().__init__(**kwargs)
+        for form in (self.add_form, self.edit_form):
+            mark_input_directions(form)
 
     def _get_scoped(self, pk: Any) -> Any:
         """The row for an action; `restore_users` also reaches soft-deleted accounts."""
