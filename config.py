@@ -114,6 +114,12 @@ class Config:
         "ar": {"flag": "sa", "name": "العربية"},
     }
     BABEL_DEFAULT_LOCALE = "en"
+    # The regional locale whose calendar each language's date pickers follow (the first day of the
+    # week, per CLDR): Saturday in Egypt and most Arab countries; `ar_SA` starts on Sunday.
+    CALENDAR_LOCALES = {
+        "ar": os.environ.get("CALENDAR_LOCALE_AR", "ar_EG"),
+        "en": os.environ.get("CALENDAR_LOCALE_EN", "en_US"),
+    }
     BABEL_DEFAULT_TIMEZONE = "UTC"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
 

@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import BadRequest
 
+from app.core.datepicker import datepicker_options
 from app.core.errors import AppError
 from app.core.listing import count_label, page_window
 from app.core.money import money_html
@@ -116,6 +117,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.globals["page_window"] = page_window
     app.jinja_env.globals["count_label"] = count_label
     app.jinja_env.globals["money"] = money_html
+    app.jinja_env.globals["datepicker_options"] = datepicker_options
 
     @app.before_request
     def _start_request() -> None:
