@@ -22,7 +22,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
@@ -30,6 +29,7 @@ from sqlalchemy.orm import selectinload
 
 from app.assessments.services.certificates import certificates_enabled
 from app.core.errors import AppError
+from app.core.formatters import format_user_datetime
 from app.core.html import plain_text, sanitize_html
 from app.core.money import money_html
 from app.core.portal import flashed as _flashed
@@ -115,8 +115,8 @@ def _next_lesson_for(user: Any, course: Course) -> Lesson | None:
 
 @portal.app_template_filter("user_datetime")
 def user_datetime(value: Any) -> str:
-    """A datetime in the viewer's language and timezone."""
-    return format_datetime(value, "medium") if value else ""
+    """A datetime in the viewer's language and timezone (the back office's style too)."""
+    return format_user_datetime(value)
 
 
 @portal.app_template_filter("rich_text")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.billing.models import Invoice, Payment, Plan, Subscription
 from app.billing.services.periods import add_months, current_subscription
+from app.core.formatters import format_user_datetime
 from app.core.models import utcnow
 from app.courses.services import has_purchased
 from app.extensions import db
@@ -190,10 +191,15 @@ def test_paid_subscription_opens_a_course_and_its_invoice_is_the_owners(app):
     assert "Subscription: Premium" in history and "$24.99" in history and 'data-status="completed"' in history
     with app.app_context():
         invoice = db.session.scalar(select(Invoice).where(Invoice.user_id == user_id))
-        invoice_id, number = invoice.id, invoice.number
+        invoice_id, number, issued_at = invoice.id, invoice.number, invoice.issued_at
         assert invoice.media_id is not None
         db.session.remove()
     assert number in history and f"/my/invoices/{invoice_id}/download" in history
+    # One date style on the page: the invoice's time is written like the payment's.
+    with app.test_request_context():
+        issued = format_user_datetime(issued_at)
+    item = re.search(rf'<li class="invoice" data-number="{number}">(.*?)</li>', history, re.S).group(1)
+    assert issued in item
     link = browser.get(f"/my/invoices/{invoice_id}/download")
     assert link.status_code == 302
     pdf = browser.get(link.headers["Location"])
