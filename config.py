@@ -70,8 +70,11 @@ class Config:
     # pretend money) is for development, demos and tests: production turns it off unless asked.
     BILLING_SANDBOX_ENABLED = env_bool("BILLING_SANDBOX_ENABLED", True)
     BILLING_SANDBOX_SECRET = os.environ.get("BILLING_SANDBOX_SECRET", "sandbox-webhook-secret")
-    COMPANY_NAME = os.environ.get("COMPANY_NAME", "Ta'allam Learning · تعلّم")
+    COMPANY_NAME = os.environ.get("COMPANY_NAME", "Ta'allam Learning")
     COMPANY_ADDRESS = os.environ.get("COMPANY_ADDRESS", "Riyadh, Saudi Arabia")
+    # Arabic invoices show the seller's Arabic name and address (empty: the ones above).
+    COMPANY_NAME_AR = os.environ.get("COMPANY_NAME_AR", "تعلّم للتعليم الإلكتروني")
+    COMPANY_ADDRESS_AR = os.environ.get("COMPANY_ADDRESS_AR", "الرياض، المملكة العربية السعودية")
     COMPANY_TAX_ID = os.environ.get("COMPANY_TAX_ID", "300000000000003")
     COMPANY_EMAIL = os.environ.get("COMPANY_EMAIL", "billing@example.com")
 
@@ -111,6 +114,12 @@ class Config:
         "ar": {"flag": "sa", "name": "العربية"},
     }
     BABEL_DEFAULT_LOCALE = "en"
+    # The regional locale whose calendar each language's date pickers follow (the first day of the
+    # week, per CLDR): Saturday in Egypt and most Arab countries; `ar_SA` starts on Sunday.
+    CALENDAR_LOCALES = {
+        "ar": os.environ.get("CALENDAR_LOCALE_AR", "ar_EG"),
+        "en": os.environ.get("CALENDAR_LOCALE_EN", "en_US"),
+    }
     BABEL_DEFAULT_TIMEZONE = "UTC"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
 

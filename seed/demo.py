@@ -25,6 +25,14 @@ DEMO_USERS = [
     ("student", "Sara", "Mansour", "student@example.com", "Student", "ar", "Asia/Dubai"),
     ("student2", "Emily", "Brooks", "student2@example.com", "Student", "en", "UTC"),
 ]
+# Printed on Arabic certificates (the name, and the grammatical gender of the wording).
+ARABIC_PROFILES = {
+    "instructor": ("ليلى حداد", "female"),
+    "instructor2": ("جيمس كارتر", "male"),
+    "recruiter": ("عمر فاروق", "male"),
+    "student": ("سارة منصور", "female"),
+    "student2": ("إميلي بروكس", "female"),
+}
 
 
 def seed_demo() -> dict[str, Any]:
@@ -49,6 +57,8 @@ def seed_demo() -> dict[str, Any]:
         )
         if user:
             user.locale, user.timezone, user.status_id = locale, tz, active
+            name_ar, gender = ARABIC_PROFILES[username]
+            user.name_ar, user.gender_id = name_ar, lookup_id("genders", gender)
             db.session.commit()
             created.append(username)
             if not given:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import url_for
-from flask_babel import format_currency, format_number, get_timezone, gettext
+from flask_babel import format_number, get_timezone, gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -15,6 +15,7 @@ from app.billing.services.entitlements import grace_period
 from app.billing.services.periods import payment_status_id, status_id
 from app.core.dashboard import DashboardRow, Panel, person_name
 from app.core.models import utcnow
+from app.core.money import money_text
 from app.core.targets import is_admin
 from app.extensions import db
 
@@ -37,7 +38,7 @@ def revenue_today(user: Any) -> Panel | None:
         .group_by(Payment.currency)
         .order_by(Payment.currency)
     ).all()
-    figures = [format_currency(amount, currency) for currency, amount, _count in totals]
+    figures = [money_text(amount, currency) for currency, amount, _count in totals]
     rows = [
         DashboardRow(gettext("%(count)s payments in %(currency)s", count=format_number(n), currency=currency))
         for currency, _amount, n in totals
@@ -73,7 +74,7 @@ def failed_payments(user: Any) -> Panel | None:
             DashboardRow(
                 person_name(payment.user),
                 url_for("PaymentModelView.show", pk=payment.id),
-                format_currency(payment.amount, payment.currency),
+                money_text(payment.amount, payment.currency),
             )
             for payment in payments
         ],

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import make_response, redirect, request
-from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from app.core.views import BaseModelView
@@ -38,11 +37,6 @@ COMMON_LABELS = {
     "created_at": _l("Created"),
     "updated_at": _l("Updated"),
 }
-
-
-def format_money(value: Any) -> str:
-    """An amount with two decimals in the viewer's locale (empty for None)."""
-    return "" if value is None else format_decimal(value, "#,##0.00")
 
 
 class BillingModelView(BaseModelView):

@@ -17,7 +17,6 @@ from app.billing.views_base import (
     COMMON_LABELS,
     READ_ROUTES,
     BillingModelView,
-    format_money,
     run_service,
 )
 from app.core.errors import AppError
@@ -94,9 +93,6 @@ class InvoiceModelView(BillingModelView):
     order_columns = ["number", "total", "currency", "issued_at", "emailed_at"]
     base_order = ("issued_at", "desc")
     formatters_columns = {
-        "subtotal": format_money,
-        "tax_amount": format_money,
-        "total": format_money,
         "media.download_count": lambda value: 0 if value is None else value,
     }
 

@@ -20,7 +20,6 @@ from app.billing.views_base import (
     PURPOSE_LABELS,
     READ_ROUTES,
     BillingModelView,
-    format_money,
     label_formatter,
     run_service,
 )
@@ -272,8 +271,6 @@ class PaymentModelView(BillingModelView):
         "provider": code_formatter("gateway"),
         "method": code_formatter("payment_method"),
         "purpose": label_formatter(PURPOSE_LABELS),
-        "amount": format_money,
-        "refunded_amount": format_money,
     }
 
     def _payment(self, pk: int) -> Payment:
@@ -306,9 +303,7 @@ class PaymentModelView(BillingModelView):
                 return redirect(url_for(".show", pk=pk))
             status = 422
         return (
-            self.render_template(
-                "billing/payment_mark_paid.html", payment=payment, format_money=format_money
-            ),
+            self.render_template("billing/payment_mark_paid.html", payment=payment),
             status,
         )
 
@@ -326,7 +321,7 @@ class PaymentModelView(BillingModelView):
                 return redirect(url_for(".show", pk=pk))
             status = 422
         return (
-            self.render_template("billing/payment_refund.html", payment=payment, format_money=format_money),
+            self.render_template("billing/payment_refund.html", payment=payment),
             status,
         )
 

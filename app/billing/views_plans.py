@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from app.billing.models import Plan, PlanFeature
 from app.billing.services import plans
-from app.billing.views_base import COMMON_LABELS, BillingModelView, format_money
+from app.billing.views_base import COMMON_LABELS, BillingModelView
 from app.core.interface import SQLAInterface
 
 PLAN_LABELS = {
@@ -172,7 +172,6 @@ class PlanModelView(BillingModelView):
         "trial_days": _l("0: no trial. A user gets one trial only."),
         "sort_order": _l("Plans are shown from the lowest number."),
     }
-    formatters_columns = {"price": format_money}
     related_views = [PlanFeatureModelView]
 
     def pre_add(self, item: Plan) -> None:

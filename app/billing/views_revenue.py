@@ -10,11 +10,13 @@ from flask import Response, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import format_date, format_decimal, gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app.billing.models import Plan
 from app.billing.services.metrics import RevenueMetrics, metrics_csv, revenue_by_day, revenue_metrics
 from app.core.formatters import format_user_datetime
+from app.core.money import money_html
 from app.extensions import db
 
 WINDOWS = {7: _l("7 days"), 30: _l("30 days"), 90: _l("90 days"), 365: _l("365 days")}
@@ -28,11 +30,15 @@ def chosen_window() -> int:
     return days if days in WINDOWS else DEFAULT_WINDOW
 
 
-def _number(value: Decimal | int | None, pattern: str = "#,##0.00", unit: str = "") -> str:
-    if value is None:
-        return EMPTY
-    text = format_decimal(value, pattern)
-    return f"{text} {unit}" if unit else text
+def _number(value: Decimal | int | None, pattern: str = "#,##0.00") -> str:
+    return EMPTY if value is None else format_decimal(value, pattern)
+
+
+def _money(value: Decimal | None, currency: str) -> str | Markup:
+    """An amount in the currency's format when the figures share one currency, else a bare number."""
+    if value is None or not currency:
+        return _number(value)
+    return money_html(value, currency)
 
 
 def _percent(value: Decimal | None) -> str:
@@ -47,7 +53,7 @@ def _plans(codes: list[str]) -> dict[str, Plan]:
     return {plan.code: plan for plan in db.session.scalars(query)}
 
 
-def _card(key: str, label: Any, value: str, hint: Any) -> dict[str, Any]:
+def _card(key: str, label: Any, value: str | Markup, hint: Any) -> dict[str, Any]:
     return {"key": key, "label": label, "value": value, "hint": hint}
 
 
@@ -72,7 +78,7 @@ def cards(metrics: RevenueMetrics, currency: str) -> list[dict[str, Any]]:
         _card(
             "mrr",
             _l("Monthly recurring revenue"),
-            _number(metrics.mrr, unit=currency),
+            _money(metrics.mrr, currency),
             _l("Active subscriptions, each at its price per month."),
         ),
         _card(
@@ -86,19 +92,19 @@ def cards(metrics: RevenueMetrics, currency: str) -> list[dict[str, Any]]:
         _card(
             "revenue",
             _l("Revenue"),
-            _number(metrics.revenue, unit=currency),
+            _money(metrics.revenue, currency),
             _l("Paid in the window, after refunds."),
         ),
         _card(
             "arpu",
             _l("Average revenue per paying user"),
-            _number(metrics.arpu, unit=currency),
+            _money(metrics.arpu, currency),
             gettext("%(count)d paying users.", count=metrics.paying_users),
         ),
         _card(
             "ltv",
             _l("Customer lifetime value"),
-            _number(metrics.ltv, unit=currency),
+            _money(metrics.ltv, currency),
             _l("Average revenue per user over the churn rate."),
         ),
         _card(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, Response, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_currency
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,6 +13,7 @@ from app.billing import gateways
 from app.billing.services import checkout, payments
 from app.billing.services.payment_webhooks import handle_webhook
 from app.core.errors import Invalid, NotFound
+from app.core.money import money_html
 from app.core.transactions import transaction
 
 billing_hooks = Blueprint("billing_hooks", __name__)
@@ -72,7 +72,7 @@ def sandbox_checkout(token: str) -> Any:
         payment=payment,
         token=token,
         description=payments.describe(payment),
-        amount=format_currency(payment.amount, payment.currency),
+        amount=money_html(payment.amount, payment.currency),
         state=_state(payment),
         back_url=checkout.after_payment_url(payment),
     )

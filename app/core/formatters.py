@@ -11,14 +11,18 @@ from flask_appbuilder.security.sqla.models import Role
 from flask_babel import format_datetime, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import JSON, Boolean, DateTime
+from sqlalchemy import JSON, Boolean, DateTime, Numeric, String
 from sqlalchemy import inspect as sa_inspect
 
+from app.core.bidi import holds_latin_text, latin_value
 from app.core.display import code_label, empty, humanized
 from app.core.html import plain_text
+from app.core.money import amount_html
 from app.core.translations import LANGUAGES
 
 LANGUAGE_LABELS = {"en": _l("English"), "ar": _l("Arabic")}
+# Money columns (NUMERIC beside a `currency` column) shown in the locale's format, isolated.
+MONEY_COLUMNS = frozenset({"price", "amount", "total", "subtotal", "tax_amount", "refunded_amount"})
 
 
 def format_user_datetime(value: Any) -> str:
@@ -81,6 +85,16 @@ def translations_formatter(field_labels: dict[str, Any]) -> Callable[[Any], Mark
     return formatter
 
 
+def format_amount(value: Any) -> Any:
+    """An amount of money: the locale's digits and separators, isolated (a dash when empty)."""
+    return empty() if value is None else amount_html(value)
+
+
+def format_latin(value: Any) -> Any:
+    """An e-mail, user name, URL, code... read in its own direction on Arabic pages (a dash when empty)."""
+    return empty() if value is None or value == "" else latin_value(value)
+
+
 def format_blank_none(value: Any) -> Any:
     """A dash instead of the word "None" or an empty cell."""
     return empty() if value is None or value == "" else value
@@ -114,6 +128,10 @@ def default_formatters(
             formatters.setdefault(prop.key, translations_formatter(labels))
         elif isinstance(column_type, JSON):
             formatters.setdefault(prop.key, format_json)
+        elif isinstance(column_type, Numeric) and prop.key in MONEY_COLUMNS:
+            formatters.setdefault(prop.key, format_amount)
+        elif isinstance(column_type, String) and holds_latin_text(prop.key):
+            formatters.setdefault(prop.key, format_latin)
         else:
             formatters.setdefault(prop.key, format_blank_none)
     for rel in sa_inspect(model).relationships:

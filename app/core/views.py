@@ -25,6 +25,7 @@ from sqlalchemy import inspect as sa_inspect
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import Optional
 
+from app.core.bidi import mark_input_directions
 from app.core.dashboard import panels_for
 from app.core.display import empty, register_entity
 from app.core.errors import AppError
@@ -250,6 +251,8 @@ class BaseModelView(ModelView):
             replace=False,
         )
         super().__init__(**kwargs)
+        for form in (self.add_form, self.edit_form):
+            mark_input_directions(form)  # e-mails, URLs, codes...: dir=auto on Arabic pages too
         self._setup_lookup_search_fields(model)
         self.extra_args = {**(self.extra_args or {}), "audit_entity_type": entity_type_of(model)}
         routed = self._route_permissions()

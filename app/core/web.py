@@ -14,9 +14,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import BadRequest
 
+from app.core.datepicker import datepicker_options
 from app.core.errors import AppError
 from app.core.listing import count_label, page_window
 from app.core.menus import menu_categories, menu_sections
+from app.core.money import money_html
 from app.core.transactions import finish_request
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -117,6 +119,8 @@ def init_web(app: Flask) -> None:
     app.jinja_env.globals["count_label"] = count_label
     app.jinja_env.globals["menu_categories"] = menu_categories
     app.jinja_env.globals["menu_sections"] = menu_sections
+    app.jinja_env.globals["money"] = money_html
+    app.jinja_env.globals["datepicker_options"] = datepicker_options
 
     @app.before_request
     def _start_request() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_currency, format_date, format_number, ngettext
+from flask_babel import format_date, format_number, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -18,6 +18,7 @@ from app.billing.models import Payment, Plan, PlanFeature, Subscription
 from app.billing.services import checkout, payments, subscriptions
 from app.billing.services.periods import current_subscription
 from app.core.errors import AppError
+from app.core.money import money_text
 from app.core.translations import LANGUAGES, current_language, translated
 from app.courses.models import Course
 from app.courses.services import access
@@ -55,7 +56,7 @@ def plan_by_code(code: str) -> Plan | None:
 
 def price_per_cycle(plan: Plan) -> str:
     """The plan's price with its billing period ("$9.99 / month")."""
-    price = format_currency(plan.price, plan.currency)
+    price = money_text(plan.price, plan.currency)
     months = plan.cycle_months
     if months == 1:
         return _("%(price)s / month", price=price)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_currency, format_number
+from flask_babel import format_number
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -27,6 +27,7 @@ from app.billing.services.periods import (
 )
 from app.core.errors import AppError
 from app.core.models import as_utc
+from app.core.money import money_html, money_text
 from app.courses.services import open_subscription_enrollments
 from app.extensions import db
 from app.lookups.services import values_of
@@ -100,7 +101,7 @@ def _choices(subscription: Subscription, plan: Plan) -> list[dict[str, Any]]:
                 "plan": other,
                 "price": price_per_cycle(other),
                 "upgrade": upgrade,
-                "charge": format_currency(charge, other.currency) if charge else None,
+                "charge": money_text(charge, other.currency) if charge else None,
                 "pending": subscription.pending_plan_id == other.id,
             }
         )
@@ -226,7 +227,7 @@ def _flash_change(subscription: Subscription, plan: Plan, payment: Payment | Non
     elif payment is not None and payments.is_status(payment, "pending"):
         flash(_("Your upgrade to %(plan)s applies once its payment is confirmed.", plan=plan.name), "info")
     elif payment is not None:
-        amount = format_currency(payment.amount, payment.currency)
+        amount = money_text(payment.amount, payment.currency)
         flash(_("You are now on %(plan)s. We charged %(amount)s.", plan=plan.name, amount=amount), "success")
     elif plan.id == was:
         flash(_("The scheduled plan change is cancelled. You stay on %(plan)s.", plan=plan.name), "success")
@@ -269,7 +270,7 @@ def cancel_subscription() -> Any:
             plan=plan_of(subscription),
             when=when,
             policy=policy,
-            refund=format_currency(refund, currency) if refund > 0 else None,
+            refund=money_text(refund, currency) if refund > 0 else None,
             trial=is_status(subscription, "trial"),
             period_end=as_utc(subscription.current_period_end),
         )
@@ -284,7 +285,7 @@ def cancel_subscription() -> Any:
         day = describe_date(as_utc(subscription.current_period_end))
         flash(_("Your subscription ends on %(date)s. You keep access until then.", date=day), "success")
     elif refund > 0:
-        amount = format_currency(refund, currency)
+        amount = money_text(refund, currency)
         flash(_("Your subscription is cancelled. %(amount)s will be refunded.", amount=amount), "success")
     else:
         flash(_("Your subscription is cancelled."), "success")
@@ -309,8 +310,8 @@ def my_payments() -> Any:
             "payment": payment,
             "date": payment.paid_at or payment.created_at,
             "what": payments.describe(payment),
-            "amount": format_currency(payment.amount, payment.currency),
-            "refunded": format_currency(payment.refunded_amount, payment.currency)
+            "amount": money_html(payment.amount, payment.currency),
+            "refunded": money_html(payment.refunded_amount, payment.currency)
             if payment.refunded_amount
             else None,
             "status": payment.status.name,
@@ -326,7 +327,7 @@ def my_payments() -> Any:
     bills = [
         {
             "invoice": invoice,
-            "total": format_currency(invoice.total, invoice.currency),
+            "total": money_html(invoice.total, invoice.currency),
             "ready": invoice.media_id is not None,
         }
         for invoice in invoices.user_invoices(user.id)

@@ -22,14 +22,16 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_currency, format_datetime
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.assessments.services.certificates import certificates_enabled
 from app.core.errors import AppError
+from app.core.formatters import format_user_datetime
 from app.core.html import plain_text, sanitize_html
+from app.core.money import money_html
 from app.core.portal import flashed as _flashed
 from app.core.portal import login_redirect as _login_redirect
 from app.core.portal import signed_in_user as _user
@@ -77,10 +79,10 @@ def _cover_url(course: Course, user: Any) -> str | None:
     return _media_link(cover, user, inline=True)
 
 
-def _price_label(course: Course) -> str:
+def _price_label(course: Course) -> str | Markup:
     if course.is_free:
         return _("Free")
-    return format_currency(course.price, course.currency)
+    return money_html(course.price, course.currency)
 
 
 def _course_for(slug: str, user: Any, suffix: Callable[[str], str] | None = None) -> Course | Response:
@@ -113,8 +115,8 @@ def _next_lesson_for(user: Any, course: Course) -> Lesson | None:
 
 @portal.app_template_filter("user_datetime")
 def user_datetime(value: Any) -> str:
-    """A datetime in the viewer's language and timezone."""
-    return format_datetime(value, "medium") if value else ""
+    """A datetime in the viewer's language and timezone (the back office's style too)."""
+    return format_user_datetime(value)
 
 
 @portal.app_template_filter("rich_text")

@@ -110,7 +110,10 @@ class LmsUserApi(SecurityApiMixin, UserApi):
 
     datamodel = SQLAInterface(LmsUser)
     allow_browser_login = False  # JWT only: the API is exempt from CSRF
-    list_columns = [*UserApi.list_columns, "uuid", "status.code", "locale", "timezone"]
+    list_columns = [
+        *UserApi.list_columns,
+        *("uuid", "status.code", "locale", "timezone", "name_ar", "gender.code"),
+    ]
     show_columns = list_columns
 
     @expose("/<pk>", methods=["PUT"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from flask_appbuilder.fieldwidgets import (
     BS3PasswordFieldWidget,
@@ -12,9 +13,12 @@ from flask_appbuilder.fieldwidgets import (
 )
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.validators import PasswordComplexityValidator
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
+
+from app.core.references import lookup_choices
 
 LOCALE_CHOICES = [("en", "English"), ("ar", "العربية")]
 
@@ -25,8 +29,27 @@ def timezone_choices() -> list[tuple[str, str]]:
     return [("UTC", "UTC")] + [(zone, zone) for zone in zones]
 
 
+def gender_choices() -> list[tuple[str, str]]:
+    """A "not given" choice, then the active `genders` lookup values named in the current language."""
+    locale = get_locale()
+    arabic = locale is not None and locale.language == "ar"
+    values = [(str(pk), ar if arabic and ar else en) for pk, en, ar in lookup_choices("genders")]
+    return [("", gettext("Prefer not to say")), *values]
+
+
+def optional_id(value: Any) -> int | None:
+    """A select's value as a row id; empty means none."""
+    return int(value) if value not in (None, "", "None") else None
+
+
+# Arabic text typed on an English page too: right to left and announced as Arabic.
+ARABIC_INPUT = {"dir": "rtl", "lang": "ar"}
+# Names, addresses and numbers written in Latin letters on an Arabic page too (`dir=auto`).
+LATIN_INPUT = {"dir": "auto", "autocapitalize": "none", "spellcheck": "false"}
+
+
 class ProfileForm(DynamicForm):
-    """First and last name, language, timezone, phone and bio."""
+    """First and last name, the name in Arabic, gender, language, timezone, phone and bio."""
 
     first_name = StringField(
         _l("First Name"), validators=[DataRequired(), Length(max=64)], widget=BS3TextFieldWidget()
@@ -34,12 +57,28 @@ class ProfileForm(DynamicForm):
     last_name = StringField(
         _l("Last Name"), validators=[DataRequired(), Length(max=64)], widget=BS3TextFieldWidget()
     )
+    name_ar = StringField(
+        _l("Full name in Arabic"),
+        description=_l("Printed on your certificates in Arabic."),
+        validators=[Optional(), Length(max=200)],
+        filters=[lambda value: (value or "").strip() or None],
+        widget=BS3TextFieldWidget(),
+        render_kw=ARABIC_INPUT,
+    )
+    gender_id = SelectField(
+        _l("Gender"),
+        description=_l("Used for the grammar of Arabic certificates."),
+        choices=gender_choices,
+        coerce=optional_id,
+        widget=Select2Widget(),
+    )
     locale = SelectField(_l("Language"), choices=LOCALE_CHOICES, widget=Select2Widget())
     timezone = SelectField(_l("Timezone"), choices=timezone_choices(), widget=Select2Widget())
     phone = StringField(
         _l("Phone"),
         validators=[Optional(), Length(max=32), Regexp(r"^\+?[0-9 ()-]{6,32}$")],
         widget=BS3TextFieldWidget(),
+        render_kw={**LATIN_INPUT, "type": "tel", "autocomplete": "tel"},
     )
     bio = TextAreaField(_l("Bio"), validators=[Optional(), Length(max=2000)], widget=BS3TextAreaFieldWidget())
 
@@ -51,6 +90,7 @@ class RegistrationForm(DynamicForm):
         _l("User Name"),
         validators=[DataRequired(), Length(min=3, max=64), Regexp(r"^[A-Za-z0-9_.-]+$")],
         widget=BS3TextFieldWidget(),
+        render_kw={**LATIN_INPUT, "autocomplete": "username"},
     )
     first_name = StringField(
         _l("First Name"), validators=[DataRequired(), Length(max=64)], widget=BS3TextFieldWidget()
@@ -59,7 +99,10 @@ class RegistrationForm(DynamicForm):
         _l("Last Name"), validators=[DataRequired(), Length(max=64)], widget=BS3TextFieldWidget()
     )
     email = StringField(
-        _l("Email"), validators=[DataRequired(), Email(), Length(max=320)], widget=BS3TextFieldWidget()
+        _l("Email"),
+        validators=[DataRequired(), Email(), Length(max=320)],
+        widget=BS3TextFieldWidget(),
+        render_kw={**LATIN_INPUT, "type": "email", "autocomplete": "email"},
     )
     password = PasswordField(
         _l("Password"),

@@ -42,6 +42,9 @@ class LmsUser(SoftDeleteMixin, AuditedMixin, FabUser):
         Uuid, default=uuid_module.uuid4, unique=True, nullable=False
     )
     status_id: Mapped[int | None] = lookup_fk("user_status")
+    # Arabic documents (certificates) name the learner in Arabic and word their grammar by gender.
+    name_ar: Mapped[str | None] = mapped_column(String(200))
+    gender_id: Mapped[int | None] = lookup_fk("genders")
     locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     bio: Mapped[str | None] = mapped_column(Text)
@@ -54,11 +57,17 @@ class LmsUser(SoftDeleteMixin, AuditedMixin, FabUser):
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     status: Mapped[Lookup | None] = relationship(foreign_keys=[status_id], lazy="joined")
+    gender: Mapped[Lookup | None] = relationship(foreign_keys=[gender_id])
 
     @property
     def status_code(self) -> str | None:
         """The status lookup code (`active`, `suspended`, ...)."""
         return self.status.code if self.status is not None else None
+
+    @property
+    def gender_code(self) -> str | None:
+        """The gender lookup code (`male`, `female`), None when not given."""
+        return self.gender.code if self.gender is not None else None
 
     @property
     def is_active(self) -> bool:

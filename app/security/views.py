@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_appbuilder.security.decorators import no_cache
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.registerviews import RegisterUserDBView
@@ -21,13 +22,16 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 from sqlalchemy import select
+from wtforms import StringField
+from wtforms.validators import Length, Optional
 
+from app.core.bidi import mark_input_directions
 from app.core.display import code_formatter
 from app.core.errors import AppError, Conflict
 from app.core.formatters import default_formatters, format_user_datetime
 from app.core.views import BaseModelView
 from app.security import services
-from app.security.forms import ProfileForm, RegistrationForm
+from app.security.forms import ARABIC_INPUT, ProfileForm, RegistrationForm
 
 USER_LIST_COLUMNS = [
     "username",
@@ -82,6 +86,8 @@ class LmsUserDBModelView(UserDBModelView):
     edit_columns = [
         "first_name",
         "last_name",
+        "name_ar",
+        "gender",
         "username",
         "active",
         "email",
@@ -95,6 +101,8 @@ class LmsUserDBModelView(UserDBModelView):
     add_columns = [
         "first_name",
         "last_name",
+        "name_ar",
+        "gender",
         "username",
         "active",
         "email",
@@ -107,12 +115,29 @@ class LmsUserDBModelView(UserDBModelView):
     label_columns = {
         **UserDBModelView.label_columns,
         "status": _l("Status"),
+        "name_ar": _l("Full name in Arabic"),
+        "gender": _l("Gender"),
         "locale": _l("Language"),
         "timezone": _l("Timezone"),
         "phone": _l("Phone"),
         "bio": _l("Bio"),
     }
     formatters_columns = {"last_login": format_user_datetime, "locale": code_formatter("language")}
+    description_columns = {
+        **UserDBModelView.description_columns,
+        "name_ar": _l("Printed on certificates in Arabic."),
+        "gender": _l("Used for the grammar of Arabic certificates."),
+    }
+    edit_form_extra_fields = {
+        "name_ar": StringField(
+            _l("Full name in Arabic"),
+            validators=[Optional(), Length(max=200)],
+            filters=[lambda value: (value or "").strip() or None],
+            widget=BS3TextFieldWidget(),
+            render_kw=ARABIC_INPUT,
+        )
+    }
+    add_form_extra_fields = {**UserDBModelView.add_form_extra_fields, **edit_form_extra_fields}
 
     show_fieldsets = [
         (
@@ -121,7 +146,19 @@ class LmsUserDBModelView(UserDBModelView):
         ),
         (
             _l("Personal Info"),
-            {"fields": ["first_name", "last_name", "email", "locale", "timezone", "phone", "bio"]},
+            {
+                "fields": [
+                    "first_name",
+                    "last_name",
+                    "name_ar",
+                    "gender",
+                    "email",
+                    "locale",
+                    "timezone",
+                    "phone",
+                    "bio",
+                ]
+            },
         ),
         (
             _l("Audit"),
@@ -142,6 +179,8 @@ class LmsUserDBModelView(UserDBModelView):
             self.datamodel.obj, self.label_columns, self.formatters_columns
         )
         super().__init__(**kwargs)
+        for form in (self.add_form, self.edit_form):
+            mark_input_directions(form)
 
     def _get_scoped(self, pk: Any) -> Any:
         """The row for an action; `restore_users` also reaches soft-deleted accounts."""

@@ -26,6 +26,7 @@ from app.core.pdf import PdfError, html_to_pdf
 from app.core.softdelete import soft_delete
 from app.core.transactions import transaction
 from app.extensions import db
+from app.lookups.services import lookup_id
 from app.media import services as media_services
 from app.media.models import Media
 from tests.assessment_factories import set_completion
@@ -321,6 +322,57 @@ def test_english_certificate_text_and_image(app, ctx, media_config, tmp_path):
         assert expected in extracted
     assert certificate.number in extracted and f"/verify/{certificate.number}" in extracted
     _save_and_check_image(page, tmp_path / "cert-en.png", Path(tempfile.gettempdir()) / "cert-en.png")
+
+
+HARAKAT = re.compile("[\u064b-\u0652]")
+
+
+def _certificate_text(*, locale: str, gender: str | None = None, **user_fields: str) -> tuple[Any, str]:
+    """(certificate, extracted PDF text without harakat, which the PDF's shaping drops) for a learner
+    with these profile fields."""
+    _, student, course = _completed(
+        locale=locale, first_name="Layla", last_name="Haddad", title="Statistics", title_ar="الإحصاء"
+    )
+    student.gender_id = lookup_id("genders", gender) if gender else None
+    for name, value in user_fields.items():
+        setattr(student, name, value)
+    db.session.commit()
+    certificate = certificates.issue_certificate(student.id, course.id)
+    return certificate, _page(_pdf(certificate)).get_textpage().get_text_range()
+
+
+def _bare(text: str) -> str:
+    return HARAKAT.sub("", text)
+
+
+def test_arabic_certificate_names_the_learner_in_arabic_with_her_gender(app, ctx, media_config):
+    certificate, extracted = _certificate_text(locale="ar", gender="female", name_ar="ليلى حداد")
+    assert certificate.student_name == "ليلى حداد"
+    assert "ليلى حداد" in extracted and "Layla" not in extracted
+    assert _bare("بأنّ الطالبة") in extracted and _bare("قد أتمّت الدورة") in extracted
+    assert "الطالب\r" not in extracted and _bare("أتمّ الدورة") not in extracted
+
+
+def test_arabic_certificate_of_a_male_learner_uses_the_masculine_forms(app, ctx, media_config):
+    _, extracted = _certificate_text(locale="ar", gender="male", name_ar="خالد العمري")
+    assert "خالد العمري" in extracted
+    assert _bare("بأنّ الطالب") in extracted and _bare("قد أتمّ الدورة") in extracted
+    assert "الطالبة" not in extracted and _bare("أتمّت") not in extracted
+
+
+def test_arabic_certificate_without_gender_or_arabic_name_is_neutral_and_latin(app, ctx, media_config):
+    certificate, extracted = _certificate_text(locale="ar")
+    assert certificate.student_name == "Layla Haddad" and "Layla Haddad" in extracted
+    assert "تشهد هذه الوثيقة بإتمام" in extracted and "للدورة" in extracted
+    for gendered in ("الطالب", "أتمّ"):
+        assert _bare(gendered) not in extracted
+
+
+def test_english_certificate_keeps_the_latin_name_whatever_the_profile_says(app, ctx, media_config):
+    certificate, extracted = _certificate_text(locale="en", gender="female", name_ar="ليلى حداد")
+    assert certificate.student_name == "Layla Haddad"
+    assert "Layla Haddad" in extracted and "ليلى" not in extracted
+    assert "This certifies that" in extracted and "has completed the course" in extracted
 
 
 def test_verification_url_uses_the_public_base_url_outside_requests(app, ctx, monkeypatch):

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from app.billing import tasks
 from app.billing.models import Invoice, InvoiceSequence, Payment, Plan
-from app.billing.services import einvoice, invoices
+from app.billing.services import einvoice, invoice_pdf, invoices
 from app.core.errors import Forbidden, NotFound
 from app.core.mail import MailError, send_mail
 from app.core.softdelete import soft_delete
@@ -115,7 +115,10 @@ def test_vat_is_taken_out_of_the_total_to_the_cent(app, ctx):
         total = Decimal(cents) / 100
         subtotal, tax = invoices.split_total(total, rate)
         assert subtotal + tax == total and subtotal.as_tuple().exponent == -2
-    assert invoices.format_money(Decimal("1150.5"), "SAR") == "1,150.50 SAR"
+    with force_locale("en"):
+        assert invoice_pdf.format_money(Decimal("1150.5"), "SAR") == "SAR\u00a01,150.50"
+    with force_locale("ar"):
+        assert invoice_pdf.format_money(Decimal("1150.5"), "SAR") == "\u200f1,150.50\u00a0ر.س.\u200f"
     assert invoices.invoice_number(2026, 1) == "INV-2026-000001"
 
 
@@ -324,6 +327,24 @@ def test_arabic_invoice_pdf_is_right_to_left_text(app, ctx, billing, tmp_path, m
     _save_png(page, "invoice-ar.png", tmp_path)
 
 
+def test_the_seller_is_named_in_the_language_of_the_invoice(app, ctx, billing):
+    """Out of the box, Arabic invoices carry the company's Arabic name and address, English ones the
+    English name and address (COMPANY_NAME_AR / COMPANY_ADDRESS_AR, COMPANY_NAME / COMPANY_ADDRESS)."""
+    arabic = invoices.issue_invoice(make_payment(make_user("Student", locale="ar")).id)
+    english = invoices.issue_invoice(make_payment(make_user("Student", locale="en")).id)
+    arabic_text = _page(stored_pdf(arabic)).get_textpage().get_text_range()
+    english_text = _page(stored_pdf(english)).get_textpage().get_text_range()
+    name_ar, address_ar = app.config["COMPANY_NAME_AR"], app.config["COMPANY_ADDRESS_AR"]
+    assert re.search("[\u0600-\u06ff]", name_ar) and re.search("[\u0600-\u06ff]", address_ar)
+    # The PDF's shaping drops harakat (the shadda of تعلّم).
+    for expected in (name_ar, address_ar):
+        assert re.sub("[\u064b-\u0652]", "", expected) in arabic_text, expected
+    assert app.config["COMPANY_NAME"] not in arabic_text
+    assert app.config["COMPANY_ADDRESS"] not in arabic_text
+    for expected in (app.config["COMPANY_NAME"], app.config["COMPANY_ADDRESS"]):
+        assert expected in english_text, expected
+
+
 def test_english_invoice_pdf_text_and_image(app, ctx, billing, tmp_path):
     user = make_user("Student", first_name="Amelia", last_name="Thornton")
     payment = make_payment(user, amount="115.00", method="card", transaction_id="txn_EN_4242")
@@ -338,9 +359,9 @@ def test_english_invoice_pdf_text_and_image(app, ctx, billing, tmp_path):
         "March 14, 2026",
         "Card",
         "txn_EN_4242",
-        "100.00 SAR",
-        "15.00 SAR",
-        "115.00 SAR",
+        "SAR 100.00",  # Babel's English format: the code before, apart from the digits
+        "SAR 15.00",
+        "SAR 115.00",
         "VAT (15%)",
         app.config["COMPANY_TAX_ID"],
     ):

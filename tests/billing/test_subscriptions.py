@@ -345,7 +345,7 @@ def test_reminders_are_sent_once_per_period_in_the_users_language(ctx, monkeypat
     assert set(by_user) == {arabic.email, english.email}
     assert "ديسمبر" in by_user[arabic.email][0]  # 1 December, in Arabic
     assert "December" in by_user[english.email][0] and "Gold" in by_user[english.email][1]
-    assert "10.00 USD" in by_user[english.email][1]  # the trial's first charge is announced
+    assert "\u2068$10.00\u2069" in by_user[english.email][1]  # the first charge, isolated in its sentence
     assert ending.reminded_for == T0 + 30 * DAY and trial.reminded_for == T0 + 30 * DAY
     changes = [e.new_values or {} for e in history("subscription", ending.id)]
     assert [c["reminded_for"] for c in changes if c.get("reminded_for")] == [(T0 + 30 * DAY).isoformat()]

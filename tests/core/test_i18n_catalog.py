@@ -107,7 +107,7 @@ def test_every_string_of_our_code_is_translated() -> None:
     catalog = read_catalog()
     missing = []
     for message in extracted:
-        entry = catalog.get(message.id)
+        entry = catalog.get(message.id, context=message.context)
         if entry is None or not translated(entry) or entry.fuzzy:
             where = ", ".join(f"{path}:{line}" for path, line in message.locations[:2])
             missing.append(f"{key(message)!r} ({where})")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.billing.models import Invoice, Payment, Plan, Subscription
 from app.billing.services.periods import add_months, current_subscription
+from app.core.formatters import format_user_datetime
 from app.core.models import utcnow
 from app.courses.services import has_purchased
 from app.extensions import db
@@ -98,7 +99,9 @@ def test_plans_page_lists_active_plans_with_features_in_english_and_arabic(app, 
     page = page_text(client.get("/plans/"))
     assert page.index("Basic") < page.index("Premium") < page.index("Enterprise")
     assert "Retired" not in page
-    assert "$9.99 / month" in page and "$499.00 / year" in page and "7-day free trial" in page
+    # Each price is isolated (U+2068 ... U+2069) from the words of its phrase.
+    assert "\u2068$9.99\u2069 / month" in page and "\u2068$499.00\u2069 / year" in page
+    assert "7-day free trial" in page
     assert "Unlimited courses and certificates." in page
     downloads = re.search(r'<tr data-feature="downloads">(.*?)</tr>', page, re.S).group(1)
     assert "Downloads" in downloads and ">10<" in downloads and ">100<" in downloads
@@ -188,10 +191,15 @@ def test_paid_subscription_opens_a_course_and_its_invoice_is_the_owners(app):
     assert "Subscription: Premium" in history and "$24.99" in history and 'data-status="completed"' in history
     with app.app_context():
         invoice = db.session.scalar(select(Invoice).where(Invoice.user_id == user_id))
-        invoice_id, number = invoice.id, invoice.number
+        invoice_id, number, issued_at = invoice.id, invoice.number, invoice.issued_at
         assert invoice.media_id is not None
         db.session.remove()
     assert number in history and f"/my/invoices/{invoice_id}/download" in history
+    # One date style on the page: the invoice's time is written like the payment's.
+    with app.test_request_context():
+        issued = format_user_datetime(issued_at)
+    item = re.search(rf'<li class="invoice" data-number="{number}">(.*?)</li>', history, re.S).group(1)
+    assert issued in item
     link = browser.get(f"/my/invoices/{invoice_id}/download")
     assert link.status_code == 302
     pdf = browser.get(link.headers["Location"])

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, pgettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.routing import BuildError
@@ -109,7 +109,10 @@ def _locked(certificate: Certificate) -> Certificate:
     return row
 
 
-def _full_name(user: LmsUser) -> str:
+def _full_name(user: LmsUser, language: str = "en") -> str:
+    """The learner's name as printed: the Arabic one on Arabic certificates when given."""
+    if language == "ar" and (user.name_ar or "").strip():
+        return (user.name_ar or "").strip()[:200]
     name = f"{user.first_name or ''} {user.last_name or ''}".strip()
     return (name or user.username)[:200]
 
@@ -128,7 +131,7 @@ def _new_row(user: LmsUser, course: Course, completed_on: date, **fields: Any) -
         number=new_certificate_number(),
         user_id=user.id,
         course_id=course.id,
-        student_name=_full_name(user),
+        student_name=_full_name(user, language),
         course_title=translated(course.translations, "title", language)[:400],
         language=language,
         completed_on=completed_on,
@@ -198,16 +201,33 @@ def _seal() -> str:
     return png_data_uri(SEAL_PATH.read_bytes())
 
 
+def _wording(gender: str | None) -> tuple[str, str]:
+    """The words before and after the learner's name, in their grammatical gender when it is known
+    (Arabic inflects them; neutral wording otherwise). Call under the certificate's locale."""
+    if gender == "female":
+        return pgettext("female learner", "This certifies that"), pgettext(
+            "female learner", "has completed the course"
+        )
+    if gender == "male":
+        return pgettext("male learner", "This certifies that"), pgettext(
+            "male learner", "has completed the course"
+        )
+    return _("This certifies that"), _("has completed the course")
+
+
 def certificate_pdf(certificate: Certificate) -> bytes:
     """The certificate as PDF bytes, in its own language."""
     url = verification_url(certificate.number)
     with force_locale(certificate.language):
+        before_name, after_name = _wording(certificate.user.gender_code if certificate.user else None)
         return render_pdf(
             "pdf/certificate.html",
             rtl=certificate.language == "ar",
             language=certificate.language,
             app_name=current_app.config.get("APP_NAME", ""),
             student_name=certificate.student_name,
+            before_name=before_name,
+            after_name=after_name,
             course_title=certificate.course_title,
             completed_on=format_date(certificate.completed_on, "long"),
             number=certificate.number,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.billing.models.plans import Plan
 from app.billing.models.subscriptions import Subscription
 from app.core.models import BaseModel, BigId, IdMixin, JsonType, Model, TimestampMixin
+from app.core.money import money_text
 from app.courses.models import Course
 from app.lookups.models import Lookup, lookup_fk
 from app.media.models import Media
@@ -72,7 +73,7 @@ class Payment(BaseModel):
     status: Mapped[Lookup] = relationship(foreign_keys=[status_id], lazy="joined")
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency} · {self.user}"
+        return f"{money_text(self.amount, self.currency)} · {self.user}"
 
 
 class WebhookEvent(IdMixin, TimestampMixin, Model):

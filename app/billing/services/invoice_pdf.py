@@ -19,6 +19,7 @@ from app.billing.models import Invoice
 from app.billing.services.einvoice import tax_qr_payload
 from app.core.errors import NotFound
 from app.core.models import as_utc, cents
+from app.core.money import money_format
 from app.core.pdf import png_data_uri, qr_png, render_pdf
 from app.extensions import db
 from app.media import generated
@@ -35,8 +36,9 @@ METHOD_LABELS = {
 
 
 def format_money(amount: Decimal, currency: str) -> str:
-    """`1,150.00 SAR`: Latin digits and the ISO code in both languages (as on the PDF)."""
-    return f"{cents(amount):,.2f} {currency}"
+    """An amount on the invoice, in the current (the invoice's) locale: "SAR 1,150.00", "1,150.00 ر.س."
+    (each stands alone in its table cell: no isolates, which the PDF font has no glyphs for)."""
+    return money_format(cents(amount), currency)
 
 
 def _zone(name: str | None) -> ZoneInfo:

@@ -31,7 +31,6 @@ from sqlalchemy.exc import IntegrityError
 from app.audit.models import AuditLog
 from app.billing.models import Invoice, InvoiceSequence, Payment, Plan
 from app.billing.services.invoice_pdf import (
-    format_money,
     local_day,
     locked_invoice,
     parse_utc,
@@ -41,6 +40,7 @@ from app.billing.services.invoice_pdf import render_invoice_pdf as render_invoic
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.mail import send_mail
 from app.core.models import cents, utcnow
+from app.core.money import money_text
 from app.core.targets import is_admin, signed_in_user_id
 from app.core.tasks import enqueue
 from app.core.transactions import transaction
@@ -247,8 +247,8 @@ def _follow_up(invoice: Invoice) -> None:
 def _mail_texts(invoice: Invoice) -> tuple[str, str, str]:
     """(subject, text, html) in the invoice's language."""
     billed_to, seller = invoice.billed_to or {}, invoice.seller or {}
-    total = format_money(invoice.total, invoice.currency)
     with force_locale(invoice.language):
+        total = money_text(invoice.total, invoice.currency)
         subject = _("Your invoice %(number)s", number=invoice.number)
         greeting = _("Hello %(name)s,", name=billed_to.get("name", ""))
         body = _(

@@ -36,6 +36,7 @@ from app.billing.services.periods import (
     status_id,
 )
 from app.core.models import as_utc, cents
+from app.core.money import money_text
 from app.core.translations import translated
 from app.courses.services import expire_subscription_enrollments
 from app.extensions import db
@@ -239,11 +240,10 @@ def reminder_message(subscription: Subscription, user: LmsUser) -> tuple[str, st
         subject = _("Your trial ends on %(date)s", date=day)
         text = _(
             "Your trial of the %(plan)s plan ends on %(date)s. Your subscription then starts and "
-            "%(amount)s %(currency)s is charged for the first period, unless you cancel before.",
+            "%(amount)s is charged for the first period, unless you cancel before.",
             plan=name,
             date=day,
-            amount=cents(plan.price),
-            currency=plan.currency,
+            amount=money_text(plan.price, plan.currency),
         )
     else:
         subject = _("Your subscription ends on %(date)s", date=day)

@@ -36,6 +36,7 @@ from app.billing.services import invoices
 from app.billing.signals import payment_completed
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.models import cents, utcnow
+from app.core.money import money_text
 from app.core.targets import is_admin
 from app.core.transactions import on_commit, transaction, unique_insert
 from app.courses.models import Course
@@ -298,7 +299,7 @@ def refundable_amount(payment: Payment, amount: Any) -> Decimal:
         raise Invalid(_("The refund must be more than zero."), {"amount": [_("Must be more than zero.")]})
     if value > left:
         raise Invalid(
-            _("At most %(left)s %(currency)s can still be refunded.", left=left, currency=payment.currency),
+            _("At most %(amount)s can still be refunded.", amount=money_text(left, payment.currency)),
             {"amount": [_("More than what is left.")]},
         )
     return value
