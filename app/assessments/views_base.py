@@ -163,10 +163,15 @@ class AssessmentView(BaseModelView):
     label_columns = COMMON_LABELS
     add_form_query_rel_fields = edit_form_query_rel_fields = RELATIONS
     search_form_query_rel_fields = SEARCH_RELATIONS
-    # Translated fields holding rich text (sanitized before they are stored).
+    # Translated fields holding rich text (sanitized before they are stored; edited in the editor).
     rich_fields: tuple[str, ...] = ()
     # Datetime columns typed in the user's timezone.
     local_datetime_fields: tuple[str, ...] = ()
+
+    @property
+    def rich_text_fields(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The rich text editor for exactly the fields sanitized here."""
+        return self.rich_fields
 
     def prepare(self, item: Any) -> None:
         """Derived fields before the object check (owner, position, parsed text fields...)."""

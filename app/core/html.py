@@ -13,13 +13,15 @@ RICH_TEXT_TAGS = {
     "p", "br", "strong", "b", "em", "i", "u", "s", "blockquote", "code", "pre", "ul", "ol", "li",
     "h2", "h3", "h4", "a", "span", "hr", "table", "thead", "tbody", "tr", "th", "td", "img",
 }  # fmt: skip
+# Every block keeps its direction (the editor sets it per paragraph, heading, quote or list item).
+DIRECTION_ATTRIBUTES = {"dir", "lang"}
 RICH_TEXT_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "width", "height"},
-    "span": {"dir", "lang"},
-    "p": {"dir", "lang"},
+    "span": DIRECTION_ATTRIBUTES,
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
+    **{tag: DIRECTION_ATTRIBUTES for tag in ("p", "h2", "h3", "h4", "blockquote", "pre", "ul", "ol", "li")},
 }
 
 

@@ -14,7 +14,7 @@ from flask import Response, abort, flash, g, redirect, request
 from flask_appbuilder import IndexView, ModelView, expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.const import PERMISSION_PREFIX
-from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2Widget
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterEqualFunction
 from flask_appbuilder.urltools import get_filter_args, get_order_args
 from flask_appbuilder.widgets import ListWidget
@@ -22,10 +22,11 @@ from flask_babel import LazyString, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import inspect as sa_inspect
-from wtforms import SelectField, TextAreaField
+from wtforms import SelectField
 from wtforms.validators import Optional
 
 from app.core.bidi import mark_input_directions
+from app.core.choices import setup_choice_fields
 from app.core.dashboard import panels_for
 from app.core.display import empty, register_entity
 from app.core.errors import AppError
@@ -37,8 +38,10 @@ from app.core.formatters import (
 from app.core.models import SoftDeleteMixin, entity_type_of
 from app.core.permissions import READ_WRITE_PERMISSIONS
 from app.core.references import lookup_choices, lookup_type_id
+from app.core.richtext import rich_text_fields, translation_field
 from app.core.transactions import transaction
 from app.core.translations import set_translation
+from app.core.widgets import LmsFormWidget, setup_media_fields
 from app.extensions import db
 
 SYSTEM_COLUMNS = ["id", "uuid", "created_at", "updated_at", "is_deleted", "deleted_at"]
@@ -219,6 +222,7 @@ class BaseModelView(ModelView):
 
     list_template = "lms/model/list.html"
     list_widget = CappedListWidget
+    add_widget = edit_widget = LmsFormWidget
     show_template = "lms/model/show.html"
     method_permission_name = READ_WRITE_PERMISSIONS
     page_size = 25
@@ -233,6 +237,8 @@ class BaseModelView(ModelView):
     add_form_extra_fields: dict[str, Any]
     edit_form_extra_fields: dict[str, Any]
     formatters_columns: dict[str, Any]
+    # Translated fields holding HTML (the rich text editor); None: the model's `__rich_text__`.
+    rich_text_fields: tuple[str, ...] | None = None
 
     def __init__(self, **kwargs: Any) -> None:
         model = self.datamodel.obj
@@ -241,6 +247,8 @@ class BaseModelView(ModelView):
         self.label_columns = {**COMMON_LABELS, **(self.label_columns or {})}
         self._setup_translation_fields()
         self._setup_lookup_fields(model)
+        setup_media_fields(self, model)
+        setup_choice_fields(self, model)
         self._setup_formatters(model)
         register_entity(
             entity_type_of(model),
@@ -312,18 +320,14 @@ class BaseModelView(ModelView):
         extra = dict(self.add_form_extra_fields or {})
         edit_extra = dict(self.edit_form_extra_fields or {})
         labels = dict(self.label_columns or {})
+        rich = rich_text_fields(self.datamodel.obj, self.rich_text_fields)
         names: list[str] = []
         for field in self.translatable_fields:
             for language in ("en", "ar"):
                 name = f"{field}_{language}"
                 names.append(name)
-                direction = {"dir": "rtl", "lang": "ar"} if language == "ar" else {"lang": "en"}
-                form_field = TextAreaField(
-                    _translation_label(labels.get(field, field.replace("_", " ").title()), language),
-                    widget=BS3TextAreaFieldWidget(),
-                    render_kw=direction,
-                )
-                extra[name] = edit_extra[name] = form_field
+                label = _translation_label(labels.get(field, field.replace("_", " ").title()), language)
+                extra[name] = edit_extra[name] = translation_field(label, field, language, rich=field in rich)
         self.add_form_extra_fields = extra
         self.edit_form_extra_fields = edit_extra
         for attr in ("add_columns", "edit_columns"):

@@ -37,7 +37,6 @@ from app.courses.views_base import (
     COMMON_LABELS,
     COURSE_RELATIONS,
     CourseScopedView,
-    media_id_field,
     refuse_unreviewed_publishing,
     remember_status,
     sync_lookup_ids,
@@ -78,7 +77,7 @@ class CourseModelView(CourseScopedView):
         "tags_text": _l("Tags"),
         "address": _l("Address"),
         "duration_minutes": _l("Duration (minutes)"),
-        "cover_media_id": _l("Cover image (media id)"),
+        "cover_media_id": _l("Cover image from the library"),
         "cover_upload": _l("Cover image"),
         "price": _l("Price"),
         "currency": _l("Currency"),
@@ -164,7 +163,6 @@ class CourseModelView(CourseScopedView):
             _l("Tags"), validators=[Optional()], description=_l("Separate tags with commas.")
         ),
         "cover_upload": upload_field(_l("Cover image"), images_only=True),
-        "cover_media_id": media_id_field(_l("Cover image (media id)")),
         # Not the `slug` column itself: FAB would write an empty value before the checks run.
         "address": StringField(
             _l("Address"), validators=[Optional()], description=_l("Empty: made from the title.")

@@ -55,7 +55,7 @@ COMMON_LABELS = {
     "position": _l("Position"),
     "created_at": _l("Created"),
     "updated_at": _l("Updated"),
-    "media_id": _l("Media file id"),
+    "media_id": _l("File from the library"),
     "media": _l("Media file"),
     "user": _l("User"),
 }
@@ -139,15 +139,6 @@ def upload_field(label: Any, images_only: bool = False) -> FileField:
         validators=[Optional()],
         description=LazyString(_upload_hint, images_only),
         render_kw={"accept": "image/*"} if images_only else None,
-    )
-
-
-def media_id_field(label: Any) -> IntegerField:
-    """The id of a file already in the media library (the user's own upload)."""
-    return IntegerField(
-        label,
-        validators=[Optional()],
-        description=_l("Or choose a file you uploaded before, by its id. A new upload replaces it."),
     )
 
 

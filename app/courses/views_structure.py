@@ -14,16 +14,15 @@ from app.courses.views_base import (
     COMMON_LABELS,
     POSITION_FIELD,
     CourseScopedView,
-    media_id_field,
     pending_upload,
     upload_field,
 )
 
-# Lesson content and resources: upload a new file, or name one already in the media library.
+# Lesson content and resources: upload a new file, or pick one from the media library (`media_id`
+# gets the picker from BaseModelView).
 FILE_FIELDS = {
     "position": POSITION_FIELD,
     "file_upload": upload_field(_l("File")),
-    "media_id": media_id_field(_l("Media file id")),
 }
 
 

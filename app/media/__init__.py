@@ -79,7 +79,20 @@ def register(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_api(MediaApi)
     current_app.register_blueprint(media_files)
+    _register_picker(appbuilder)
     mount_storage_browser(current_app)
+
+
+def _register_picker(appbuilder: AppBuilder) -> None:
+    """The picker dialog's endpoints, and the hooks that let core's forms and editors use it."""
+    from app.core.richtext import register_editor_setting
+    from app.core.widgets import register_media_describer
+    from app.media.choosing import describe
+    from app.media.picker import MediaPickerView, picker_settings
+
+    appbuilder.add_view_no_menu(MediaPickerView)
+    register_media_describer(describe)
+    register_editor_setting("mediaPicker", picker_settings)
 
 
 def initialize() -> None:

@@ -14,7 +14,7 @@ from app.core.display import code_formatter, entity_label
 from app.core.errors import AppError
 from app.core.interface import SQLAInterface
 from app.core.views import BaseModelView
-from app.media import services
+from app.media import choosing, services
 from app.media.models import Media
 from app.media.storage import content_disposition
 from app.media.validation import human_size, kind_rules
@@ -76,6 +76,33 @@ def download(token: str) -> Response:
     response.headers["Cache-Control"] = "private, no-store"
     if variant is None:
         response.headers["Content-Length"] = str(media.size)
+    return response
+
+
+@media_files.route("/media/image/<key>")
+def image(key: str) -> Response:
+    """A published image (rich text): the same address for every reader, no download counted."""
+    media = choosing.published_image(key)
+    store = services.storage()
+    code, path = media.provider.code, media.storage_path
+    presigned = store.presigned_get(
+        code, path, filename=media.original_filename, mime_type=media.mime_type, inline=True, seconds=3600
+    )
+    if presigned:
+        return redirect(presigned, code=302)
+    stream = services.open_stored(code, path)
+
+    def chunks() -> Any:
+        with stream:
+            while block := stream.read(64 * 1024):
+                yield block
+
+    response = Response(chunks(), mimetype=media.mime_type, direct_passthrough=True)
+    response.headers["Content-Length"] = str(media.size)
+    response.headers["Content-Disposition"] = content_disposition("inline", media.original_filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Readers' browsers keep it for an hour; an unpublished or deleted image is gone after that.
+    response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
 

@@ -74,6 +74,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # uploader, downloads to the owner's rule); the library and storage browser are for admins.
     "Media": everyone(READ_WRITE),
     "MediaLibrary": ADMIN_ONLY,
+    # The picker of rich text editors and media fields in the back office (own files; admins all).
+    "MediaPicker": {INSTRUCTOR: READ_WRITE},
     "StorageBrowser": ADMIN_ONLY,
     # Courses (PRD 3.1). Back-office screens ("...Admin"): instructors, scoped to their own
     # courses by base filters and object checks; students never see them. APIs: everyone reads

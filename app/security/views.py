@@ -26,6 +26,7 @@ from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from app.core.bidi import mark_input_directions
+from app.core.choices import setup_choice_fields
 from app.core.display import code_formatter
 from app.core.errors import AppError, Conflict
 from app.core.formatters import default_formatters, format_user_datetime
@@ -174,6 +175,7 @@ class LmsUserDBModelView(UserDBModelView):
 
     def __init__(self, **kwargs: Any) -> None:
         BaseModelView._setup_lookup_fields(self, self.datamodel.obj)
+        setup_choice_fields(self, self.datamodel.obj)  # language and timezone as lists
         # The security manager sets the datamodel after the class is made: words for every column now.
         self.formatters_columns = default_formatters(
             self.datamodel.obj, self.label_columns, self.formatters_columns

@@ -87,6 +87,7 @@ class Course(TranslatedTitleMixin, BaseModel):
     __tablename__ = "course"
     __label__ = _l("Courses")
     __translatable__ = ("title", "subtitle", "description")
+    __rich_text__ = ("description",)
     __audit_ignored__ = frozenset({"updated_at", "view_count", "enrollment_count", "search_text"})
     __table_args__ = (
         CheckConstraint("price >= 0", name="price_not_negative"),
@@ -124,7 +125,13 @@ class Course(TranslatedTitleMixin, BaseModel):
     level_id: Mapped[int | None] = lookup_fk("course_levels")
     language_id: Mapped[int | None] = lookup_fk("languages")
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
-    cover_media_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("media.id"), index=True)
+    # Picked in forms from the media library (app.core.widgets): an image, uploaded as course material.
+    cover_media_id: Mapped[int | None] = mapped_column(
+        BigId,
+        ForeignKey("media.id"),
+        index=True,
+        info={"media_kind": "course_material", "media_accept": "image"},
+    )
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"), nullable=False)
     currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD", nullable=False)
     included_in_subscription: Mapped[bool] = mapped_column(
@@ -234,12 +241,15 @@ class LessonContent(BaseModel):
     __tablename__ = "lesson_content"
     __label__ = _l("Lesson content")
     __translatable__ = ("title", "body")
+    __rich_text__ = ("body",)
 
     lesson_id: Mapped[int] = mapped_column(BigId, ForeignKey("lesson.id"), nullable=False, index=True)
     kind_id: Mapped[int] = lookup_fk("content_types", nullable=False)
     # Rich text in both languages (sanitized with nh3 by the service before it is stored).
     translations: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, nullable=False)
-    media_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("media.id"), index=True)
+    media_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("media.id"), index=True, info={"media_kind": "course_material"}
+    )
     external_url: Mapped[str | None] = mapped_column(String(1000))
     position: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
 
@@ -269,7 +279,9 @@ class CourseResource(TranslatedTitleMixin, BaseModel):
     lesson_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("lesson.id"), index=True)
     resource_type_id: Mapped[int] = lookup_fk("resource_types", nullable=False)
     translations: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, nullable=False)
-    media_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("media.id"), index=True)
+    media_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("media.id"), index=True, info={"media_kind": "course_material"}
+    )
     url: Mapped[str | None] = mapped_column(String(1000))
     position: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
 
