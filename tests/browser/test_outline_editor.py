@@ -141,8 +141,11 @@ def test_instructor_builds_reorders_and_previews_a_course(instructor_page, live_
     page.locator("a[href$='/new/multiple_choice']").click()
     _no_serious_violations(page)
     _fits(page)
-    page.fill("#text_en", "Which tag makes a link?")
-    page.fill("#text_ar", "أي وسم ينشئ رابطًا؟")
+    # the question is rich text: typed into the editors that replace the two textareas
+    page.locator("#text_en-editor").click()
+    page.keyboard.type("Which tag makes a link?")
+    page.locator("#text_ar-editor").click()
+    page.keyboard.type("أي وسم ينشئ رابطًا؟")
     page.fill("#option-0-text_en", "<a>")
     page.fill("#option-1-text_en", "<p>")
     page.check("#option-0-correct")
