@@ -83,7 +83,7 @@ class LmsUserDBModelView(UserDBModelView):
     """FAB's user screen plus status, profile columns, and row-safe moderation actions."""
 
     list_columns = USER_LIST_COLUMNS
-    search_columns = ["username", "first_name", "last_name", "email", "roles", "status", "active"]
+    search_columns = ["username", "first_name", "last_name", "name_ar", "email", "roles", "status", "active"]
     edit_columns = [
         "first_name",
         "last_name",
