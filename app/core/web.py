@@ -7,7 +7,7 @@ import secrets
 import uuid
 from typing import Any
 
-from flask import Flask, Response, current_app, g, has_app_context, request
+from flask import Flask, Response, current_app, g, has_app_context, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import event
@@ -21,6 +21,7 @@ from app.core.menus import menu_categories, menu_sections
 from app.core.money import money_html
 from app.core.transactions import finish_request
 
+FAVICON = "img/logo.svg"
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -121,6 +122,8 @@ def init_web(app: Flask) -> None:
     app.jinja_env.globals["menu_sections"] = menu_sections
     app.jinja_env.globals["money"] = money_html
     app.jinja_env.globals["datepicker_options"] = datepicker_options
+    # Browsers ask for /favicon.ico whatever the page says: the same logo the pages link to.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename=FAVICON), 301))
 
     @app.before_request
     def _start_request() -> None:
