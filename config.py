@@ -125,6 +125,8 @@ class Config:
 
     # Sessions, cookies and CSRF
     WTF_CSRF_ENABLED = True
+    # Signing out ends on the public home page (FAB would show the back office's sign-in prompt).
+    LOGOUT_REDIRECT_URL = "/"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)

@@ -114,3 +114,11 @@ def test_forgot_password_page_says_how_to_get_a_new_password(client, lang, direc
     assert response.status_code == 200 and f'dir="{direction}"' in html and says in html
     assert "<form" not in html and 'type="email"' not in html  # no pretend e-mail reset
     assert 'href="/login/"' in html
+
+
+def test_signing_out_lands_on_the_portal_home(login_as):
+    for role in ("Student", "Instructor"):
+        browser = login_as(role)
+        response = browser.get("/logout/")
+        assert response.status_code == 302 and response.headers["Location"] in ("/", "http://localhost/")
+        assert browser.get("/my/learning").status_code == 302  # signed out indeed
