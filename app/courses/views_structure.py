@@ -128,8 +128,8 @@ class LessonContentModelView(CourseScopedView):
         "external_url": _l("External address"),
         "file_upload": _l("File"),
     }
-    list_columns = ["lesson", "position", "kind", "media_id", "external_url"]
-    show_columns = ["lesson", "position", "kind", "translations", "media_id", "external_url", "created_at"]
+    list_columns = ["lesson", "position", "kind", "media", "external_url"]
+    show_columns = ["lesson", "position", "kind", "translations", "media", "external_url", "created_at"]
     add_columns = edit_columns = ["lesson", "position", "kind", "file_upload", "media_id", "external_url"]
     add_form_extra_fields = edit_form_extra_fields = FILE_FIELDS
     upload_field_name = "file_upload"
@@ -163,7 +163,7 @@ class CourseResourceModelView(CourseScopedView):
         "title",
         "translations",
         "resource_type",
-        "media_id",
+        "media",
         "url",
         "position",
         "created_at",

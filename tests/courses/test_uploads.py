@@ -168,6 +168,10 @@ def test_instructor_uploads_a_pdf_to_lesson_content_and_only_entitled_users_down
     assert (media["mediable_type"], media["mediable_id"]) == ("lesson_content", content_id)
     assert not media["is_temporary"] and media["mime_type"] == "application/pdf"
     assert media["original_filename"] == "chapter 1.pdf"
+    # the show page and the list name the file, never its number in the library
+    for url in (f"/lessoncontentmodelview/show/{content_id}", "/lessoncontentmodelview/list/"):
+        page = instructor.get(url).get_data(as_text=True)
+        assert "chapter 1.pdf" in page, url
 
     with app.app_context():
         enrolled, stranger = make_user("Student"), make_user("Student")
