@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 from sqlalchemy import select
 from wtforms import StringField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
 from app.core.bidi import mark_input_directions
 from app.core.choices import setup_choice_fields
@@ -79,9 +79,16 @@ class AuthDBView(FabAuthDBView):
         return self.render_template("security/forgot_password.html", appbuilder=self.appbuilder)
 
 
+def roles_required(_form: Any, field: Any) -> None:
+    """At least one role (FAB's check also reads a groups field these forms do not have)."""
+    if not field.data:
+        raise ValidationError(gettext("Choose at least one role."))
+
+
 class LmsUserDBModelView(UserDBModelView):
     """FAB's user screen plus status, profile columns, and row-safe moderation actions."""
 
+    validators_columns = {"roles": [roles_required]}
     list_columns = USER_LIST_COLUMNS
     search_columns = ["username", "first_name", "last_name", "name_ar", "email", "roles", "status", "active"]
     edit_columns = [

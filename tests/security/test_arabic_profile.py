@@ -105,3 +105,18 @@ def test_a_gender_that_is_not_offered_is_refused(app, user_factory):
     with app.app_context():
         assert db.session.get(LmsUser, user_id).gender_id is None
         db.session.remove()
+
+
+def test_saving_a_user_without_a_role_is_a_form_error_not_a_crash(app, login_as, user_factory):
+    user_id, username = user_factory("Student")
+    with app.app_context():
+        user = db.session.get(LmsUser, user_id)
+        form = {"first_name": "A", "last_name": "B", "username": username, "active": "y", "email": user.email}
+        form |= {"status": str(user.status_id), "locale": "en", "timezone": "UTC"}
+        roles_before = [role.name for role in user.roles]
+        db.session.remove()
+    response = login_as("Admin").post(f"/users/edit/{user_id}", data=form)
+    assert response.status_code == 200 and "Choose at least one role." in response.get_data(as_text=True)
+    with app.app_context():
+        assert [role.name for role in db.session.get(LmsUser, user_id).roles] == roles_before
+        db.session.remove()
