@@ -76,6 +76,12 @@ class CourseOutlineView(BaseView):
 
     def _context(self, course: Course) -> dict[str, Any]:
         kinds = {kind.kind: kind for kind in outline_kinds()}
+        endpoints = EDIT_ENDPOINTS | {k.kind: k.edit_endpoint for k in kinds.values() if k.edit_endpoint}
+
+        def edit_url(node: Any) -> str | None:
+            endpoint = endpoints.get(node.kind)
+            return url_for(endpoint, pk=node.id) if endpoint else None
+
         return {
             "course": course,
             "tree": course_tree(course),
@@ -91,18 +97,10 @@ class CourseOutlineView(BaseView):
             + [(f"{kind.kind}:", kind.label) for kind in kinds.values()],
             "is_admin": is_admin(g.user),
             "awaiting_review": awaiting_review(course),
-            "edit_url": self._edit_url,
+            "edit_url": edit_url,
             "extra_links": lambda node: kinds[node.kind].links(node) if node.kind in kinds else [],
             "published": course.status_id == lookup_id("course_status", "published"),
         }
-
-    @staticmethod
-    def _edit_url(node: Any) -> str | None:
-        endpoint = EDIT_ENDPOINTS.get(node.kind)
-        if endpoint is None:
-            kind = next((k for k in outline_kinds() if k.kind == node.kind), None)
-            endpoint = kind.edit_endpoint if kind else None
-        return url_for(endpoint, pk=node.id) if endpoint else None
 
     @expose("/<int:pk>")
     @has_access

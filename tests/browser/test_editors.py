@@ -4,8 +4,6 @@ and the course page shows it sanitized; the form passes axe-core and fits a 390 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect
 
@@ -13,13 +11,11 @@ from app.core.transactions import transaction
 from app.courses.models import Course
 from app.extensions import db
 from app.media import services as media_services
-from tests.browser.test_back_office import browser, live_url, page  # noqa: F401  (shared fixtures)
+from tests.browser.test_accessibility import AXE, _violations
+from tests.browser.test_back_office import _sign_in, browser, live_url, page  # noqa: F401  (shared fixtures)
 from tests.course_factories import make_course
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
 from tests.media_fixtures import png_bytes
-
-AXE = Path(__file__).parents[2] / "app" / "static" / "vendor" / "axe-core" / "axe.min.js"
-BLOCKING = ("serious", "critical")
 
 
 @pytest.fixture
@@ -36,14 +32,6 @@ def teaching(app, media_config) -> dict[str, str | int]:
         data: dict[str, str | int] = {"id": course.id, "slug": course.slug, "username": instructor.username}
         db.session.remove()
     return data
-
-
-def _sign_in(page: Page, live_url: str, username: str) -> None:  # noqa: F811
-    page.goto(f"{live_url}/login/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_url}/admin/")
 
 
 def _editor_of(page: Page, field: str):  # noqa: F811
@@ -134,16 +122,6 @@ def _signed_in(browser: Browser, live_url: str, username: str, width: int) -> Pa
     window = context.new_page()
     _sign_in(window, live_url, username)
     return window
-
-
-def _violations(page: Page) -> list[str]:  # noqa: F811
-    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{violation['impact']} {violation['id']}: {node['target']} {violation['help']}"
-        for violation in result["violations"]
-        if violation["impact"] in BLOCKING
-        for node in violation["nodes"]
-    ]
 
 
 def test_the_editor_form_is_accessible_keyboard_usable_and_fits_a_phone(

@@ -14,9 +14,9 @@ from app.courses.models import LessonContent
 from app.extensions import db
 from app.lookups.services import require_lookup_id
 from tests.browser.test_accessibility import AXE, _violations
-from tests.browser.test_back_office import browser, live_url  # noqa: F401  (shared fixtures)
+from tests.browser.test_back_office import _sign_in, browser, live_url  # noqa: F401  (shared fixtures)
 from tests.course_factories import make_course, make_enrollment, make_lesson, make_section
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
 
 DONE = {"en": "✓ You completed this lesson.", "ar": "✓ أكملت هذا الدرس."}
 PARAGRAPHS = 60  # several screens of text: its end is far below the first view
@@ -68,14 +68,6 @@ def page(browser: Browser, app, monkeypatch) -> Iterator[Page]:  # noqa: F811
     context.close()
 
 
-def _sign_in(page: Page, live_url: str, username: str) -> None:  # noqa: F811
-    page.goto(f"{live_url}/login/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_url}/my/learning")
-
-
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_reading_to_the_end_completes_a_text_lesson_without_a_reload(
     app,
@@ -84,7 +76,7 @@ def test_reading_to_the_end_completes_a_text_lesson_without_a_reload(
     language: str,
 ):
     data = _reading_course(app)
-    _sign_in(page, live_url, data["student"])
+    _sign_in(page, live_url, data["student"], lands_on="/my/learning")
     page.goto(f"{live_url}/lang/{language}")
     page.goto(f"{live_url}{data['first']}")
     assert page.get_attribute("html", "dir") == ("rtl" if language == "ar" else "ltr")

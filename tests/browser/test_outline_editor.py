@@ -6,7 +6,6 @@ with axe-core finding no serious violation on the editor pages."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -15,12 +14,10 @@ from sqlalchemy import select
 from app.assessments.models import Question, QuizQuestion
 from app.courses.models import CourseSection, Lesson
 from app.extensions import db
-from tests.browser.test_back_office import browser, live_url  # noqa: F401  (shared fixtures)
+from tests.browser.test_accessibility import AXE, _violations
+from tests.browser.test_back_office import _sign_in, browser, live_url  # noqa: F401  (shared fixtures)
 from tests.course_factories import make_course
-from tests.factories import PASSWORD, make_user
-
-AXE = Path(__file__).parents[2] / "app" / "static" / "vendor" / "axe-core" / "axe.min.js"
-BLOCKING = ("serious", "critical")
+from tests.factories import make_user
 
 WORDS = {
     "en": {"questions": "Questions", "save": "Save", "moved": "Moved."},
@@ -43,24 +40,14 @@ def instructor_page(browser: Browser, live_url, app, monkeypatch, request) -> It
     context = browser.new_context(viewport={"width": width, "height": 900})
     context.add_init_script(path=AXE)
     page = context.new_page()
-    page.goto(f"{live_url}/login/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_url}/admin/")
+    _sign_in(page, live_url, username)
     page.goto(f"{live_url}/lang/{language}")
     yield page, course_id, language
     context.close()
 
 
 def _no_serious_violations(page: Page) -> None:
-    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    found = [
-        f"{v['impact']} {v['id']}: {node['target']} {v['help']}"
-        for v in result["violations"]
-        if v["impact"] in BLOCKING
-        for node in v["nodes"]
-    ]
+    found = _violations(page)
     assert found == [], "\n".join(found)
 
 

@@ -22,7 +22,7 @@ from app.core.errors import NotFound
 from app.core.softdelete import soft_delete
 from app.core.targets import signed_in_user_id
 from app.courses.models import Course, Lesson
-from app.courses.services.catalog import apply_order
+from app.courses.services.catalog import apply_order, swapped
 from app.courses.services.outline import OutlineNode, node_of
 from app.extensions import db
 
@@ -57,38 +57,32 @@ def assignment_nodes(course: Course) -> dict[int | None, list[OutlineNode]]:
     return nodes
 
 
+def _create_hidden(
+    model: type, check: Any, user: Any, course: Course, lesson: Lesson | None, texts: Any
+) -> Any:
+    """A new quiz or assignment with the default settings, hidden from learners until published."""
+    require_staff(user, course)
+    item = model(
+        course_id=course.id, lesson_id=lesson.id if lesson else None, translations=texts, is_published=False
+    )
+    check(item)
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
 def create_outline_quiz(
     user: Any, course: Course, lesson: Lesson | None, translations: dict[str, Any]
 ) -> Quiz:
-    """A new quiz with the default settings, hidden from learners until it is published."""
-    require_staff(user, course)
-    quiz = Quiz(
-        course_id=course.id,
-        lesson_id=lesson.id if lesson else None,
-        translations=translations,
-        is_published=False,
-    )
-    check_quiz(quiz)
-    db.session.add(quiz)
-    db.session.flush()
-    return quiz
+    """A new quiz from the outline, hidden until it is published."""
+    return _create_hidden(Quiz, check_quiz, user, course, lesson, translations)
 
 
 def create_outline_assignment(
     user: Any, course: Course, lesson: Lesson | None, translations: dict[str, Any]
 ) -> Assignment:
-    """A new assignment with the default settings, hidden from learners until it is published."""
-    require_staff(user, course)
-    assignment = Assignment(
-        course_id=course.id,
-        lesson_id=lesson.id if lesson else None,
-        translations=translations,
-        is_published=False,
-    )
-    check_assignment(assignment)
-    db.session.add(assignment)
-    db.session.flush()
-    return assignment
+    """A new assignment from the outline, hidden until it is published."""
+    return _create_hidden(Assignment, check_assignment, user, course, lesson, translations)
 
 
 # ---- the quiz's questions --------------------------------------------------------------------
@@ -180,11 +174,6 @@ def move_quiz_question(user: Any, quiz: Quiz, question_id: Any, direction: str) 
             .order_by(QuizQuestion.position, QuizQuestion.id)
         )
     )
-    ids = [link.id for link in links]
-    moved = _link(quiz, question_id).id
-    i = ids.index(moved)
-    j = i - 1 if direction == "up" else i + 1
-    if 0 <= j < len(ids):
-        ids[i], ids[j] = ids[j], ids[i]
+    ids = swapped([link.id for link in links], _link(quiz, question_id).id, direction)
     apply_order(links, ids, "questions")
     db.session.flush()

@@ -232,6 +232,16 @@ def apply_order(rows: list[Any], ordered_ids: list[int], what: str) -> None:
         by_id[row_id].position = position
 
 
+def swapped(ids: list[int], item_id: int, direction: str) -> list[int]:
+    """The ids with one swapped with its neighbour before ("up") or after ("down") it."""
+    ids = list(ids)
+    i = ids.index(item_id)
+    j = i - 1 if direction == "up" else i + 1
+    if 0 <= j < len(ids):
+        ids[i], ids[j] = ids[j], ids[i]
+    return ids
+
+
 def reorder_sections(course: Course, section_ids: list[int], user: Any) -> list[CourseSection]:
     """Put the course's sections in the given order."""
     require_manager(user, course)

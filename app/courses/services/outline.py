@@ -28,6 +28,7 @@ from app.courses.services.catalog import (
     outline,
     require_manager,
     submit_for_review,
+    swapped,
 )
 from app.extensions import db
 from app.lookups.services import lookup_id, require_lookup_id
@@ -243,8 +244,8 @@ def remove_item(user: Any, course: Course, kind: str, item_id: Any) -> Any:
     if kind == "section" and db.session.scalar(select(Lesson.id).where(Lesson.section_id == row.id).limit(1)):
         raise Conflict(_("Move or remove the section's lessons first."))
     if kind == "lesson":
-        has_contents = select(LessonContent.id).where(LessonContent.lesson_id == row.id).limit(1)
-        if db.session.scalar(has_contents) or any(row.id in kind_.load(course) for kind_ in _KINDS.values()):
+        children = [LessonContent, *(kind_.model for kind_ in _KINDS.values())]
+        if any(db.session.scalar(select(m.id).where(m.lesson_id == row.id).limit(1)) for m in children):
             raise Conflict(_("Move or remove the lesson's contents first."))
     soft_delete(row)
     db.session.flush()
@@ -286,12 +287,7 @@ def shift_item(user: Any, course: Course, kind: str, item_id: Any, direction: st
         raise Invalid(_("Choose up or down."), {"direction": [str(direction)]})
     row = course_item(course, kind, item_id)
     rows = _siblings(course, kind, row)
-    ids = [sibling.id for sibling in rows]
-    i = ids.index(row.id)
-    j = i - 1 if direction == "up" else i + 1
-    if 0 <= j < len(ids):
-        ids[i], ids[j] = ids[j], ids[i]
-    apply_order(rows, ids, "order")
+    apply_order(rows, swapped([sibling.id for sibling in rows], row.id, direction), "order")
     db.session.flush()
     return row
 
