@@ -129,6 +129,10 @@ def test_trial_starts_at_once_and_my_subscription_shows_it(app):
     assert response.status_code == 302 and response.headers["Location"].endswith("/my/subscription")
     page = page_text(browser.get("/my/subscription"))
     assert 'data-status="trial"' in page and 'id="sub-trial"' in page
+    # One date style on the page: the trial's end is a day, like the period's dates.
+    trial_end = re.search(r'<dd id="sub-trial">(.*?)</dd>', page, re.S).group(1)
+    period = re.search(r'<dd id="sub-period">(.*?)</dd>', page, re.S).group(1)
+    assert ":" not in trial_end and trial_end.split()[-1] in period  # a day and a year, no time
     assert "Your free trial of Basic has started" in page
     assert re.search(r'<tr data-feature="downloads">.*?>10<.*?>10<', page, re.S), "10 of 10 left"
     assert current(app, user_id) == ("trial", "basic")
