@@ -64,6 +64,8 @@ class Config:
     # cancellation (full, prorated or none), the seller shown on invoices.
     BILLING_GRACE_DAYS = int(os.environ.get("BILLING_GRACE_DAYS", "3"))
     BILLING_REMINDER_DAYS = int(os.environ.get("BILLING_REMINDER_DAYS", "7"))
+    # Read notifications older than this go to the trash (task purge_read_notifications).
+    NOTIFICATION_RETENTION_DAYS = int(os.environ.get("NOTIFICATION_RETENTION_DAYS", "90"))
     BILLING_VAT_PERCENT = os.environ.get("BILLING_VAT_PERCENT", "15")
     BILLING_REFUND_POLICY = os.environ.get("BILLING_REFUND_POLICY", "prorated")
     # The sandbox gateway (a checkout page and signed webhooks that behave like a provider's, with

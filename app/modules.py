@@ -5,6 +5,7 @@ MODULES: list[str] = [
     "app.audit",
     "app.security",
     "app.media",
+    "app.notifications",
     "app.courses",
     "app.assessments",
     "app.billing",

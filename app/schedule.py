@@ -37,6 +37,17 @@ SCHEDULE: list[tuple[str, str, str]] = [
         os.environ.get("SUBSCRIPTION_REMINDER_CRON", "0 8 * * *"),
         "low",
     ),
+    # Notifications: the daily digest e-mails; read notifications past their retention to the trash.
+    (
+        "app.notifications.tasks.send_notification_digests",
+        os.environ.get("NOTIFICATION_DIGEST_CRON", "0 7 * * *"),
+        "low",
+    ),
+    (
+        "app.notifications.tasks.purge_read_notifications",
+        os.environ.get("NOTIFICATION_PURGE_CRON", "30 3 * * *"),
+        "low",
+    ),
     # Attempts are refused answers at their deadline on every request; this hands them in.
     (
         "app.assessments.tasks.submit_overdue_attempts",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -56,6 +56,7 @@ def build_message(
     attachments: Iterable[Attachment] = (),
     sender: str | None = None,
     reply_to: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
     """The message as it will be sent (a text body, an optional HTML alternative, attachments)."""
     sender = sender or current_app.config.get("MAIL_DEFAULT_SENDER") or "no-reply@localhost"
@@ -67,6 +68,8 @@ def build_message(
         message["Subject"] = subject
         if reply_to:
             message["Reply-To"] = reply_to
+        for name, value in (headers or {}).items():
+            message[name] = value
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
         message.set_content(text)
@@ -102,10 +105,18 @@ def send_mail(
     attachments: Iterable[Attachment] = (),
     sender: str | None = None,
     reply_to: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> None:
     """Send one message through the configured SMTP server, or raise MailError."""
     message = build_message(
-        to, subject, text, html=html, attachments=attachments, sender=sender, reply_to=reply_to
+        to,
+        subject,
+        text,
+        html=html,
+        attachments=attachments,
+        sender=sender,
+        reply_to=reply_to,
+        headers=headers,
     )
     config = current_app.config
     server = f"{config.get('MAIL_SERVER')}:{config.get('MAIL_PORT')}"

@@ -14,6 +14,8 @@ from typing import Any
 from app.core.errors import NotFound
 
 Rule = Callable[[Any, Any], bool]
+# (user, obj) -> the page where that user sees the target, or None.
+Link = Callable[[Any, Any], "str | None"]
 
 
 def _admin(user: Any) -> bool:
@@ -33,20 +35,42 @@ class Target:
     can_view: Rule
     can_edit: Rule
     can_moderate: Rule | None = None
+    url: Link | None = None
 
 
 _TARGETS: dict[str, Target] = {}
 
 
 def register_target(
-    code: str, model: type, *, can_view: Rule, can_edit: Rule, can_moderate: Rule | None = None
+    code: str,
+    model: type,
+    *,
+    can_view: Rule,
+    can_edit: Rule,
+    can_moderate: Rule | None = None,
+    url: Link | None = None,
 ) -> None:
     """Declare a target type (called from a module's register()).
 
     `can_moderate` says who looks after what others write on the target (comments, notes): for a
-    course, its instructors. Without it only admins moderate.
+    course, its instructors. Without it only admins moderate. `url(user, obj)` names the page where
+    that user sees it (notifications link there).
     """
-    _TARGETS[code] = Target(code, model, can_view, can_edit, can_moderate)
+    _TARGETS[code] = Target(code, model, can_view, can_edit, can_moderate, url)
+
+
+def code_of(obj: Any) -> str:
+    """The registered code of a target row (the most specific model that matches), or NotFound."""
+    matches = [t for t in _TARGETS.values() if isinstance(obj, t.model)]
+    if not matches:
+        raise NotFound(f"{type(obj).__name__} is not a registered target")
+    return max(matches, key=lambda t: len(t.model.__mro__)).code
+
+
+def target_url(user: Any, code: str, obj: Any) -> str | None:
+    """Where `user` sees the target, when its module says."""
+    link = get_target(code).url
+    return link(user, obj) if link is not None else None
 
 
 def get_target(code: str) -> Target:

@@ -172,6 +172,10 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # Comments (universal): everyone writes and flags; course staff moderate on their own courses.
     "Comment": {**learners(READ_WRITE | {"can_flag"}), INSTRUCTOR: READ_WRITE | {"can_flag", "can_moderate"}},
     "CommentAdmin": {INSTRUCTOR: READ_WRITE},
+    # Notifications: everyone reads and manages their own (rows are filtered to the recipient);
+    # admins set the default channels of each type.
+    "Notification": everyone(READ_WRITE),
+    "NotificationDefaults": ADMIN_ONLY,
     # System settings and trash; the audit log: admins all of it, instructors their courses' rows
     "LookupType": ADMIN_ONLY,
     "Lookup": ADMIN_ONLY,

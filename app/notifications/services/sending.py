@@ -1,0 +1,154 @@
+"""notify(): one call per event, in the cause's transaction; delivery runs after the commit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import joinedload
+
+from app.core import targets
+from app.core.errors import Invalid
+from app.core.tasks import enqueue
+from app.extensions import db
+from app.lookups.services import lookup_id
+from app.notifications.models import EMAIL_DIGEST, EMAIL_DUE, EMAIL_NONE, Notification
+from app.notifications.services.preferences import channels_for_users
+from app.security.models import LmsUser
+
+# Rows per INSERT: one statement per chunk, whatever the number of recipients in it.
+CHUNK = 5000
+DELIVER_TASK = "app.notifications.tasks.deliver_notifications"
+
+
+def _user_ids(recipients: Iterable[Any] | Any) -> set[int]:
+    if isinstance(recipients, (int, LmsUser)) or not isinstance(recipients, Iterable):
+        recipients = [recipients]
+    ids = set()
+    for item in recipients:
+        value = getattr(item, "id", item)
+        if value is not None:
+            ids.add(int(value))
+    return ids
+
+
+def _target_ref(target: Any) -> tuple[str | None, int | None, Any]:
+    """(code, id, row) of a target given as a row or as (code, row)."""
+    if target is None:
+        return None, None, None
+    if isinstance(target, tuple):
+        code, obj = target
+    else:
+        code, obj = targets.code_of(target), target
+    targets.get_target(code)  # an unknown code is refused here, not when listed
+    return code, obj.id, obj
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return json.loads(json.dumps(params, default=str))
+    except (TypeError, ValueError) as exc:
+        raise Invalid(f"Notification parameters must be JSON: {exc}") from exc
+
+
+def dedupe_key(
+    type_code: str, code: str | None, target_id: int | None, actor_id: int | None, params: dict[str, Any]
+) -> str:
+    """The same event told twice (a retried task) has the same key, so it makes one row."""
+    raw = json.dumps([type_code, code, target_id, actor_id, params], sort_keys=True, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _visible_recipients(ids: set[int], code: str | None, obj: Any) -> list[LmsUser]:
+    """Active recipients who may see the target, loaded with their roles in one statement."""
+    users = (
+        db.session.scalars(
+            select(LmsUser)
+            .where(LmsUser.id.in_(ids), LmsUser.active.is_(True))
+            .options(joinedload(LmsUser.roles))
+        )
+        .unique()
+        .all()
+    )
+    users = [user for user in users if user.is_active]
+    if code is None:
+        return users
+    return [user for user in users if targets.can_view(user, code, obj)]
+
+
+def notify(
+    recipients: Iterable[Any] | Any,
+    type_code: str,
+    target: Any = None,
+    actor: Any = None,
+    *,
+    key: str | None = None,
+    **params: Any,
+) -> list[int]:
+    """Tell `recipients` (users or ids) that `type_code` happened to `target`, done by `actor`.
+
+    Never the actor, never someone who cannot see the target, only through the channels each
+    recipient keeps on. Rows are written now, in the caller's transaction (a rollback takes them
+    back); delivery (real time, e-mail, push) is queued for after the commit. The same event told
+    again (same type, target, actor and params, or the same `key`) adds nothing. Returns the ids
+    of the rows written.
+    """
+    type_id = lookup_id("notification_types", type_code)
+    if type_id is None:
+        raise Invalid(f"Unknown notification type '{type_code}'")
+    actor_id = getattr(actor, "id", actor)
+    ids = _user_ids(recipients) - {actor_id}
+    if not ids:
+        return []
+    code, target_id, obj = _target_ref(target)
+    params = _jsonable(params)
+    users = _visible_recipients(ids, code, obj)
+    channels = channels_for_users((u.id for u in users), type_id, type_code)
+    dedupe = key or dedupe_key(type_code, code, target_id, actor_id, params)
+    rows = []
+    for user in users:
+        chosen = channels[user.id]
+        wants_email = bool(user.email) and (chosen["email"] or chosen["digest"])
+        if not (chosen["in_app"] or wants_email or chosen["push"]):
+            continue
+        email_state = (EMAIL_DIGEST if chosen["digest"] else EMAIL_DUE) if wants_email else EMAIL_NONE
+        rows.append(
+            {
+                "recipient_id": user.id,
+                "type_id": type_id,
+                "actor_id": actor_id,
+                "target_type": code,
+                "target_id": target_id,
+                "params": params,
+                "dedupe_key": dedupe,
+                "in_app": chosen["in_app"],
+                "email_state": email_state,
+                "push_due": chosen["push"],
+            }
+        )
+    written = _insert(rows)
+    if written:
+        enqueue(DELIVER_TASK, written)
+    return written
+
+
+def _insert(rows: list[dict[str, Any]]) -> list[int]:
+    """Insert in chunks, skipping rows already there (same recipient and key); the new ids."""
+    written: list[int] = []
+    dialect = db.session.get_bind().dialect.name
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        if dialect == "postgresql":
+            stmt = (
+                pg_insert(Notification)
+                .values(chunk)
+                .on_conflict_do_nothing(constraint="uq_notification_recipient_id")
+            )
+        else:
+            stmt = insert(Notification).values(chunk).prefix_with("OR IGNORE")
+        written.extend(db.session.scalars(stmt.returning(Notification.id)).all())
+    return written
