@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import joinedload
 
@@ -30,7 +30,9 @@ def _user_ids(recipients: Iterable[Any] | Any) -> set[int]:
         recipients = [recipients]
     ids = set()
     for item in recipients:
-        value = getattr(item, "id", item)
+        # A row's key without loading it: an expired user object would be refreshed one by one.
+        state = inspect(item, raiseerr=False)
+        value = state.identity[0] if state is not None and state.identity else getattr(item, "id", item)
         if value is not None:
             ids.add(int(value))
     return ids
