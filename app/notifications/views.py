@@ -80,7 +80,7 @@ class NotificationsView(BaseView):
             )
         return self.render_template(
             "notifications/list.html",
-            base_template=self._base(user),
+            layout=self._base(user),
             items=items,
             total=total,
             page=page,
@@ -99,7 +99,7 @@ class NotificationsView(BaseView):
             with transaction():
                 url = services.open_target(user, notification_id)
         except AppError as error:
-            abort(error.status, error.message)
+            abort(error.status_code, error.message)
         if url is None:
             flash(_("What this notification was about is no longer available."), "info")
             return redirect(url_for(".index"))
@@ -149,7 +149,7 @@ class NotificationsView(BaseView):
             )
         return self.render_template(
             "notifications/preferences.html",
-            base_template=self._base(user),
+            layout=self._base(user),
             rows=_matrix(services.user_preferences(user.id)),
             channels=[(c, CHANNEL_LABELS[c]) for c in CHANNELS],
             action=url_for(".preferences"),
@@ -163,7 +163,7 @@ class NotificationsView(BaseView):
             user, type_code = delivery.read_unsubscribe_token(token)
         except AppError as error:
             return self.render_template(
-                "notifications/unsubscribe.html", base_template=PORTAL_BASE, error=error.message
+                "notifications/unsubscribe.html", layout=PORTAL_BASE, error=error.message
             ), 404
         kind = next((k for k in values_of("notification_types") if k.code == type_code), None)
         label = kind.name if kind else type_code
@@ -174,7 +174,7 @@ class NotificationsView(BaseView):
             done = True
         return self.render_template(
             "notifications/unsubscribe.html",
-            base_template=PORTAL_BASE,
+            layout=PORTAL_BASE,
             label=label,
             done=done,
             error=None,
@@ -196,7 +196,7 @@ class NotificationDefaultsView(BaseView):
         """The defaults form."""
         return self.render_template(
             "notifications/preferences.html",
-            base_template=self.appbuilder.base_template,
+            layout=self.appbuilder.base_template,
             rows=_matrix(services.site_defaults()),
             channels=[(c, CHANNEL_LABELS[c]) for c in CHANNELS],
             action=url_for(".save"),

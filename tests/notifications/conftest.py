@@ -6,11 +6,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from flask_babel import lazy_gettext as _l
 
-from app.extensions import db
 from app.notifications.types import _MESSAGES, register_message
 from app.security.models import LmsUser
+from tests.conftest import login
 from tests.course_factories import make_course
 from tests.factories import make_user
 
@@ -42,6 +44,20 @@ def people(app: Any, ctx: None) -> SimpleNamespace:
     return w
 
 
-def reload(user: LmsUser) -> LmsUser:
-    """The user as stored now."""
-    return db.session.get(LmsUser, user.id)
+class FreshClient(FlaskClient):
+    """A browser for tests holding an app context (`ctx`): each request forgets what an earlier
+    one cached in the shared `g` (the signed-in user, the locale, permissions), as a real one would."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            for key in ("_login_user", "_flask_babel", "_permissions_by_user", "_public_permissions"):
+                g.pop(key, None)
+        return super().open(*args, **kwargs)
+
+
+def browser_of(app: Any, user: LmsUser | None = None) -> FreshClient:
+    """A browser, signed in as `user` when given."""
+    browser = FreshClient(app, app.response_class, use_cookies=True)
+    if user is not None:
+        assert login(browser, user.username).status_code == 302
+    return browser

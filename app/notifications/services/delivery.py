@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, has_request_context, render_template, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
@@ -23,7 +23,7 @@ from app.core.realtime import emit_to_user
 from app.core.tasks import enqueue
 from app.extensions import db
 from app.notifications.models import EMAIL_DIGEST, EMAIL_DUE, EMAIL_SENT, Notification
-from app.notifications.services.inbox import _targets_of, _visible, describe, text_of, unread_counts
+from app.notifications.services.inbox import targets_of, is_visible, describe, text_of, unread_counts
 from app.notifications.services.preferences import turn_off
 from app.security.models import LmsUser
 
@@ -151,7 +151,7 @@ def email_one(notification_id: int) -> bool:
     if row is None or row.email_state != EMAIL_DUE:
         return False
     user = row.recipient
-    if not user.is_active or not user.email or not _visible(user, row, _targets_of([row])):
+    if not user.is_active or not user.email or not is_visible(user, row, targets_of([row])):
         row.email_state = EMAIL_SENT  # nothing to tell: the subject is gone or the account is closed
         return False
     with public_context(), force_locale(language_of(user)):
@@ -192,8 +192,8 @@ def _digest_for(user_id: int) -> int:
     if not rows:
         return 0
     user = db.session.get(LmsUser, user_id)
-    found = _targets_of(rows)
-    shown = [row for row in rows if row.read_at is None and user is not None and _visible(user, row, found)]
+    found = targets_of(rows)
+    shown = [row for row in rows if row.read_at is None and user is not None and is_visible(user, row, found)]
     if shown and user is not None and user.is_active and user.email:
         language = language_of(user)
         with public_context(), force_locale(language):
@@ -210,7 +210,11 @@ def _digest_for(user_id: int) -> int:
                 }
                 for row in shown
             ]
-            subject = _("Your daily summary: %(count)d new notifications", count=len(items))
+            subject = ngettext(
+                "Your daily summary: %(num)d new notification",
+                "Your daily summary: %(num)d new notifications",
+                len(items),
+            )
             _mail(user, "digest", subject, None, items=items)
     for row in rows:
         row.email_state = EMAIL_SENT

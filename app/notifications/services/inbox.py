@@ -49,7 +49,7 @@ def unread_counts(user_ids: list[int]) -> dict[int, int]:
     return counts
 
 
-def _targets_of(rows: list[Notification]) -> dict[tuple[str, int], Any]:
+def targets_of(rows: list[Notification]) -> dict[tuple[str, int], Any]:
     """The target rows of many notifications: one query per target type."""
     wanted: dict[str, set[int]] = defaultdict(set)
     for row in rows:
@@ -66,7 +66,8 @@ def _targets_of(rows: list[Notification]) -> dict[tuple[str, int], Any]:
     return found
 
 
-def _visible(user: Any, row: Notification, found: dict[tuple[str, int], Any]) -> bool:
+def is_visible(user: Any, row: Notification, found: dict[tuple[str, int], Any]) -> bool:
+    """True when the notification has no subject or the user may still see it."""
     if not row.target_type:
         return True
     obj = found.get((row.target_type, row.target_id or 0))
@@ -100,8 +101,8 @@ def list_notifications(
         .limit(per_page)
         .offset((max(page, 1) - 1) * per_page)
     ).all()
-    found = _targets_of(list(rows))
-    hidden = [row.id for row in rows if not _visible(user, row, found)]
+    found = targets_of(list(rows))
+    hidden = [row.id for row in rows if not is_visible(user, row, found)]
     if hidden:
         db.session.execute(
             update(Notification)
@@ -192,7 +193,7 @@ def open_target(user: Any, notification_id: int) -> str | None:
     row = mark_read(user, notification_id)
     if not row.target_type or row.target_id is None:
         return None
-    found = _targets_of([row])
-    if not _visible(user, row, found):
+    found = targets_of([row])
+    if not is_visible(user, row, found):
         return None
     return targets.target_url(user, row.target_type, found[(row.target_type, row.target_id)])
