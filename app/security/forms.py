@@ -125,11 +125,15 @@ class RegistrationForm(DynamicForm):
 
 
 class ForgotPasswordForm(DynamicForm):
-    """The address a reset link is mailed to."""
+    """The address a reset link is mailed to (any address an account may hold: no stricter check)."""
 
     email = StringField(
         _l("Email"),
-        validators=[DataRequired(), Email(), Length(max=320)],
+        validators=[
+            DataRequired(),
+            Regexp(r"^[^@\s]+@[^@\s]+$", message=_l("Enter a valid e-mail address.")),
+            Length(max=320),
+        ],
         widget=BS3TextFieldWidget(),
         render_kw={**LATIN_INPUT, "type": "email", "autocomplete": "email"},
     )
