@@ -152,6 +152,12 @@ class Config:
     # still get through (app/security/ratelimit.py), so a guesser cannot lock them out.
     ACCOUNT_LOGIN_RATE_LIMIT = os.environ.get("ACCOUNT_LOGIN_RATE_LIMIT", "30 per 10 minutes")
     KNOWN_DEVICE_DAYS = int(os.environ.get("KNOWN_DEVICE_DAYS", "180"))
+    # Account e-mails: verification links (and new-address confirmations) work this many hours,
+    # password reset links this many minutes; "Resend" per account, reset requests per IP address.
+    EMAIL_VERIFY_HOURS = int(os.environ.get("EMAIL_VERIFY_HOURS", "48"))
+    PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "60"))
+    VERIFY_RESEND_RATE_LIMIT = os.environ.get("VERIFY_RESEND_RATE_LIMIT", "3 per hour")
+    PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour")
 
     # Tasks and real time
     RQ_QUEUES = ["default", "low"]

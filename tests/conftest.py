@@ -22,7 +22,7 @@ from config import TestingConfig
 from tests.database import drop_database, recreate_database
 from tests.factories import PASSWORD, make_user
 
-pytest_plugins = ["tests.media_fixtures", "tests.mail_fixtures"]
+pytest_plugins = ["tests.media_fixtures", "tests.mail_fixtures", "tests.security.accounts_support"]
 
 # One database and one rate-limit key space per test run, so that runs never disturb each other.
 RUN_ID = f"{os.getpid()}"

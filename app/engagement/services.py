@@ -24,6 +24,7 @@ from app.core.models import utcnow
 from app.core.softdelete import soft_delete
 from app.engagement.models import Comment, CommentCount, CommentFlag
 from app.extensions import db
+from app.security.services import require_verified_email
 
 MAX_COMMENT_LENGTH = 10_000
 MAX_REASON_LENGTH = 1_000
@@ -266,6 +267,7 @@ def add_comment(
     user_id = targets.signed_in_user_id(user)
     if user_id is None:
         raise Forbidden(_("Sign in to comment."))
+    require_verified_email(user)
     if target_type == COMMENT_TARGET:
         raise Invalid(_("Reply to a comment with parent_id."), {"target_type": [_("Not allowed.")]})
     target = _viewable_target(user, target_type, target_id)

@@ -47,6 +47,7 @@ def register(appbuilder: AppBuilder) -> None:
     from app.security.dashboard import new_sign_ups
     from app.security.models import LmsUser
     from app.security.views import LmsRoleModelView, LmsUserDBModelView
+    from app.security.views_accounts import AccountLinksView
 
     register_labels("role", ROLE_LABELS)
     register_labels("language", {"en": _l("English"), "ar": _l("Arabic")})
@@ -56,6 +57,7 @@ def register(appbuilder: AppBuilder) -> None:
     register_entity("role", _l("Role"), "LmsRoleModelView", field_labels=LmsRoleModelView.label_columns)
 
     current_app.before_request(require_password_change)
+    appbuilder.add_view_no_menu(AccountLinksView())
     register_panel(new_sign_ups, 50)
     # Profiles (and so avatars) are visible to signed-in users; only the user changes their own.
     register_target(

@@ -49,13 +49,21 @@ LATIN_INPUT = {"dir": "auto", "autocapitalize": "none", "spellcheck": "false"}
 
 
 class ProfileForm(DynamicForm):
-    """First and last name, the name in Arabic, gender, language, timezone, phone and bio."""
+    """First and last name, e-mail (changed by a confirmation link), the name in Arabic, gender,
+    language, timezone, phone and bio."""
 
     first_name = StringField(
         _l("First Name"), validators=[DataRequired(), Length(max=64)], widget=BS3TextFieldWidget()
     )
     last_name = StringField(
         _l("Last Name"), validators=[DataRequired(), Length(max=64)], widget=BS3TextFieldWidget()
+    )
+    email = StringField(
+        _l("Email"),
+        description=_l("A new address is used once you open the link we e-mail to it."),
+        validators=[Optional(), Email(), Length(max=320)],
+        widget=BS3TextFieldWidget(),
+        render_kw={**LATIN_INPUT, "type": "email", "autocomplete": "email"},
     )
     name_ar = StringField(
         _l("Full name in Arabic"),
@@ -112,5 +120,31 @@ class RegistrationForm(DynamicForm):
     conf_password = PasswordField(
         _l("Confirm Password"),
         validators=[EqualTo("password", message=_l("Passwords must match"))],
+        widget=BS3PasswordFieldWidget(),
+    )
+
+
+class ForgotPasswordForm(DynamicForm):
+    """The address a reset link is mailed to (any address an account may hold: no stricter check)."""
+
+    email = StringField(
+        _l("Email"),
+        validators=[
+            DataRequired(),
+            Regexp(r"^[^@\s]+@[^@\s]+$", message=_l("Enter a valid e-mail address.")),
+            Length(max=320),
+        ],
+        widget=BS3TextFieldWidget(),
+        render_kw={**LATIN_INPUT, "type": "email", "autocomplete": "email"},
+    )
+
+
+class NewPasswordForm(DynamicForm):
+    """A new password, twice (the policy is checked by the service: app/security/passwords.py)."""
+
+    password = PasswordField(_l("New password"), validators=[DataRequired()], widget=BS3PasswordFieldWidget())
+    conf_password = PasswordField(
+        _l("Confirm Password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("Passwords must match"))],
         widget=BS3PasswordFieldWidget(),
     )

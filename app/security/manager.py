@@ -201,13 +201,18 @@ class LmsSecurityManager(SecurityManager):
         return user
 
     def reset_password(self, userid: int, password: str) -> None:
-        """Set a password; the user's own change ends the one-time password requirement."""
+        """Set a password; the user's own change ends the one-time password requirement. The owner
+        is told by e-mail (FAB's own and admin password forms come through here)."""
+        from app.security.accounts import notify_password_changed
+
         super().reset_password(userid, password)
         acting = getattr(g, "user", None)
         user = self.get_user_by_id(userid)
         if user is not None and user.must_change_password and getattr(acting, "id", None) == user.id:
             user.must_change_password = False
             self.session.flush()
+        if user is not None:
+            notify_password_changed(user)
 
     def on_user_logout(self, user: Any) -> None:
         """Audit the logout."""

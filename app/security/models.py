@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Boolean, Connection, DateTime, String, Text, Uuid, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import AuditedMixin, BigId, SoftDeleteMixin
+from app.core.models import AuditedMixin, BigId, SoftDeleteMixin, utcnow
 from app.lookups.models import Lookup, lookup_fk
 
 # PRD 6.1: user ids are BIGINT. FAB declares them INTEGER; its tables are ours to type (migration 0007).
@@ -55,6 +55,11 @@ class LmsUser(SoftDeleteMixin, AuditedMixin, FabUser):
         Boolean, default=False, server_default=false(), nullable=False
     )
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Only self-registration leaves this empty (until the link mailed to the address is opened):
+    # accounts made by an admin, the API, the CLI or a test start verified.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A new address waiting for the owner to open the link mailed to it (the e-mail stays until then).
+    pending_email: Mapped[str | None] = mapped_column(String(320))
 
     status: Mapped[Lookup | None] = relationship(foreign_keys=[status_id], lazy="joined")
     gender: Mapped[Lookup | None] = relationship(foreign_keys=[gender_id])
@@ -68,6 +73,11 @@ class LmsUser(SoftDeleteMixin, AuditedMixin, FabUser):
     def gender_code(self) -> str | None:
         """The gender lookup code (`male`, `female`), None when not given."""
         return self.gender.code if self.gender is not None else None
+
+    @property
+    def email_verified(self) -> bool:
+        """The owner proved the current address is theirs (or an admin made the account)."""
+        return self.email_verified_at is not None
 
     @property
     def is_active(self) -> bool:

@@ -152,3 +152,15 @@ def apply_rate_limits(appbuilder: AppBuilder) -> None:
     for view in appbuilder.baseviews:
         if not isinstance(view, SecurityApi) and (getattr(view, "route_base", "") or "").startswith("/api/"):
             limiter.limit(api_rate_limit, key_func=api_rate_key)(view.blueprint)
+
+
+def spend_budget(config_key: str, scope: str, key: str) -> bool:
+    """Spend one request of the budget named by `config_key` ("3 per hour") for `key` in `scope`;
+    False once it is spent (always True when rate limits are off)."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    from app.extensions import appbuilder
+
+    limit = parse_limit(current_app.config[config_key])
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    return bool(appbuilder.sm.limiter.limiter.hit(limit, prefix, scope, key))

@@ -16,11 +16,13 @@ from app.core.models import utcnow
 from app.core.softdelete import restore as restore_row
 from app.extensions import appbuilder, db
 from app.lookups.services import require_lookup_id
+from app.security.accounts import notify_password_changed, require_verified_email
 from app.security.models import LmsUser
 from app.security.passwords import password_problem
 from app.security.roles import can_learn, has_back_office_screens
 
 BLOCKING_STATUSES = ("suspended", "banned", "inactive")
+__all__ = ["require_verified_email"]  # buying and posting check it (app/security/accounts.py)
 
 
 def hash_password(password: str) -> str:
@@ -71,6 +73,7 @@ def reset_password(user: LmsUser, new_password: str | None = None) -> str:
     user.password = hash_password(password)
     user.must_change_password = new_password is None
     db.session.flush()
+    notify_password_changed(user)
     return password
 
 

@@ -18,8 +18,9 @@ from flask_appbuilder.security.views import (
     UserDBModelView,
     UserInfoEditView,
 )
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import login_user
 from sqlalchemy import select
 from wtforms import StringField
@@ -30,9 +31,12 @@ from app.core.choices import setup_choice_fields
 from app.core.display import code_formatter
 from app.core.errors import AppError, Conflict
 from app.core.formatters import default_formatters, format_user_datetime
+from app.core.transactions import transaction
 from app.core.views import BaseModelView
-from app.security import services
-from app.security.forms import ARABIC_INPUT, ProfileForm, RegistrationForm
+from app.security import accounts, services
+from app.security.accounts import TooManyRequests
+from app.security.forms import ARABIC_INPUT, ForgotPasswordForm, ProfileForm, RegistrationForm
+from app.security.ratelimit import spend_budget
 
 USER_LIST_COLUMNS = [
     "username",
@@ -73,10 +77,24 @@ class AuthDBView(FabAuthDBView):
             self.login_template, title=self.title, form=form, appbuilder=self.appbuilder
         )
 
-    @expose("/forgot-password/")
+    @expose("/forgot-password/", methods=["GET", "POST"])
+    @no_cache
     def forgot_password(self) -> Any:
-        """How to get a new password today (an administrator resets it; e-mail reset comes later)."""
-        return self.render_template("security/forgot_password.html", appbuilder=self.appbuilder)
+        """Ask for a reset link by e-mail. Known and unknown addresses get the same answer, so the
+        page never tells who has an account; requests are limited per IP address."""
+        form = ForgotPasswordForm()
+        sent = False
+        if request.method == "POST":
+            if not spend_budget("PASSWORD_RESET_RATE_LIMIT", "password-reset", get_remote_address()):
+                raise TooManyRequests(gettext("Too many requests. Please wait a moment and try again."))
+            if form.validate_on_submit():
+                with transaction():
+                    accounts.request_password_reset(form.email.data)
+                sent = True
+        page = self.render_template(
+            "security/forgot_password.html", form=form, sent=sent, appbuilder=self.appbuilder
+        )
+        return page, 422 if form.errors else 200
 
 
 def roles_required(_form: Any, field: Any) -> None:
@@ -270,13 +288,35 @@ class LmsUserInfoEditView(UserInfoEditView):
     redirect_url = "/admin/"
 
     def form_post(self, form: Any) -> None:
-        """Save the profile and apply the language at once."""
-        super().form_post(form)
+        """Save the profile and apply the language at once. A new e-mail address is only requested:
+        the account keeps its address until the link mailed to the new one is opened."""
+        form = self.form.refresh(request.form)
+        new_email = (form.email.data or "").strip()
+        del form["email"]
+        user = self.appbuilder.sm.get_user_by_id(g.user.id)
+        with transaction():
+            form.populate_obj(user)
+            self.appbuilder.sm.session.flush()
+        flash(str(self.message), "info")
         session["locale"] = form.locale.data
+        if new_email and new_email.lower() != (user.email or "").lower():
+            try:
+                with transaction():
+                    accounts.request_email_change(user, new_email)
+            except AppError as error:
+                flash(error.message, "danger")
+            else:
+                flash(
+                    gettext(
+                        "We have sent a link to %(email)s. Your address changes when you open it.",
+                        email=new_email,
+                    ),
+                    "warning",
+                )
 
 
 class LmsRegisterUserDBView(RegisterUserDBView):
-    """Self-registration creates an active Student account at once."""
+    """Self-registration creates an active Student account at once, with its address unverified."""
 
     form = RegistrationForm
     redirect_url = "/login/"
@@ -290,18 +330,35 @@ class LmsRegisterUserDBView(RegisterUserDBView):
         if sm.find_user(username=form.username.data) or sm.find_user(email=form.email.data):
             flash(gettext("This user name or email is already registered."), "danger")
             return redirect(url_for(".this_form_get"))
-        user = sm.add_user(
-            username=form.username.data,
-            first_name=form.first_name.data,
-            last_name=form.last_name.data,
-            email=form.email.data,
-            role=sm.find_role(current_app.config["AUTH_USER_REGISTRATION_ROLE"]),
-            password=form.password.data,
-        )
+        with transaction():
+            user = sm.add_user(
+                username=form.username.data,
+                first_name=form.first_name.data,
+                last_name=form.last_name.data,
+                email=form.email.data,
+                role=sm.find_role(current_app.config["AUTH_USER_REGISTRATION_ROLE"]),
+                password=form.password.data,
+                commit=False,
+            )
+            if user:
+                # The only unverified accounts: the address must be proved by the link mailed to it.
+                user.email_verified_at = None
+                locale = get_locale()  # the language of the sign-up is the account's (and its mails')
+                if locale is not None and locale.language in current_app.config["LANGUAGES"]:
+                    user.locale = locale.language
+                sm.session.flush()
+                accounts.send_verification(user)
         if not user:
             flash(gettext("Registration failed. Please try again."), "danger")
             return redirect(url_for(".this_form_get"))
-        flash(gettext("Your account is ready. Please sign in."), "success")
+        flash(
+            gettext(
+                "Your account is ready. We have sent a link to %(email)s: open it to confirm your address, "
+                "then sign in.",
+                email=user.email,
+            ),
+            "success",
+        )
         return redirect(self.redirect_url)
 
 

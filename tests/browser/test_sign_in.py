@@ -123,10 +123,11 @@ def test_an_unsafe_next_is_ignored(live_url, open_page, user_factory):  # noqa: 
     page.wait_for_url(f"{live_url}/my/learning")
 
 
-def test_forgot_password_link_explains_the_reset_in_arabic(live_url, open_page):  # noqa: F811
+def test_forgot_password_link_asks_for_the_email_in_arabic(live_url, open_page):  # noqa: F811
     page = open_page(live_url, "ar", PHONE)
     page.goto(f"{live_url}/login/")
     page.click("text=هل نسيت كلمة المرور؟")
     page.wait_for_url(f"{live_url}/forgot-password/")
     _assert_fits(page, "rtl")
-    assert page.locator("text=إعادة تعيين كلمة المرور").count() == 1
+    assert page.locator("input[type=email]#email").count() == 1
+    assert page.locator("text=أرسل لي رابطًا").count() == 1

@@ -43,6 +43,7 @@ from app.courses.models import Course
 from app.courses.services import has_purchased, is_listed, record_purchase, refund_purchase
 from app.extensions import db
 from app.lookups.services import require_lookup_id
+from app.security.services import require_verified_email
 
 log = logging.getLogger(__name__)
 
@@ -344,6 +345,7 @@ def buy_course(user: Any, course: Course, provider: str = "sandbox") -> Payment:
     404 when the course is not on sale, 422 when it is free (enrol instead), 409 when already owned.
     Buying again while a payment is pending returns that payment (the same price and provider).
     """
+    require_verified_email(user)
     if course is None or course.is_deleted or not is_listed(course):
         raise NotFound(_("No such course."))
     if course.is_free:

@@ -41,6 +41,7 @@ from app.core.targets import is_admin
 from app.core.transactions import unique_insert
 from app.courses.services import expire_subscription_enrollments
 from app.extensions import db
+from app.security.services import require_verified_email
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,7 @@ def subscribe(
     `return_to`: the same-site page the checkout sends the buyer back to once paid (others are dropped).
     """
     now = clock(now)
+    require_verified_email(user)
     _require_active_plan(plan)
     if current_subscription(user.id) is not None:
         raise Conflict(_("You already have a subscription. Change your plan instead."))

@@ -18,6 +18,7 @@ from app.courses.services.catalog import courses_taught_by
 from app.courses.services.progress import require_open_lesson
 from app.extensions import db
 from app.lookups.services import lookup_id, require_lookup_id
+from app.security.services import require_verified_email
 
 NOTE_TARGETS: dict[str, type] = {"course": Course, "course_section": CourseSection, "lesson": Lesson}
 COLORS = ("yellow", "green", "blue", "pink", "purple", "orange", "gray")
@@ -116,6 +117,7 @@ def create_note(
     is_pinned: bool = False,
 ) -> Note:
     """Write a note on something of a course the user can open."""
+    require_verified_email(user)
     course = note_course(target_type, target_id)
     if not can_access(user, course):
         raise Forbidden(_("Enrol in this course to write notes."))
