@@ -1,7 +1,7 @@
 """e-mail verification and confirmed e-mail changes on accounts
 
 Revision ID: 0016_account_email_verification
-Revises: 0014_user_arabic_name_gender
+Revises: 0015_notifications
 Create Date: 2026-12-10 10:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0016_account_email_verification"
-down_revision = "0014_user_arabic_name_gender"
+down_revision = "0015_notifications"
 branch_labels = None
 depends_on = None
 
