@@ -10,7 +10,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
 from app.core.errors import AppError
-from app.core.portal import flashed, login_required, signed_in_user
+from app.core.portal import flashed, signed_in_user
 from app.core.transactions import transaction
 from app.lookups.services import values_of
 from app.notifications import services
@@ -61,13 +61,22 @@ class NotificationsView(BaseView):
     """Each signed-in user's notifications (learners in the portal's look, staff in the back office's)."""
 
     route_base = "/notifications"
+    class_permission_name = "NotificationInbox"
+    method_permission_name = {
+        "index": "read",
+        "open": "read",
+        "read": "write",
+        "read_all": "write",
+        "delete": "write",
+        "preferences": "write",
+    }
     default_view = "index"
 
     def _base(self, user: Any) -> str:
         return str(self.appbuilder.base_template) if has_back_office_screens(user) else PORTAL_BASE
 
     @expose("/")
-    @login_required()
+    @has_access
     def index(self) -> Any:
         """The list, newest first; filters: unread only, type."""
         user = signed_in_user()
@@ -91,7 +100,7 @@ class NotificationsView(BaseView):
         )
 
     @expose("/<int:notification_id>/open")
-    @login_required()
+    @has_access
     def open(self, notification_id: int) -> Any:
         """Mark it read and go to what it is about (the list when that is gone)."""
         user = signed_in_user()
@@ -106,14 +115,14 @@ class NotificationsView(BaseView):
         return redirect(url)
 
     @expose("/<int:notification_id>/read", methods=["POST"])
-    @login_required()
+    @has_access
     def read(self, notification_id: int) -> Any:
         """Mark one read."""
         user = signed_in_user()
         return flashed(self._back(), _("Marked as read."), lambda: services.mark_read(user, notification_id))
 
     @expose("/read-all", methods=["POST"])
-    @login_required()
+    @has_access
     def read_all(self) -> Any:
         """Mark every one read."""
         user = signed_in_user()
@@ -122,7 +131,7 @@ class NotificationsView(BaseView):
         )
 
     @expose("/<int:notification_id>/delete", methods=["POST"])
-    @login_required()
+    @has_access
     def delete(self, notification_id: int) -> Any:
         """Delete one."""
         user = signed_in_user()
@@ -137,7 +146,7 @@ class NotificationsView(BaseView):
         return target if target.startswith("/notifications") else url_for(".index")
 
     @expose("/preferences", methods=["GET", "POST"])
-    @login_required()
+    @has_access
     def preferences(self) -> Any:
         """Which channels carry each type to me."""
         user = signed_in_user()

@@ -175,6 +175,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # Notifications: everyone reads and manages their own (rows are filtered to the recipient);
     # admins set the default channels of each type.
     "Notification": everyone(READ_WRITE),
+    "NotificationInbox": everyone(READ_WRITE),
     "NotificationDefaults": ADMIN_ONLY,
     # System settings and trash; the audit log: admins all of it, instructors their courses' rows
     "LookupType": ADMIN_ONLY,
