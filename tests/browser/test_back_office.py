@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -23,10 +24,27 @@ CHROMIUM_ARGS = [
 ]
 
 
+def without_socketio(app: Any) -> Any:
+    """`app` answering 404 at /socket.io/ (other paths unchanged)."""
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "").startswith("/socket.io"):
+            start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+            return [b""]
+        return app(environ, start_response)
+
+    return wsgi
+
+
 @pytest.fixture(scope="module")
 def live_url(app) -> Iterator[str]:
-    """The app served over real HTTP on loopback (one request at a time, like the tests)."""
-    server = make_server("127.0.0.1", 0, app, threaded=False)
+    """The app served over real HTTP on loopback (one request at a time, like the tests).
+
+    The bell's Socket.IO long poll would hold the only thread for its whole poll: here it gets a
+    quick 404 (the page keeps its server-rendered count). tests/browser/test_notifications.py
+    serves the real-time bell on its own threaded server.
+    """
+    server = make_server("127.0.0.1", 0, without_socketio(app), threaded=False)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
