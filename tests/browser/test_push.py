@@ -57,6 +57,8 @@ def test_the_button_and_the_service_worker_in_arabic_on_a_phone(
     context = browser.new_context(viewport={"width": 390, "height": 844})
     context.add_init_script(path=AXE)
     context.grant_permissions(["notifications"], origin=live_url)
+    # The bell's Socket.IO long poll would hold the one-request-at-a-time test server for seconds.
+    context.route("**/socket.io/**", lambda route: route.abort())
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     registrations: list[dict[str, Any]] = []
