@@ -80,6 +80,27 @@ class Config:
     COMPANY_TAX_ID = os.environ.get("COMPANY_TAX_ID", "300000000000003")
     COMPANY_EMAIL = os.environ.get("COMPANY_EMAIL", "billing@example.com")
 
+    # Web push (VAPID keys: `flask app vapid-keys` prints a pair). No private key: push is off (no
+    # button, nothing sent). The private key is the raw 32-byte key in base64url, or a PEM (EC P-256,
+    # "\n" may stand for line breaks); the public key is derived from it when unset.
+    VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY") or None
+    VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY") or None
+    # Who push services contact about this sender (mailto: or https:).
+    VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT") or f"mailto:{COMPANY_EMAIL}"
+    # How long a push service keeps a notification for a browser that is offline.
+    PUSH_TTL_SECONDS = int(os.environ.get("PUSH_TTL_SECONDS", "86400"))
+    # Browsers per user; a new one beyond this replaces the one unused for the longest time.
+    PUSH_MAX_SUBSCRIPTIONS = int(os.environ.get("PUSH_MAX_SUBSCRIPTIONS", "10"))
+    # The server posts to a subscription's address, so only the browsers' push services (host or a
+    # subdomain of one): Chrome, Edge, Firefox, Safari. Empty: any https host.
+    PUSH_ENDPOINT_HOSTS = env_list(
+        "PUSH_ENDPOINT_HOSTS",
+        "fcm.googleapis.com,android.googleapis.com,updates.push.services.mozilla.com,"
+        "notify.windows.com,push.apple.com",
+    )
+    # Tests only: http endpoints on any host (the tests' push service stub is on http://127.0.0.1).
+    PUSH_ALLOW_INSECURE_ENDPOINTS = env_bool("PUSH_ALLOW_INSECURE_ENDPOINTS", False)
+
     # Mail
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
@@ -191,6 +212,7 @@ class TestingConfig(Config):
     SOCKETIO_MESSAGE_QUEUE = None  # socketio.test_client refuses a message queue
     PROXY_FIX_X_FOR = 1  # tests play a reverse proxy with X-Forwarded-For
     WTF_CSRF_ENABLED = False
+    PUSH_ALLOW_INSECURE_ENDPOINTS = True  # the tests' push service stub listens on http://127.0.0.1
     LOGIN_RATE_LIMIT = "1000 per minute"
     ACCOUNT_LOGIN_RATE_LIMIT = "1000 per minute"
     API_RATE_LIMIT = "10000 per minute"

@@ -1,4 +1,4 @@
-"""CLI: `flask app init` (permissions, lookups, roles, admin, demo), `flask seed ...`.
+"""CLI: `flask app init` (permissions, lookups, roles, admin, demo), `flask app vapid-keys`, `flask seed ...`.
 
 It sits above every module (it seeds them all), so `core` never imports a feature module or `seed`.
 """
@@ -120,6 +120,16 @@ def sync_roles_command() -> None:
         ensure_roles()
         appbuilder.add_permissions(update_perms=True)
         click.echo(", ".join(sync_roles()))
+
+
+@app_cli.command("vapid-keys")
+def vapid_keys_command() -> None:
+    """Print a new VAPID key pair for web push: put both lines in the environment."""
+    from app.notifications.services.push import generate_keys
+
+    private, public = generate_keys()
+    click.echo(f"VAPID_PRIVATE_KEY={private}")
+    click.echo(f"VAPID_PUBLIC_KEY={public}")
 
 
 @seed_cli.command("lookups")

@@ -53,6 +53,9 @@ def _content_security_policy(nonce: str) -> str:
             "img-src 'self' data: blob:",
             "font-src 'self' data:",
             f"connect-src 'self' {_socket_sources()}",
+            # The web push service worker (/service-worker.js); the browser itself talks to its push
+            # service, so subscribing needs no connect-src beyond this site.
+            "worker-src 'self'",
             f"frame-src 'self' {frames}".strip(),
             "object-src 'none'",
             "base-uri 'self'",

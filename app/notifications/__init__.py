@@ -20,9 +20,15 @@ def _unread_count() -> int:
 def register(appbuilder: AppBuilder) -> None:
     """The bell's pages, the admins' defaults screen, the API; the bell's count for templates."""
     from app.notifications.api import NotificationApi
+    from app.notifications.services import push
     from app.notifications.views import NotificationDefaultsView, NotificationsView
+    from app.notifications.views_push import PushView, service_worker
 
+    push.check_keys()
     appbuilder.add_view_no_menu(NotificationsView)
+    appbuilder.add_view_no_menu(PushView)
+    # At the root: a service worker only controls pages under the path it is served from.
+    current_app.add_url_rule("/service-worker.js", "service_worker", service_worker)
     appbuilder.add_view(
         NotificationDefaultsView,
         "Notification defaults",
@@ -37,4 +43,4 @@ def register(appbuilder: AppBuilder) -> None:
 
     @current_app.context_processor
     def _bell() -> dict[str, Any]:
-        return {"notification_unread_count": _unread_count}
+        return {"notification_unread_count": _unread_count, "web_push_key": push.public_key}

@@ -72,6 +72,7 @@ class NotificationApi(ServiceApi):
         "read_at",
         "created_at",
     ]
+    search_columns = ["type", "target_type", "read_at", "created_at"]
     order_columns = ["created_at", "read_at"]
     base_order = ("created_at", "desc")
 

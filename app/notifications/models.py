@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    Text,
     UniqueConstraint,
     false,
     text,
@@ -96,3 +97,24 @@ class NotificationPreference(IdMixin, TimestampMixin, AuditedMixin, Model):
     digest: Mapped[bool] = mapped_column(Boolean, nullable=False)
 
     type: Mapped[Lookup] = relationship(foreign_keys=[type_id], lazy="joined")
+
+
+class PushSubscription(IdMixin, TimestampMixin, Model):
+    """One browser's web push subscription (its push service address and encryption keys).
+
+    Not audited and really deleted: a browser or its push service drops subscriptions at will, and
+    the row holds nothing but where and how to reach that browser.
+    """
+
+    __tablename__ = "push_subscription"
+    __label__ = _l("Browser push subscriptions")
+
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
+    # The push service's capability URL: whoever knows it can reach the browser, so it stays private.
+    endpoint: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    p256dh: Mapped[str] = mapped_column(String(128), nullable=False)
+    auth: Mapped[str] = mapped_column(String(64), nullable=False)
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[LmsUser] = relationship(foreign_keys=[user_id])

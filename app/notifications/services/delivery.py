@@ -23,7 +23,7 @@ from app.core.realtime import emit_to_user
 from app.core.tasks import enqueue
 from app.extensions import db
 from app.notifications.models import EMAIL_DIGEST, EMAIL_DUE, EMAIL_SENT, Notification
-from app.notifications.services.inbox import targets_of, is_visible, describe, text_of, unread_counts
+from app.notifications.services.inbox import describe, is_visible, targets_of, text_of, unread_counts
 from app.notifications.services.preferences import turn_off
 from app.security.models import LmsUser
 
