@@ -26,6 +26,7 @@ KIND_LABELS = {
     "post_media": _l("Post media"),
     "event_banner": _l("Event banner"),
     "job_attachment": _l("Job attachment or CV"),
+    "cv": _l("CV"),
     "chat_attachment": _l("Chat attachment"),
     "assignment_submission": _l("Assignment submission"),
     "attachment": _l("Attachment"),
