@@ -43,6 +43,10 @@ class Config:
     MEDIA_LINK_SECONDS = int(os.environ.get("MEDIA_LINK_SECONDS", "300"))
     MEDIA_THUMBNAIL_SIZES = [(128, 128), (512, 512)]
     MEDIA_UPLOAD_RATE_LIMIT = os.environ.get("MEDIA_UPLOAD_RATE_LIMIT", "60 per minute")
+    # Square sizes (pixels) made of every avatar; pages ask for the nearest one at least as large.
+    MEDIA_AVATAR_SIZES = [64, 128, 256]
+    # CVs a learner may keep on their profile (each a `cv` media file: pdf, doc, docx).
+    PROFILE_MAX_CVS = int(os.environ.get("PROFILE_MAX_CVS", "10"))
     # Kinds of upload reserved to some roles (the others are open to every signed-in user).
     MEDIA_KIND_ROLES = {
         "course_material": ["Admin", "Instructor"],

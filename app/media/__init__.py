@@ -47,6 +47,7 @@ def register(appbuilder: AppBuilder) -> None:
         "task",
         {
             "make_thumbnails": _l("make thumbnails"),
+            "make_avatar_sizes": _l("make the sizes of an avatar"),
             "remove_expired_temporary_media": _l("remove expired temporary files"),
         },
     )
@@ -81,6 +82,19 @@ def register(appbuilder: AppBuilder) -> None:
     current_app.register_blueprint(media_files)
     _register_picker(appbuilder)
     mount_storage_browser(current_app)
+    _register_avatars()
+
+
+def _register_avatars() -> None:
+    """`avatar_url(user, size)` and the avatar macro's helpers, for the templates of every layer."""
+    from app.media import avatars
+
+    current_app.jinja_env.globals.update(
+        avatar_url=avatars.avatar_url,
+        avatar_name=avatars.avatar_name,
+        avatar_initials=avatars.avatar_initials,
+        avatar_hue=avatars.avatar_hue,
+    )
 
 
 def _register_picker(appbuilder: AppBuilder) -> None:

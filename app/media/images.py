@@ -347,3 +347,13 @@ def crop(data: bytes, box: tuple[int, int, int, int]) -> bytes:
         )
     with _guard():
         return save(image.crop((left, top, right, bottom)), _output_format(source_format))  # type: ignore[arg-type]
+
+
+def square(data: bytes, side: int, fmt: str = "WEBP") -> bytes:
+    """A centre-cropped square copy `side` pixels wide (avatars): upright, no metadata, first frame."""
+    if isinstance(side, bool) or not isinstance(side, int) or not 0 < side <= 2048:
+        raise Invalid(gettext("The new size must be positive whole numbers of pixels."))
+    image, _ = _load_still(data, draft=(side * 2, side * 2))
+    with _guard():
+        fitted = ImageOps.fit(image, (side, side), Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+        return save(fitted, fmt, THUMBNAIL_QUALITY)

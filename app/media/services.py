@@ -316,10 +316,17 @@ def replace_file(media: Media, name: str, data: bytes, user: Any) -> Media:
     return media
 
 
+# Kinds only their uploader (and admins) may download, whatever the owner's "can view" rule says:
+# a profile is visible to members, its CVs are not.
+PRIVATE_KINDS = frozenset({"cv"})
+
+
 def can_download(user: Any, media: Media) -> bool:
-    """Admins and the uploader; otherwise the owner's own "can view" rule."""
+    """Admins and the uploader; otherwise the owner's own "can view" rule (never for PRIVATE_KINDS)."""
     if targets.is_admin(user) or (user is not None and media.uploader_id == getattr(user, "id", None)):
         return True
+    if media.kind in PRIVATE_KINDS:
+        return False
     if media.is_temporary or not media.mediable_type:
         return False
     try:

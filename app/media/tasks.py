@@ -20,3 +20,13 @@ def make_thumbnails(media_id: int) -> dict[str, Any]:
 def remove_expired_temporary_media() -> int:
     """Scheduled: remove expired temporary uploads (files deleted, rows soft deleted)."""
     return services.remove_expired_temporary()
+
+
+def make_avatar_sizes(media_id: int) -> dict[str, Any]:
+    """Make the square sizes of an avatar (safe to run twice)."""
+    from app.media import avatars
+
+    media = db.session.get(Media, media_id)
+    if media is None or media.kind != avatars.KIND:
+        return {}
+    return avatars.make_sizes(media)

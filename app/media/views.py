@@ -14,7 +14,7 @@ from app.core.display import code_formatter, entity_label
 from app.core.errors import AppError
 from app.core.interface import SQLAInterface
 from app.core.views import BaseModelView
-from app.media import choosing, services
+from app.media import avatars, choosing, services
 from app.media.models import Media
 from app.media.storage import content_disposition
 from app.media.validation import human_size, kind_rules
@@ -26,6 +26,7 @@ KIND_LABELS = {
     "post_media": _l("Post media"),
     "event_banner": _l("Event banner"),
     "job_attachment": _l("Job attachment or CV"),
+    "cv": _l("CV"),
     "chat_attachment": _l("Chat attachment"),
     "assignment_submission": _l("Assignment submission"),
     "attachment": _l("Attachment"),
@@ -103,6 +104,31 @@ def image(key: str) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Readers' browsers keep it for an hour; an unpublished or deleted image is gone after that.
     response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@media_files.route("/media/avatar/<key>/<int:size>")
+def avatar(key: str, size: int) -> Response:
+    """A user's avatar at one of the made sizes, for whoever may see it (see app.media.avatars)."""
+    media, code, path, mime_type, public = avatars.served_avatar(key, size)
+    store = services.storage()
+    presigned = store.presigned_get(
+        code, path, filename=media.original_filename, mime_type=mime_type, inline=True, seconds=3600
+    )
+    if presigned:
+        return redirect(presigned, code=302)
+    stream = services.open_stored(code, path)
+
+    def chunks() -> Any:
+        with stream:
+            while block := stream.read(64 * 1024):
+                yield block
+
+    response = Response(chunks(), mimetype=mime_type, direct_passthrough=True)
+    response.headers["Content-Disposition"] = content_disposition("inline", f"avatar-{size}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # The address changes with the picture (?v=); an avatar hidden from visitors stays out of shared caches.
+    response.headers["Cache-Control"] = "public, max-age=3600" if public else "private, max-age=300"
     return response
 
 

@@ -11,10 +11,11 @@ def register(appbuilder: AppBuilder) -> None:
 
     from app.portal.views import portal
     from app.security.roles import has_back_office_screens
-    from app.security.services import set_learner_home
+    from app.security.services import set_learner_home, set_learner_profile
 
     current_app.register_blueprint(portal)
     set_learner_home("portal.my_learning")
+    set_learner_profile("portal.my_profile")
 
     @current_app.context_processor
     def _staff_link() -> dict[str, Any]:

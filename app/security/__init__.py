@@ -39,6 +39,29 @@ def require_password_change() -> Any:
     return None
 
 
+# FAB's own-profile screens; a learner (no back-office screen) goes to the portal's profile instead.
+OWN_PROFILE_ENDPOINTS = frozenset(
+    {
+        "LmsUserDBModelView.userinfo",
+        "LmsUserInfoEditView.this_form_get",
+        "LmsUserInfoEditView.this_form_post",
+    }
+)
+
+
+def learner_profile_redirect() -> Any:
+    """Learners never need the back office: its profile screens send them to the portal's."""
+    from app.security.roles import has_back_office_screens
+    from app.security.services import learner_profile_url
+
+    if request.endpoint not in OWN_PROFILE_ENDPOINTS or not current_user.is_authenticated:
+        return None
+    target = learner_profile_url()
+    if target is None or has_back_office_screens(current_user):
+        return None
+    return redirect(target)
+
+
 def register(appbuilder: AppBuilder) -> None:
     """FAB's security manager registers our user views and API; we add the one-time password rule."""
     from app.core.dashboard import register_panel
@@ -58,6 +81,7 @@ def register(appbuilder: AppBuilder) -> None:
 
     current_app.before_request(require_password_change)
     appbuilder.add_view_no_menu(AccountLinksView())
+    current_app.before_request(learner_profile_redirect)
     register_panel(new_sign_ups, 50)
     # Profiles (and so avatars) are visible to signed-in users; only the user changes their own.
     register_target(

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Boolean, Connection, DateTime, String, Text, Uuid, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import AuditedMixin, BigId, SoftDeleteMixin, utcnow
+from app.core.models import AuditedMixin, BigId, JsonType, SoftDeleteMixin, utcnow
 from app.lookups.models import Lookup, lookup_fk
 
 # PRD 6.1: user ids are BIGINT. FAB declares them INTEGER; its tables are ours to type (migration 0007).
@@ -49,8 +49,14 @@ class LmsUser(SoftDeleteMixin, AuditedMixin, FabUser):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     bio: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(32))
-    # The media library (a later module) owns the file; this is its media.id.
+    # The public profile (/u/<username>): a one-line headline, up to five {label, url} links, and who
+    # may see each field ({field: "public" | "signed_in" | "private"}; missing fields use defaults).
+    headline: Mapped[str | None] = mapped_column(String(200))
+    links: Mapped[list[dict[str, str]] | None] = mapped_column(JsonType)
+    profile_privacy: Mapped[dict[str, str] | None] = mapped_column(JsonType)
+    # The media library (a later module) owns the files; these are media.id values.
     avatar_media_id: Mapped[int | None] = mapped_column(BigInteger)
+    default_cv_media_id: Mapped[int | None] = mapped_column(BigInteger)
     must_change_password: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false(), nullable=False
     )

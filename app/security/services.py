@@ -86,6 +86,17 @@ def set_learner_home(endpoint: str) -> None:
     _learner_home["endpoint"] = endpoint
 
 
+def set_learner_profile(endpoint: str) -> None:
+    """The page where learners edit their profile (the portal's), instead of the back office's."""
+    _learner_home["profile"] = endpoint
+
+
+def learner_profile_url() -> str | None:
+    """The address of the learners' profile page, None when no module offers one."""
+    endpoint = _learner_home.get("profile")
+    return url_for(endpoint) if endpoint else None
+
+
 def safe_next(url: str | None) -> str | None:
     """`url` when it is a path on this site (`/courses/x?y=1`), else None.
 

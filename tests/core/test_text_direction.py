@@ -78,7 +78,7 @@ def test_portal_forms_type_latin_fields_in_their_own_direction(app, client, user
     for name in ("username", "email"):
         assert 'dir="auto"' in _tag(register, name), name
     assert 'type="email"' in _tag(register, "email")
-    _, username = user_factory("Student", locale="ar")
+    _, username = user_factory("Instructor", locale="ar")  # learners edit themselves in the portal
     login(client, username)
     profile = client.get("/lmsuserinfoeditview/form").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl"' in profile

@@ -240,6 +240,7 @@ def test_limits_and_types_come_from_configuration() -> None:
 def test_default_kinds() -> None:
     assert DEFAULT_KINDS["avatar"] == KindRule(frozenset({"jpg", "jpeg", "png", "webp"}), 5 * MB)
     assert DEFAULT_KINDS["job_attachment"].extensions == {"pdf", "doc", "docx"}
+    assert DEFAULT_KINDS["cv"] == KindRule(frozenset({"pdf", "doc", "docx"}), 10 * MB)
     assert DEFAULT_KINDS["course_material"].max_bytes == 500 * MB
     assert set(DEFAULT_KINDS) == {
         "avatar",
@@ -247,6 +248,7 @@ def test_default_kinds() -> None:
         "post_media",
         "event_banner",
         "job_attachment",
+        "cv",
         "chat_attachment",
         "assignment_submission",
         "attachment",

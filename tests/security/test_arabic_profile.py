@@ -54,7 +54,8 @@ def test_an_admin_gives_a_user_an_arabic_name_and_gender(app, login_as, user_fac
 
 
 def test_each_user_sets_their_own_arabic_name_and_gender(app, user_factory):
-    user_id, username = user_factory("Student", first_name="Omar", last_name="Farouk", locale="ar")
+    # Staff edit themselves in the back office; learners in the portal (tests/portal/test_profile.py).
+    user_id, username = user_factory("Instructor", first_name="Omar", last_name="Farouk", locale="ar")
     browser = app.test_client()
     login(browser, username)
     page = browser.get("/lmsuserinfoeditview/form").get_data(as_text=True)
@@ -94,7 +95,7 @@ def test_each_user_sets_their_own_arabic_name_and_gender(app, user_factory):
 
 
 def test_a_gender_that_is_not_offered_is_refused(app, user_factory):
-    user_id, username = user_factory("Student", locale="en")
+    user_id, username = user_factory("Instructor", locale="en")
     browser = app.test_client()
     login(browser, username)
     data = {"first_name": "A", "last_name": "B", "locale": "en", "timezone": "UTC"}

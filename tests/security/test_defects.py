@@ -166,7 +166,9 @@ def test_recruiter_cannot_act_as_learner(app, learning_world):
     browser = app.test_client()
     assert form_login(browser, ids["recruiter"]).status_code == 302
     assert learner_portal_calls(browser, ids) == [403, 403, 403, 403]
-    assert browser.get("/users/userinfo/").status_code == 200  # their own profile stays theirs
+    # Their own profile stays theirs (in the portal: a recruiter-only account has no back-office screen).
+    assert browser.get("/users/userinfo/").headers["Location"].endswith("/my/profile")
+    assert browser.get("/my/profile").status_code == 200
     # Nor can staff enrol a recruiter-only account (a recruiter who also learns, yes).
     staff = jwt_headers(client, ids["instructor"])
     url = f"/api/v1/course/{ids['free']}/enroll"

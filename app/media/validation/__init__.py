@@ -111,6 +111,8 @@ DEFAULT_KINDS: dict[str, KindRule] = {
     "post_media": _rule("jpg jpeg png webp gif mp4", 50 * MB),
     "event_banner": _rule("jpg jpeg png webp", 10 * MB),
     "job_attachment": _rule("pdf doc docx", 10 * MB),
+    # A learner's CVs on their profile (app.media.cvs): only they (and admins) ever download them.
+    "cv": _rule("pdf doc docx", 10 * MB),
     "chat_attachment": _rule("jpg jpeg png webp gif pdf docx zip mp3 ogg m4a", 25 * MB),
     "assignment_submission": _rule("pdf docx zip jpg jpeg png txt", 100 * MB),
     # The kind of an upload that names none: common documents and images.
