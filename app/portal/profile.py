@@ -17,7 +17,7 @@ from app.core.transactions import transaction
 from app.core.translations import current_language
 from app.lookups.services import values_of
 from app.portal.views import portal
-from app.security import profiles
+from app.security import accounts, profiles
 
 LINK_ROWS = profiles.MAX_LINKS
 TEXT_FIELDS = ("first_name", "last_name", "name_ar", "headline", "bio", "locale", "timezone", "phone")
@@ -62,7 +62,9 @@ def _genders(language: str) -> list[tuple[str, str]]:
     ]
 
 
-def render_profile_form(user: Any, data: dict[str, Any], errors: dict[str, Any], status: int = 200) -> Any:
+def render_profile_form(
+    user: Any, data: dict[str, Any], errors: dict[str, Any], status: int = 200, new_email: str = ""
+) -> Any:
     """My profile with these values and errors (shared by the avatar and CV routes' refusals)."""
     from app.portal.profile_media import media_context
 
@@ -85,6 +87,7 @@ def render_profile_form(user: Any, data: dict[str, Any], errors: dict[str, Any],
         field_labels=profiles.FIELD_LABELS,
         levels=profiles.LEVEL_LABELS,
         max_bio=profiles.MAX_BIO,
+        new_email=new_email,
         **media_context(user),
     )
     return page, status
@@ -107,6 +110,29 @@ def my_profile() -> Any:
     session["locale"] = user.locale  # the chosen language applies at once
     flash(_("Your profile was saved."), "success")
     return redirect(url_for("portal.my_profile"))
+
+
+@portal.route("/my/profile/email", methods=["POST"])
+@login_required()
+def change_email() -> Any:
+    """Ask for a new address: a confirmation link goes to it, a notice to the current one."""
+    user = signed_in_user()
+    new_email = request.form.get("new_email", "").strip()
+    try:
+        with transaction():
+            accounts.request_email_change(user, new_email)
+    except AppError as error:
+        flash(error.message, "danger")
+        errors = {"new_email": error.errors.get("email") or [error.message]}
+        return render_profile_form(user, _saved_data(user), errors, error.status_code, new_email=new_email)
+    flash(
+        _(
+            "We sent a confirmation link to %(email)s. Your address changes when you open it.",
+            email=new_email,
+        ),
+        "success",
+    )
+    return redirect(url_for("portal.my_profile") + "#email-change")
 
 
 @portal.route("/u/<username>")
