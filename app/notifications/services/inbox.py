@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from flask import url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
@@ -131,11 +132,10 @@ def text_of(row: Notification, language: str | None = None) -> str:
     language = language or current_language()
     values: dict[str, str] = defaultdict(str)
     values.update({name: _param(value, language) for name, value in (row.params or {}).items()})
-    values["actor"] = actor_name(row, language) or _("Someone")
     message = message_for(row.type_code, row.params or {})
-    if message is None:
-        return row.type.name
-    return str(message) % values
+    with force_locale(language):  # the sentence in the reader's language, whatever the page's
+        values["actor"] = actor_name(row, language) or _("Someone")
+        return str(row.type.name if message is None else str(message) % values)
 
 
 def describe(row: Notification) -> dict[str, Any]:
