@@ -97,16 +97,23 @@ def _register_managed_rows() -> None:
 
 
 def _register_moderation_scopes() -> None:
-    """Which course targets an instructor moderates, as SQL (for the comment moderation list)."""
+    """Which course targets an instructor moderates, as SQL (for the comment moderation list), and
+    that instructors hear of new comments on them."""
     from sqlalchemy import select
 
-    from app.courses.models import CourseResource, CourseSection, Lesson
+    from app.courses.models import Course, CourseResource, CourseSection, Lesson
     from app.courses.services.catalog import courses_taught_by
+    from app.engagement.notices import register_comment_audience
     from app.engagement.services import register_moderation_scope
 
     def by_course(model: type) -> Any:
         return lambda user_id: select(model.id).where(model.course_id.in_(courses_taught_by(user_id)))
 
+    def instructors(target: Any) -> Any:
+        return (target if isinstance(target, Course) else target.course).instructors
+
+    for code in ("course", "course_section", "lesson", "course_resource"):
+        register_comment_audience(code, instructors)  # told of new comments on their courses
     register_moderation_scope("course", courses_taught_by)
     register_moderation_scope("course_section", by_course(CourseSection))
     register_moderation_scope("lesson", by_course(Lesson))
