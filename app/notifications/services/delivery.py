@@ -144,7 +144,10 @@ def _mail(user: LmsUser, template: str, subject: str, type_code: str | None, **c
 def email_one(notification_id: int) -> bool:
     """Send one notification's e-mail, once; False when there is nothing (left) to send."""
     row = db.session.scalar(
-        select(Notification).where(Notification.id == notification_id).with_for_update(skip_locked=True)
+        select(Notification)
+        .where(Notification.id == notification_id)
+        # Only the notification row: its joined type is on the nullable side of an outer join.
+        .with_for_update(skip_locked=True, of=Notification)
     )
     if row is None or row.email_state != EMAIL_DUE:
         return False
