@@ -8,9 +8,12 @@ from flask_babel import lazy_gettext as _l
 
 
 def _register_targets() -> None:
-    from app.assessments.models import Assignment, Certificate, Quiz, Submission
+    from flask import url_for
+
+    from app.assessments.models import Assignment, Certificate, Quiz, QuizAttempt, Submission
     from app.assessments.services import assignments, certificates
     from app.assessments.services.access import is_staff
+    from app.assessments.services.review import can_see_attempt
     from app.core.targets import register_target
     from app.courses import services as courses
 
@@ -20,8 +23,41 @@ def _register_targets() -> None:
     def staff(user: Any, obj: Any) -> bool:
         return is_staff(user, obj.course)
 
-    register_target("quiz", Quiz, can_view=learner_view, can_edit=staff, can_moderate=staff)
-    register_target("assignment", Assignment, can_view=learner_view, can_edit=staff, can_moderate=staff)
+    def own(user: Any, obj: Any) -> bool:
+        return getattr(user, "id", None) == obj.user_id
+
+    # Learners see their work and its grade in the portal, the course's staff grade it in the back office.
+    def attempt_url(user: Any, attempt: QuizAttempt) -> str:
+        if own(user, attempt):
+            return url_for("portal.attempt_page", attempt_id=attempt.id)
+        return url_for("QuizAttemptModelView.grade", pk=attempt.id)
+
+    def submission_url(user: Any, submission: Submission) -> str:
+        if own(user, submission):
+            return url_for("portal.assignment_page", assignment_id=submission.assignment_id)
+        return url_for("SubmissionModelView.grade", pk=submission.id)
+
+    def certificate_url(user: Any, certificate: Certificate) -> str:
+        if own(user, certificate):
+            return url_for("portal.my_certificates")
+        return url_for("CertificateModelView.show", pk=certificate.id)
+
+    register_target(
+        "quiz",
+        Quiz,
+        can_view=learner_view,
+        can_edit=staff,
+        can_moderate=staff,
+        url=lambda user, quiz: url_for("portal.quiz_page", quiz_id=quiz.id),
+    )
+    register_target(
+        "assignment",
+        Assignment,
+        can_view=learner_view,
+        can_edit=staff,
+        can_moderate=staff,
+        url=lambda user, item: url_for("portal.assignment_page", assignment_id=item.id),
+    )
     # A submission's files change only by handing the assignment in again (its dates, limits and
     # grading apply), never through the generic media API.
     register_target(
@@ -29,6 +65,7 @@ def _register_targets() -> None:
         Submission,
         can_view=assignments.can_view_submission,
         can_edit=lambda user, obj: False,
+        url=submission_url,
     )
     # Files a grader returns with a grade: the student reads them, the staff add them.
     register_target(
@@ -42,6 +79,15 @@ def _register_targets() -> None:
         Certificate,
         can_view=certificates.can_view_certificate,
         can_edit=certificates.can_manage_certificate,
+        url=certificate_url,
+    )
+    # Attempts are told about (waiting for grading, graded), never edited through the registry.
+    register_target(
+        "quiz_attempt",
+        QuizAttempt,
+        can_view=can_see_attempt,
+        can_edit=lambda user, obj: False,
+        url=attempt_url,
     )
 
 
@@ -148,6 +194,7 @@ def register(appbuilder: AppBuilder) -> None:
             "submit_overdue_attempts": _l("hand in overdue attempts"),
         },
     )
+    from app.assessments import notices
     from app.assessments.audit_scope import register_assessment_audit_scopes
     from app.assessments.dashboard import work_waiting_for_grading
     from app.assessments.views import MENU_GROUPS, VIEWS
@@ -155,6 +202,7 @@ def register(appbuilder: AppBuilder) -> None:
     from app.core.menus import add_views, register_menu_groups
 
     _register_targets()
+    notices.register_messages()
     _register_managed_rows()
     register_assessment_audit_scopes()
     register_panel(work_waiting_for_grading, 20)

@@ -16,6 +16,7 @@ from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.assessments import notices
 from app.assessments.api_base import (
     CRUD_ROUTES,
     READ_ONLY_ROUTES,
@@ -49,6 +50,7 @@ from app.core.api import SYSTEM, BaseModelRestApi, json_object
 from app.core.errors import Conflict, Invalid
 from app.core.interface import SQLAInterface
 from app.core.models import utcnow
+from app.core.transactions import transaction
 from app.extensions import db
 
 MAX_FEEDBACK = 20_000
@@ -174,6 +176,11 @@ class QuizOverrideApi(AssessmentApiBase):
     def check(self, item: QuizOverride) -> None:
         """Extras, dates, an enrolled student, one per student (`services.quizzes.check_override`)."""
         check_override(item)
+
+    def post_add(self, item: QuizOverride) -> None:
+        """The learner is told (in the request's transaction)."""
+        with transaction():
+            notices.override_granted(item, g.user)
 
 
 def revealed_attempts(user: Any, rows: list[QuizAttempt]) -> set[int]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField
 
+from app.assessments import notices
 from app.assessments.models import Quiz, QuizDraw, QuizOverride, QuizQuestion
 from app.assessments.services.quizzes import check_draw, check_override, check_quiz, check_quiz_question
 from app.assessments.views_base import (
@@ -19,6 +21,7 @@ from app.assessments.views_base import (
     label_formatter,
 )
 from app.core.interface import SQLAInterface
+from app.core.transactions import transaction
 
 QUIZ_LABELS = {
     **COMMON_LABELS,
@@ -122,6 +125,11 @@ class QuizOverrideModelView(AssessmentView):
     def validate(self, item: QuizOverride) -> None:
         """Extras in range, dates in order, an enrolled student, one override per student and quiz."""
         check_override(item)
+
+    def post_add(self, item: QuizOverride) -> None:
+        """The learner is told (FAB has committed the override: the notice commits on its own)."""
+        with transaction():
+            notices.override_granted(item, g.user)
 
 
 QUIZ_FIELDS = {

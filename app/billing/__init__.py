@@ -6,13 +6,27 @@ from flask_babel import lazy_gettext as _l
 
 
 def _register_targets() -> None:
-    from app.billing.models import Invoice
+    from flask import url_for
+
+    from app.billing.models import Invoice, Subscription
     from app.billing.services import invoices
-    from app.core.targets import register_target
+    from app.core.targets import register_target, signed_in_user_id
 
     # Invoices are made by the system: their PDFs are read by the buyer (and admins), never edited.
     register_target(
-        "invoice", Invoice, can_view=invoices.can_view_invoice, can_edit=lambda _user, _obj: False
+        "invoice",
+        Invoice,
+        can_view=invoices.can_view_invoice,
+        can_edit=lambda _user, _obj: False,
+        url=lambda _user, _obj: url_for("portal.my_payments"),
+    )
+    # A subscription is its subscriber's (notifications about it link to My subscription).
+    register_target(
+        "subscription",
+        Subscription,
+        can_view=lambda user, obj: signed_in_user_id(user) == obj.user_id,
+        can_edit=lambda _user, _obj: False,
+        url=lambda _user, _obj: url_for("portal.my_subscription"),
     )
 
 
@@ -71,9 +85,12 @@ def _register_labels() -> None:
 
 def register(appbuilder: AppBuilder) -> None:
     """Add the billing screens and APIs, and feed the courses entitlement service."""
+    from app.billing import notices
+
     _register_labels()
     _feed_courses()
     _register_targets()
+    notices.register_messages()
     _listen()
     from app.billing.dashboard import failed_payments, revenue_today, subscriptions_in_grace
     from app.core.dashboard import register_panel

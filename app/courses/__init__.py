@@ -7,9 +7,11 @@ from flask_babel import lazy_gettext as _l
 
 
 def _register_targets() -> None:
+    from flask import url_for
+
     from app.core.targets import register_target
     from app.courses import services
-    from app.courses.models import Course, CourseResource, CourseSection, Lesson, LessonContent
+    from app.courses.models import Course, CourseResource, CourseSection, Enrollment, Lesson, LessonContent
     from app.courses.services.progress import may_open_lesson
 
     def course_of(obj: Any) -> Any:
@@ -18,7 +20,34 @@ def _register_targets() -> None:
     def manage(user: Any, obj: Any) -> bool:
         return services.can_manage(user, course_of(obj))
 
-    register_target("course", Course, can_view=services.can_see_course, can_edit=manage, can_moderate=manage)
+    def course_url(user: Any, course: Course) -> str:
+        # Its staff work on an unlisted course (a draft, one under review) in the back office.
+        if services.can_manage(user, course) and not services.is_listed(course):
+            return url_for("CourseModelView.show", pk=course.id)
+        return url_for("portal.course_page", slug=course.slug)
+
+    def in_course_url(user: Any, obj: Any) -> str:
+        return url_for("portal.course_page", slug=obj.course.slug)
+
+    def lesson_url(user: Any, lesson: Lesson) -> str:
+        return url_for("portal.lesson_player", slug=lesson.course.slug, lesson_id=lesson.id)
+
+    def own_enrollment(user: Any, enrollment: Enrollment) -> bool:
+        return getattr(user, "id", None) == enrollment.user_id
+
+    def enrollment_url(user: Any, enrollment: Enrollment) -> str:
+        if own_enrollment(user, enrollment):
+            return url_for("portal.course_page", slug=enrollment.course.slug)
+        return url_for("EnrollmentModelView.show", pk=enrollment.id)
+
+    register_target(
+        "course",
+        Course,
+        can_view=services.can_see_course,
+        can_edit=manage,
+        can_moderate=manage,
+        url=course_url,
+    )
     for code, model in (("course_section", CourseSection), ("course_resource", CourseResource)):
         register_target(
             code,
@@ -26,13 +55,24 @@ def _register_targets() -> None:
             can_view=lambda user, obj: services.can_access(user, obj.course),
             can_edit=manage,
             can_moderate=manage,
+            url=in_course_url,
         )
-    register_target("lesson", Lesson, can_view=may_open_lesson, can_edit=manage, can_moderate=manage)
+    register_target(
+        "lesson", Lesson, can_view=may_open_lesson, can_edit=manage, can_moderate=manage, url=lesson_url
+    )
     register_target(
         "lesson_content",
         LessonContent,
         can_view=lambda user, obj: may_open_lesson(user, obj.lesson),
         can_edit=lambda user, obj: services.can_manage(user, obj.lesson.course),
+    )
+    # The learner's own enrolment and those the course's staff manage (notifications link to it).
+    register_target(
+        "enrollment",
+        Enrollment,
+        can_view=lambda user, obj: own_enrollment(user, obj) or manage(user, obj),
+        can_edit=lambda user, obj: False,
+        url=enrollment_url,
     )
 
 
@@ -57,16 +97,23 @@ def _register_managed_rows() -> None:
 
 
 def _register_moderation_scopes() -> None:
-    """Which course targets an instructor moderates, as SQL (for the comment moderation list)."""
+    """Which course targets an instructor moderates, as SQL (for the comment moderation list), and
+    that instructors hear of new comments on them."""
     from sqlalchemy import select
 
-    from app.courses.models import CourseResource, CourseSection, Lesson
+    from app.courses.models import Course, CourseResource, CourseSection, Lesson
     from app.courses.services.catalog import courses_taught_by
+    from app.engagement.notices import register_comment_audience
     from app.engagement.services import register_moderation_scope
 
     def by_course(model: type) -> Any:
         return lambda user_id: select(model.id).where(model.course_id.in_(courses_taught_by(user_id)))
 
+    def instructors(target: Any) -> Any:
+        return (target if isinstance(target, Course) else target.course).instructors
+
+    for code in ("course", "course_section", "lesson", "course_resource"):
+        register_comment_audience(code, instructors)  # told of new comments on their courses
     register_moderation_scope("course", courses_taught_by)
     register_moderation_scope("course_section", by_course(CourseSection))
     register_moderation_scope("lesson", by_course(Lesson))
@@ -79,7 +126,7 @@ def register(appbuilder: AppBuilder) -> None:
     from app.core.dashboard import register_panel
     from app.core.display import register_labels
     from app.core.menus import add_link, add_views, register_menu_groups
-    from app.courses import listeners  # noqa: F401  (derived data kept on flush)
+    from app.courses import listeners, notices  # noqa: F401  (listeners: derived data kept on flush)
     from app.courses.api import CourseApi
     from app.courses.api_learning import (
         CoursePurchaseApi,
@@ -105,6 +152,7 @@ def register(appbuilder: AppBuilder) -> None:
     )
 
     _register_targets()
+    notices.register_messages()
     _register_managed_rows()
     _register_moderation_scopes()
     register_course_audit_scopes()

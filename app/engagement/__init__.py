@@ -10,9 +10,20 @@ from flask_babel import lazy_gettext as _l
 
 def _register_comment_target() -> None:
     """Comments as a target of other universal features (reactions, reports, attachments)."""
+    from app.core import targets
+    from app.core.errors import NotFound
     from app.core.targets import register_target
     from app.engagement import services
     from app.engagement.models import Comment
+
+    def comment_url(user: Any, comment: Comment) -> str | None:
+        # The page of what it is on, at the comment (the lesson player shows `#comment-<id>`).
+        try:
+            target = targets.load_target(comment.target_type, comment.target_id)
+        except NotFound:
+            return None
+        page = targets.target_url(user, comment.target_type, target)
+        return f"{page}#comment-{comment.id}" if page else None
 
     register_target(
         services.COMMENT_TARGET,
@@ -20,6 +31,7 @@ def _register_comment_target() -> None:
         can_view=services.can_read_comment,
         can_edit=services.can_edit_comment,
         can_moderate=services.can_moderate_comment,
+        url=comment_url,
     )
 
 
@@ -37,11 +49,13 @@ def register(appbuilder: AppBuilder) -> None:
     The modules owning targets register who moderates them (`services.register_moderation_scope`).
     """
     from app.core.softdelete import on_restore
+    from app.engagement import notices
     from app.engagement.api import CommentApi
     from app.engagement.models import Comment
     from app.engagement.views import CommentModelView
 
     _register_comment_target()
+    notices.register_messages()
     on_restore(Comment, _recount_restored)
     appbuilder.add_view(
         CommentModelView,

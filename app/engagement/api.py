@@ -13,6 +13,7 @@ from app.core.api import BaseModelRestApi
 from app.core.errors import AppError, Invalid, NotFound
 from app.core.filters import FilterOwnUnlessAdmin
 from app.core.interface import SQLAInterface
+from app.core.transactions import transaction
 from app.engagement import services
 from app.engagement.models import Comment
 
@@ -141,13 +142,14 @@ class CommentApi(BaseModelRestApi):
             target_type = data.get("target_type")
             if not isinstance(target_type, str) or not target_type:
                 raise Invalid(_("target_type is required."), {"target_type": [_("Required.")]})
-            comment = services.add_comment(
-                g.user,
-                target_type,
-                _int(data.get("target_id"), "target_id"),  # type: ignore[arg-type]
-                data.get("body"),  # type: ignore[arg-type]
-                _int(data.get("parent_id"), "parent_id", required=False),
-            )
+            with transaction():  # committed before its notifications are delivered (queued on commit)
+                comment = services.add_comment(
+                    g.user,
+                    target_type,
+                    _int(data.get("target_id"), "target_id"),  # type: ignore[arg-type]
+                    data.get("body"),  # type: ignore[arg-type]
+                    _int(data.get("parent_id"), "parent_id", required=False),
+                )
         except AppError as exc:
             return self._error(exc)
         return self.response(201, id=comment.id, result=self._dump(comment))

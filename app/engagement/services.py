@@ -22,6 +22,7 @@ from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.html import plain_text, sanitize_html
 from app.core.models import utcnow
 from app.core.softdelete import soft_delete
+from app.engagement import notices
 from app.engagement.models import Comment, CommentCount, CommentFlag
 from app.extensions import db
 from app.security.services import require_verified_email
@@ -273,6 +274,7 @@ def add_comment(
     target = _viewable_target(user, target_type, target_id)
     clean = _clean_body(body)
     root: Comment | None = None
+    parent: Comment | None = None
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id) if isinstance(parent_id, int) else None
         if (
@@ -299,6 +301,7 @@ def add_comment(
         _bump_replies(root.id, 1)
     _bump(target_type, target_id, 1)
     db.session.flush()
+    notices.commented(comment, target, user, parent)
     return comment
 
 

@@ -422,9 +422,14 @@ def add_comment(slug: str, lesson_id: int) -> Any:
         abort(404)
     try:
         parent = request.form.get("parent_id")
-        engagement.add_comment(
-            user, "lesson", lesson.id, request.form.get("body", ""), parent_id=int(parent) if parent else None
-        )
+        with transaction():  # committed before its notifications are delivered (queued on commit)
+            engagement.add_comment(
+                user,
+                "lesson",
+                lesson.id,
+                request.form.get("body", ""),
+                parent_id=int(parent) if parent else None,
+            )
     except ValueError:
         flash(_("The data is not valid."), "danger")
         return redirect(here)

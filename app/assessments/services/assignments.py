@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 
+from app.assessments import notices
 from app.assessments.models import (
     LATE_POLICIES,
     Assignment,
@@ -243,6 +244,7 @@ def submit_assignment(
     row.submission_count += 1
     db.session.flush()
     db.session.expire(row, ["status"])  # loaded above as the old status: read the new one
+    notices.submission_to_grade(row)
     return row
 
 
@@ -343,6 +345,7 @@ def grade_submission(
             grader,
         )
     db.session.flush()  # the request around it commits once (transaction())
+    notices.submission_graded(submission, grader)
     from app.courses.services.progress import refresh_completion
 
     refresh_completion(submission.user_id, assignment.course)

@@ -19,6 +19,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.assessments import notices
 from app.assessments.models import AttemptAnswer, Question, Quiz, QuizAttempt
 from app.assessments.services import quizzes as rules
 from app.assessments.services.access import is_staff, quiz_of, require_learner, require_staff
@@ -228,6 +229,8 @@ def _close(attempt: QuizAttempt, now: datetime, actor: Any) -> None:
     old = rules.quiz_percent(quiz_of(attempt), attempt.user_id)
     _finish(attempt, now)
     db.session.flush()
+    if attempt.state != "graded":  # an essay waits for its grader
+        notices.attempt_to_grade(attempt)
     _record_quiz_change(attempt, old, actor)
     _after_grading(attempt)
 
@@ -327,6 +330,8 @@ def grade_answer(grader: Any, answer: AttemptAnswer, points: Any, feedback: str 
     attempt.state = "submitted" if attempt.state == "graded" else attempt.state
     _total(attempt)
     db.session.flush()
+    if attempt.state == "graded":  # the last answer graded (or a correction): the learner is told
+        notices.attempt_graded(attempt, grader)
     _record_quiz_change(attempt, old, grader)
     _after_grading(attempt)
     return attempt

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
+from app.assessments import notices
 from app.assessments.models import Certificate, CourseCompletion
 from app.assessments.services.access import is_staff, require_staff
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -179,9 +180,10 @@ def issue_certificate(user_id: int, course_id: int) -> Certificate | None:
         completed_on = _local_date(enrollment.completed_at, user)
         # Another worker may insert the same certificate at the same moment: the partial unique
         # index lets one win, and the other returns the winner's row.
-        certificate = _insert(lambda: _new_row(user, course, completed_on)) or _valid_certificate(
-            user_id, course_id
-        )
+        issued = _insert(lambda: _new_row(user, course, completed_on))
+        if issued is not None:
+            notices.certificate_issued(issued)
+        certificate = issued or _valid_certificate(user_id, course_id)
         if certificate is None:  # the winner was revoked in between
             return None
     if certificate.media_id is None:
@@ -297,6 +299,7 @@ def reissue_certificate(actor: Any, certificate: Certificate) -> Certificate:
         db.session.rollback()
         raise Conflict(_("This learner already holds a valid certificate for this course."))
     enqueue("app.assessments.tasks.render_certificate", new.id)
+    notices.certificate_issued(new, actor)
     return new
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.models import AuditLog
+from app.billing import notices
 from app.billing.models import Invoice, InvoiceSequence, Payment, Plan
 from app.billing.services.invoice_pdf import (
     local_day,
@@ -222,6 +223,7 @@ def _issue(payment_id: int, now: datetime | None) -> Invoice | None:
             with db.session.begin_nested():
                 invoice = _new_invoice(payment, issued_at.year, fields)
                 db.session.flush()
+            notices.invoice_ready(invoice)
         except IntegrityError:
             invoice = invoice_of_payment(payment_id, include_deleted=True)
             if invoice is None:

@@ -13,13 +13,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from flask_babel import force_locale, format_date
-from flask_babel import gettext as _
 from sqlalchemy import exists, or_, select
 
+from app.billing import notices
 from app.billing.models import Payment, Plan, Subscription
 from app.billing.services import payments
 from app.billing.services.periods import (
@@ -36,11 +34,8 @@ from app.billing.services.periods import (
     status_id,
 )
 from app.core.models import as_utc, cents
-from app.core.money import money_text
-from app.core.translations import translated
 from app.courses.services import expire_subscription_enrollments
 from app.extensions import db
-from app.security.models import LmsUser
 
 log = logging.getLogger(__name__)
 
@@ -223,46 +218,11 @@ def needs_reminder(subscription: Subscription, now: datetime) -> bool:
     return is_status(subscription, "trial") and not _paid_before(subscription.user_id)
 
 
-def _local_day(value: datetime, user: LmsUser) -> str:
-    try:
-        zone = ZoneInfo(user.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return format_date(value.astimezone(zone).date(), "d MMMM y")
-
-
-def reminder_message(subscription: Subscription, user: LmsUser) -> tuple[str, str]:
-    """(subject, text) of the reminder, in the current locale."""
-    plan = plan_of(subscription)
-    name = translated(plan.translations, "name") or plan.code
-    day = _local_day(as_utc(subscription.current_period_end), user)
-    if is_status(subscription, "trial") and renews(subscription):
-        subject = _("Your trial ends on %(date)s", date=day)
-        text = _(
-            "Your trial of the %(plan)s plan ends on %(date)s. Your subscription then starts and "
-            "%(amount)s is charged for the first period, unless you cancel before.",
-            plan=name,
-            date=day,
-            amount=money_text(plan.price, plan.currency),
-        )
-    else:
-        subject = _("Your subscription ends on %(date)s", date=day)
-        text = _(
-            "Your %(plan)s subscription ends on %(date)s and will not renew. Renew it before then to "
-            "keep your courses and features.",
-            plan=name,
-            date=day,
-        )
-    hello = _("Hello %(name)s,", name=user.first_name or user.username)
-    return subject, f"{hello}\n\n{text}\n"
-
-
 def remind_due(now: datetime | None = None) -> int:
-    """E-mail, once per period and in the user's language, the subscribers whose subscription ends
-    soon without renewing; a failed e-mail is logged and retried on the next run. Returns how many
-    were sent."""
-    from app.core.mail import send_mail
-
+    """Tell, once per period, the subscribers whose subscription ends soon without renewing
+    (`subscription_reminder`: in the app and by e-mail, in the user's language, through their
+    notification preferences). Each subscription commits on its own; one that fails is logged and
+    tried again on the next run. Returns how many were reminded."""
     now = clock(now)
     days = int(current_app.config.get("BILLING_REMINDER_DAYS", 7))
     window = (
@@ -278,17 +238,16 @@ def remind_due(now: datetime | None = None) -> int:
         subscription = locked(subscription_id, skip_locked=True)
         if subscription is None or not needs_reminder(subscription, now):
             continue
-        user = subscription.user
+        end = as_utc(subscription.current_period_end)
         try:
-            with force_locale(user.locale or "en"):
-                subject, text = reminder_message(subscription, user)
-            send_mail(user.email, subject, text)
+            trial = is_status(subscription, "trial") and renews(subscription)
+            notices.remind(subscription, plan_of(subscription), end, trial)
+            # The row change is the audit record of the reminder (actor: the task).
+            subscription.reminded_for = subscription.current_period_end
+            db.session.commit()  # kept: each reminder is recorded on its own (see above)
         except Exception:
-            log.exception("Subscription reminder to user %s failed; retried on the next run", user.id)
+            log.exception("Subscription reminder %s failed; retried on the next run", subscription_id)
             db.session.rollback()
             continue
-        # The row change is the audit record of the reminder (actor: the task).
-        subscription.reminded_for = subscription.current_period_end
-        db.session.commit()  # kept: the e-mail is sent, so its record must not depend on the next one
         sent += 1
     return sent

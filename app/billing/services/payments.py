@@ -30,6 +30,7 @@ from babel.numbers import list_currencies
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.billing import notices
 from app.billing.gateways import Gateway, gateway
 from app.billing.models import PAYMENT_PURPOSES, Payment, Plan
 from app.billing.services import invoices
@@ -266,7 +267,20 @@ def fail_payment(payment: Payment, reason: str, now: datetime | None = None) -> 
         payment.status_id = status_id("failed")
         payment.failure_reason = (reason or "declined")[:500]
         db.session.flush()
+        _tell_declined_renewal(payment)
         return payment
+
+
+def _tell_declined_renewal(payment: Payment) -> None:
+    """A declined renewal is told to the subscriber, with the end of the grace period they are in
+    (a trial has none: it ends)."""
+    from app.billing.services.periods import grace_ends_at
+
+    subscription = payment.subscription
+    if payment.purpose != "renewal" or subscription is None:
+        return
+    trial = bool((payment.details or {}).get("trial_conversion"))
+    notices.renewal_declined(payment, subscription, None if trial else grace_ends_at(subscription))
 
 
 # ---- refunds ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from app.core.models import utcnow
 from app.core.search_text import normalize_search
 from app.core.slugs import is_valid_slug, slugify
 from app.core.targets import is_admin
+from app.courses import notices
 from app.courses.models import (
     Course,
     CourseSection,
@@ -183,6 +184,7 @@ def submit_for_review(course: Course, user: Any) -> Course:
     course.submitted_at = utcnow()
     course.review_reason = None
     _flush(course)
+    notices.review_submitted(course, user)
     return course
 
 
@@ -200,6 +202,7 @@ def approve_course(course: Course, user: Any) -> Course:
     course.reviewed_at, course.reviewed_by_id, course.review_reason = now, user.id, None
     course.published_at = course.published_at or now
     _flush(course)
+    notices.review_decided(course, user, "approved")
     return course
 
 
@@ -215,6 +218,7 @@ def reject_course(course: Course, user: Any, reason: str) -> Course:
     course.review_status_id = require_lookup_id("course_review_status", "rejected")
     course.reviewed_at, course.reviewed_by_id, course.review_reason = utcnow(), user.id, reason[:2000]
     _flush(course)
+    notices.review_decided(course, user, "rejected", course.review_reason)
     return course
 
 

@@ -15,6 +15,7 @@ from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.models import utcnow
 from app.core.targets import is_admin
 from app.core.transactions import unique_insert
+from app.courses import notices
 from app.courses.models import Course, CoursePurchase, Enrollment
 from app.courses.services.access import (
     OPEN_STATUSES,
@@ -108,6 +109,8 @@ def _upsert(user: LmsUser, course: Course, type_code: str, source: str, by: Any)
     enrollment.source = source
     enrollment.enrolled_by_id = getattr(by, "id", None)
     enrollment_created.send(enrollment, source=source)
+    db.session.flush()  # the notifications name the row
+    notices.enrolled(enrollment, course, user, by)
     return enrollment
 
 

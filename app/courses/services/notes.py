@@ -12,6 +12,7 @@ from app.core.html import plain_text, sanitize_html
 from app.core.models import utcnow
 from app.core.targets import is_admin
 from app.core.transactions import unique_insert
+from app.courses import notices
 from app.courses.models import Course, CourseSection, Lesson, Note, NoteLike, NoteRevision
 from app.courses.services.access import accessible_course_ids, can_access, can_manage
 from app.courses.services.catalog import courses_taught_by
@@ -204,6 +205,9 @@ def like_note(user: Any, note: Note) -> Note:
     db.session.execute(update(Note).where(Note.id == note.id).values(like_count=Note.like_count + 1))
     db.session.flush()
     db.session.refresh(note)
+    place = db.session.get(NOTE_TARGETS[note.target_type], note.target_id)
+    if place is not None:
+        notices.note_liked(note, user, (note.target_type, place))
     return note
 
 
