@@ -7,7 +7,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import BigInteger, Boolean, String, bindparam, cast, func, insert, inspect, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import joinedload
 
@@ -20,8 +21,6 @@ from app.notifications.models import EMAIL_DIGEST, EMAIL_DUE, EMAIL_NONE, Notifi
 from app.notifications.services.preferences import channels_for_users
 from app.security.models import LmsUser
 
-# Rows per INSERT: one statement per chunk, whatever the number of recipients in it.
-CHUNK = 5000
 DELIVER_TASK = "app.notifications.tasks.deliver_notifications"
 
 
@@ -139,18 +138,41 @@ def notify(
 
 
 def _insert(rows: list[dict[str, Any]]) -> list[int]:
-    """Insert in chunks, skipping rows already there (same recipient and key); the new ids."""
-    written: list[int] = []
-    dialect = db.session.get_bind().dialect.name
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        if dialect == "postgresql":
-            stmt = (
-                pg_insert(Notification)
-                .values(chunk)
-                .on_conflict_do_nothing(constraint="uq_notification_recipient_id")
-            )
-        else:
-            stmt = insert(Notification).values(chunk).prefix_with("OR IGNORE")
-        written.extend(db.session.scalars(stmt.returning(Notification.id)).all())
-    return written
+    """Insert the rows, skipping those already there (same recipient and key); the new ids."""
+    if not rows:
+        return []
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _insert_postgresql(rows)
+    stmt = insert(Notification).prefix_with("OR IGNORE").returning(Notification.id)
+    return list(db.session.scalars(stmt, rows))
+
+
+def _insert_postgresql(rows: list[dict[str, Any]]) -> list[int]:
+    """One INSERT ... SELECT over unnest() of the per-recipient columns, whatever their number
+    (a multi-row VALUES needs a statement per ~2,300 rows under the driver's parameter limit)."""
+    first = rows[0]
+    shared = ("type_id", "actor_id", "target_type", "target_id", "params", "dedupe_key")
+    varying = {
+        "recipient_id": BigInteger,
+        "in_app": Boolean,
+        "email_state": String,
+        "push_due": Boolean,
+    }
+    source = (
+        func.unnest(*(cast([row[name] for row in rows], ARRAY(kind)) for name, kind in varying.items()))
+        .table_valued(*varying)
+        .render_derived()
+    )
+    columns = Notification.__table__.c
+    select_list = [
+        *(source.c[name] for name in varying),
+        *(bindparam(f"shared_{name}", first[name], type_=columns[name].type) for name in shared),
+        func.gen_random_uuid(),
+    ]
+    stmt = (
+        pg_insert(Notification)
+        .from_select([*varying, *shared, "uuid"], select(*select_list))
+        .on_conflict_do_nothing(constraint="uq_notification_recipient_id")
+        .returning(Notification.id)
+    )
+    return list(db.session.scalars(stmt))
