@@ -55,6 +55,7 @@ bench: install translations
 	$(BIN)/python -m bench.courses_catalog
 	$(BIN)/python -m bench.lists
 	$(BIN)/python -m bench.certificates
+	$(BIN)/python -m bench.notifications
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
