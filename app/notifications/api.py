@@ -30,7 +30,7 @@ class FilterOwnNotifications(BaseFilter):
 
 
 def _item(item: dict[str, Any]) -> dict[str, Any]:
-    return {**item, "created_at": iso(item["created_at"])}
+    return {**{k: v for k, v in item.items() if k != "actor"}, "created_at": iso(item["created_at"])}
 
 
 class NotificationApi(ServiceApi):

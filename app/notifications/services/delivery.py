@@ -74,6 +74,7 @@ def deliver(ids: list[int]) -> int:
                 with force_locale(language_of(row.recipient)):
                     item = describe(row)
                 item["created_at"] = row.created_at.isoformat()
+                del item["actor"]
                 emit_to_user(
                     row.recipient_id, "notification", {"unread": counts[row.recipient_id], "item": item}
                 )

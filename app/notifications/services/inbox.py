@@ -147,6 +147,7 @@ def describe(row: Notification) -> dict[str, Any]:
         "type_label": row.type.name,
         "text": text_of(row),
         "actor_id": row.actor_id,
+        "actor": row.actor,  # for pages (the avatar); JSON answers leave it out
         "target_type": row.target_type,
         "target_id": row.target_id,
         "created_at": row.created_at,
