@@ -7,10 +7,11 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access_api
 from flask_babel import gettext as _
 
 from app.core.errors import AppError
-from app.core.portal import json_error, login_required, signed_in_user
+from app.core.portal import json_error, signed_in_user
 from app.core.transactions import transaction
 from app.notifications.services import push
 
@@ -29,6 +30,10 @@ class PushView(BaseView):
     """JSON endpoints of the preferences page's "Turn on browser notifications" (session and CSRF)."""
 
     route_base = "/notifications/push"
+    # Every role subscribes its own browsers (a resource of its own: FAB syncs one view's
+    # permissions per resource).
+    class_permission_name = "NotificationPush"
+    method_permission_name = {"subscribe": "write", "unsubscribe": "write"}
 
     @expose("/key")
     def key(self) -> Response:
@@ -39,7 +44,7 @@ class PushView(BaseView):
         return jsonify({"public_key": key})
 
     @expose("/subscribe", methods=["POST"])
-    @login_required(json=True)
+    @has_access_api
     def subscribe(self) -> Response:
         """Record this browser's subscription `{endpoint, keys: {p256dh, auth}}` for the signed-in user."""
         user = signed_in_user()
@@ -51,7 +56,7 @@ class PushView(BaseView):
         return _json_call(act)
 
     @expose("/unsubscribe", methods=["POST"])
-    @login_required(json=True)
+    @has_access_api
     def unsubscribe(self) -> Response:
         """Forget this browser (`{endpoint}`), one of the signed-in user's own."""
         user = signed_in_user()

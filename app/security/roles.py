@@ -176,6 +176,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # admins set the default channels of each type.
     "Notification": everyone(READ_WRITE),
     "NotificationInbox": everyone(READ_WRITE),
+    "NotificationPush": everyone(frozenset({"can_write"})),
     "NotificationDefaults": ADMIN_ONLY,
     # System settings and trash; the audit log: admins all of it, instructors their courses' rows
     "LookupType": ADMIN_ONLY,

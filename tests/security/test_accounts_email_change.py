@@ -22,7 +22,8 @@ def change_in_profile(browser, new_email):
 
 
 def test_profile_change_waits_for_the_new_address(app, mailbox, user_factory):
-    user_id, username = user_factory("Student", email="old@example.test")
+    # Staff use the back office's profile form (learners: My profile, tests/portal/test_profile_email.py).
+    user_id, username = user_factory("Instructor", email="old@example.test")
     browser = app.test_client()
     login(browser, username)
     change_in_profile(browser, "new@example.com")
@@ -111,7 +112,7 @@ def test_request_rules(app, ctx, user_factory):
 
 def test_the_profile_flashes_a_refused_address(app, mailbox, user_factory):
     user_factory("Student", email="someone-else@example.com")
-    user_id, username = user_factory("Student", email="mine@example.test")
+    user_id, username = user_factory("Instructor", email="mine@example.test")
     browser = app.test_client()
     login(browser, username)
     response = browser.post(
