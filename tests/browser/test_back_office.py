@@ -25,11 +25,11 @@ CHROMIUM_ARGS = [
 
 
 def without_socketio(app: Any) -> Any:
-    """`app` answering 404 at /socket.io/ (other paths unchanged)."""
+    """`app` answering 204 at /socket.io/ (other paths unchanged)."""
 
     def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
         if environ.get("PATH_INFO", "").startswith("/socket.io"):
-            start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+            start_response("204 No Content", [])
             return [b""]
         return app(environ, start_response)
 
@@ -41,7 +41,8 @@ def live_url(app) -> Iterator[str]:
     """The app served over real HTTP on loopback (one request at a time, like the tests).
 
     The bell's Socket.IO long poll would hold the only thread for its whole poll: here it gets a
-    quick 404 (the page keeps its server-rendered count). tests/browser/test_notifications.py
+    quick empty answer (204: no console error; the client retries later, the page keeps its
+    server-rendered count). tests/browser/test_notifications.py
     serves the real-time bell on its own threaded server.
     """
     server = make_server("127.0.0.1", 0, without_socketio(app), threaded=False)
