@@ -10,6 +10,7 @@ from app.core.transactions import transaction
 from app.courses import services as courses
 from app.engagement import services
 from app.engagement.models import Comment
+from app.engagement.services import comments as comment_rules
 from app.extensions import db
 from app.security.models import LmsUser
 from tests.conftest import jwt_headers, login
@@ -429,7 +430,7 @@ def test_a_reply_in_a_hidden_thread_is_hidden_too(app, client, world):
 
 
 def test_an_error_half_way_through_commenting_leaves_nothing_written(app, world, monkeypatch):
-    real, calls = services._bump, []
+    real, calls = comment_rules._bump, []
 
     def bump_then_fail(*args):
         calls.append(1)
@@ -439,7 +440,7 @@ def test_an_error_half_way_through_commenting_leaves_nothing_written(app, world,
         ):  # the reply: its row and its thread's reply count are written, then the count fails
             raise RuntimeError("half-way")
 
-    monkeypatch.setattr(services, "_bump", bump_then_fail)
+    monkeypatch.setattr(comment_rules, "_bump", bump_then_fail)
     with app.app_context():
         student = db.session.get(LmsUser, world.student_id)
         with pytest.raises(RuntimeError), transaction():
