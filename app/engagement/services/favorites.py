@@ -373,9 +373,7 @@ def _visible_items(user: Any, rows: list[Favorite]) -> list[FavoriteItem]:
     for row in rows:
         obj = loaded.get((row.target_type, row.target_id))
         if obj is not None:
-            items.append(
-                FavoriteItem(row, obj, _titles(row.target_type, obj), user)
-            )
+            items.append(FavoriteItem(row, obj, _titles(row.target_type, obj), user))
     return items
 
 
