@@ -56,6 +56,12 @@ def test_favoriting_twice_is_one_row_and_unfavorite_removes_it(app, ctx):
     assert created and not created_again and first.id == again.id
     assert _rows("course", course.id) == 1 == services.favorite_count("course", course.id)
     assert services.is_favorited(student, "course", [course.id, course.id + 1000]) == {course.id}
+    other = make_user("Student")
+    ids = [course.id, course.id + 1000]
+    counts = {course.id: 1, course.id + 1000: 0}
+    assert services.favorite_summary(student, "course", ids) == (counts, {course.id})
+    assert services.favorite_summary(other, "course", ids) == (counts, set())
+    assert services.favorite_summary(None, "course", ids)[1] == set()
     assert services.unfavorite(student, "course", course.id) is True
     assert services.unfavorite(student, "course", course.id) is False
     db.session.commit()

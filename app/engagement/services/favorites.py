@@ -15,7 +15,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, false, func, select, update
 
 from app.core import targets
 from app.core.errors import Forbidden, Invalid, NotFound
@@ -336,6 +336,40 @@ def is_favorited(user: Any, target_type: str, ids: Iterable[int]) -> set[int]:
             )
         )
     )
+
+
+def favorite_summary(user: Any, target_type: str, ids: Iterable[int]) -> tuple[dict[int, int], set[int]]:
+    """Counts of many targets and which the user favorited, in ONE query (pages showing buttons).
+
+    A target the user favorited has a counter row, so the user's favorites are found beside it.
+    """
+    wanted = list(dict.fromkeys(ids))
+    counts = dict.fromkeys(wanted, 0)
+    mine: set[int] = set()
+    if not wanted:
+        return counts, mine
+    user_id = targets.signed_in_user_id(user)
+    own = (
+        select(Favorite.id)
+        .where(
+            Favorite.user_id == user_id,
+            Favorite.target_type == target_type,
+            Favorite.target_id == FavoriteCount.target_id,
+        )
+        .exists()
+        if user_id is not None
+        else false()
+    )
+    rows = db.session.execute(
+        select(FavoriteCount.target_id, FavoriteCount.count, own).where(
+            FavoriteCount.target_type == target_type, FavoriteCount.target_id.in_(wanted)
+        )
+    )
+    for target_id, count, is_mine in rows:
+        counts[target_id] = count
+        if is_mine:
+            mine.add(target_id)
+    return counts, mine
 
 
 def recount_favorites(target_type: str, target_id: int) -> int:
