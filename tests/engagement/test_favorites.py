@@ -21,7 +21,7 @@ from app.engagement.models import Favorite
 from app.engagement.services import favorite_export
 from app.extensions import db
 from app.security.models import LmsUser
-from tests.conftest import jwt_headers
+from tests.conftest import jwt_headers, login
 from tests.course_factories import make_course, make_enrollment, make_lesson, make_section
 from tests.factories import make_user
 from tests.notification_helpers import only_row, rows_of, texts
@@ -344,9 +344,26 @@ def test_api_refuses_visitors(client, people):
 
 
 def test_the_back_office_list_is_read_only_for_admins_and_course_staff(app, client, user_factory):
-    from tests.conftest import login
-
+    teacher_id, teacher = user_factory("Instructor")
     _, admin = user_factory("Admin")
+    _, learner = user_factory("Student")
+    with app.app_context():
+        fan = make_user("Student", username="farida_fan", first_name="Farida", last_name="Fan")
+        mine = make_course(instructors=[teacher_id])
+        other = make_course()
+        services.favorite(fan, "course", mine.id)
+        other_fan = make_user("Student", username="omar_other", first_name="Omar", last_name="Other")
+        services.favorite(other_fan, "course", other.id)
+        db.session.commit()
+        db.session.remove()
+    login(client, teacher)
+    page = client.get("/favoritemodelview/list/").get_data(as_text=True)
+    assert "farida_fan" in page and "omar_other" not in page  # only favorites of what they moderate
+    assert client.get("/favoritemodelview/add").status_code in (302, 403, 404, 405)
+    client.get("/logout/")
     login(client, admin)
-    assert client.get("/favoritemodelview/list/").status_code == 200
-    assert client.get("/favoritemodelview/add").status_code in (404, 405)
+    page = client.get("/favoritemodelview/list/").get_data(as_text=True)
+    assert "farida_fan" in page and "omar_other" in page
+    client.get("/logout/")
+    login(client, learner)
+    assert client.get("/favoritemodelview/list/").status_code in (302, 403)

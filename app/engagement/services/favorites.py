@@ -30,6 +30,7 @@ from app.extensions import db
 MAX_COLLECTION_NAME = 80
 MAX_QUERY_LENGTH = 200
 MAX_FAVORITES_PAGE = 100
+MAX_ID = 2**63 - 1  # ids are BIGINT: a larger number names no row
 # The kinds a user may favorite, in the order the list shows them; kinds whose module is not
 # installed yet (posts, events...) are skipped until it registers its target.
 FAVORITE_KINDS = {
@@ -115,7 +116,7 @@ def _check_kind(target_type: Any) -> str:
 
 def _visible_target(user: Any, target_type: str, target_id: Any) -> Any:
     """The target when the user may see it; NotFound otherwise (nothing said about hidden ones)."""
-    if not isinstance(target_id, int) or isinstance(target_id, bool):
+    if not isinstance(target_id, int) or isinstance(target_id, bool) or not 0 < target_id <= MAX_ID:
         raise NotFound(_("Not found."))
     try:
         target = targets.load_target(target_type, target_id)
@@ -262,7 +263,7 @@ def favorite(
 def unfavorite(user: Any, target_type: Any, target_id: Any) -> bool:
     """Remove the user's favorite of a target (whatever became of the target); False if none."""
     user_id = _user_id(user)
-    if not isinstance(target_type, str) or not isinstance(target_id, int):
+    if not isinstance(target_type, str) or not isinstance(target_id, int) or not 0 < target_id <= MAX_ID:
         return False
     gone = db.session.scalar(
         delete(Favorite)
