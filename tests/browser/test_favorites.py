@@ -58,8 +58,8 @@ def test_student_favorites_a_course_and_a_comment_in_arabic_by_keyboard(app, pho
     button = page.locator(".course-favorite .favorite-toggle")
     assert button.get_attribute("aria-pressed") == "false"
     button.focus()
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     button = page.locator(".course-favorite .favorite-toggle")
     assert button.get_attribute("aria-pressed") == "true"
     assert button.locator(".favorite-count").inner_text().strip() == "1"
@@ -69,25 +69,25 @@ def test_student_favorites_a_course_and_a_comment_in_arabic_by_keyboard(app, pho
     page.goto(lesson_url)
     toggle = page.locator(f"#comment-{comment_id} .favorite-toggle")
     toggle.focus()
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert page.locator(f"#comment-{comment_id} .favorite-toggle").get_attribute("aria-pressed") == "true"
 
     page.goto(f"{live_url}/my/favorites")
     assert "تحليل البيانات" in page.inner_text("main") and "اقرأ الفصل الثاني" in page.inner_text("main")
     page.fill("input[name=name]", "للمراجعة")
     page.locator("form.favorites-filters select[name=colour]").last.select_option("green")
-    page.locator("input[name=name]").press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("input[name=name]").press("Enter")
     select = page.locator(".favorite-item select[name=collection_id]").first
     select.select_option(label="للمراجعة")
     select.press("Tab")
-    page.keyboard.press("Enter")  # the Move button, next after the list
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # the Move button, next after the list
     assert page.locator(".favorite-item .collection-chip").first.inner_text() == "للمراجعة"
     page.fill("input[type=search]", "البيانات")
-    page.locator("input[type=search]").press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("input[type=search]").press("Enter")
     assert page.locator(".favorite-item").count() == 1
     problems += _violations(page)
     assert _fits(page) <= 0, "My favorites scrolls sideways on a phone"
