@@ -80,6 +80,7 @@ def _register_targets() -> None:
         can_view=certificates.can_view_certificate,
         can_edit=certificates.can_manage_certificate,
         url=certificate_url,
+        title=lambda certificate, language: f"{certificate.course_title} ({certificate.number})",
     )
     # Attempts are told about (waiting for grading, graded), never edited through the registry.
     register_target(

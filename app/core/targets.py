@@ -16,6 +16,8 @@ from app.core.errors import NotFound
 Rule = Callable[[Any, Any], bool]
 # (user, obj) -> the page where that user sees the target, or None.
 Link = Callable[[Any, Any], "str | None"]
+# (obj, language) -> the target's title in that language (lists, search, exports).
+Title = Callable[[Any, str], str]
 
 
 def _admin(user: Any) -> bool:
@@ -36,6 +38,7 @@ class Target:
     can_edit: Rule
     can_moderate: Rule | None = None
     url: Link | None = None
+    title: Title | None = None
 
 
 _TARGETS: dict[str, Target] = {}
@@ -49,14 +52,16 @@ def register_target(
     can_edit: Rule,
     can_moderate: Rule | None = None,
     url: Link | None = None,
+    title: Title | None = None,
 ) -> None:
     """Declare a target type (called from a module's register()).
 
     `can_moderate` says who looks after what others write on the target (comments, notes): for a
     course, its instructors. Without it only admins moderate. `url(user, obj)` names the page where
-    that user sees it (notifications link there).
+    that user sees it (notifications link there). `title(obj, language)` names it in a language
+    (favorites list and search it).
     """
-    _TARGETS[code] = Target(code, model, can_view, can_edit, can_moderate, url)
+    _TARGETS[code] = Target(code, model, can_view, can_edit, can_moderate, url, title)
 
 
 def code_of(obj: Any) -> str:
@@ -71,6 +76,13 @@ def target_url(user: Any, code: str, obj: Any) -> str | None:
     """Where `user` sees the target, when its module says."""
     link = get_target(code).url
     return link(user, obj) if link is not None else None
+
+
+def target_title(code: str, obj: Any, language: str) -> str:
+    """The target's title in `language`, when its module says; its text form otherwise."""
+    title = get_target(code).title
+    text = title(obj, language) if title is not None else ""
+    return text or str(obj)
 
 
 def get_target(code: str) -> Target:

@@ -10,6 +10,7 @@ def _register_targets() -> None:
     from flask import url_for
 
     from app.core.targets import register_target
+    from app.core.translations import translated
     from app.courses import services
     from app.courses.models import Course, CourseResource, CourseSection, Enrollment, Lesson, LessonContent
     from app.courses.services.progress import may_open_lesson
@@ -32,6 +33,9 @@ def _register_targets() -> None:
     def lesson_url(user: Any, lesson: Lesson) -> str:
         return url_for("portal.lesson_player", slug=lesson.course.slug, lesson_id=lesson.id)
 
+    def title(obj: Any, language: str) -> str:
+        return translated(obj.translations, "title", language)
+
     def own_enrollment(user: Any, enrollment: Enrollment) -> bool:
         return getattr(user, "id", None) == enrollment.user_id
 
@@ -47,6 +51,7 @@ def _register_targets() -> None:
         can_edit=manage,
         can_moderate=manage,
         url=course_url,
+        title=title,
     )
     for code, model in (("course_section", CourseSection), ("course_resource", CourseResource)):
         register_target(
@@ -58,7 +63,13 @@ def _register_targets() -> None:
             url=in_course_url,
         )
     register_target(
-        "lesson", Lesson, can_view=may_open_lesson, can_edit=manage, can_moderate=manage, url=lesson_url
+        "lesson",
+        Lesson,
+        can_view=may_open_lesson,
+        can_edit=manage,
+        can_moderate=manage,
+        url=lesson_url,
+        title=title,
     )
     register_target(
         "lesson_content",
@@ -103,7 +114,7 @@ def _register_moderation_scopes() -> None:
 
     from app.courses.models import Course, CourseResource, CourseSection, Lesson
     from app.courses.services.catalog import courses_taught_by
-    from app.engagement.notices import register_comment_audience
+    from app.engagement.notices import register_comment_audience, register_owners
     from app.engagement.services import register_moderation_scope
 
     def by_course(model: type) -> Any:
@@ -114,6 +125,8 @@ def _register_moderation_scopes() -> None:
 
     for code in ("course", "course_section", "lesson", "course_resource"):
         register_comment_audience(code, instructors)  # told of new comments on their courses
+    for code in ("course", "lesson"):
+        register_owners(code, instructors)  # told when someone favorites them
     register_moderation_scope("course", courses_taught_by)
     register_moderation_scope("course_section", by_course(CourseSection))
     register_moderation_scope("lesson", by_course(Lesson))

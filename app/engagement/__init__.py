@@ -1,4 +1,5 @@
-"""Universal engagement features: comments on any registered target (PRD 3.1.6, 3.3.5)."""
+"""Universal engagement features: comments and favorites on any registered target (PRD 3.1.6,
+3.3.5, 3.5)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def _register_comment_target() -> None:
         can_edit=services.can_edit_comment,
         can_moderate=services.can_moderate_comment,
         url=comment_url,
+        title=lambda comment, language: comment.excerpt,
     )
 
 
@@ -44,18 +46,21 @@ def _recount_restored(comments: list[Any]) -> None:
 
 
 def register(appbuilder: AppBuilder) -> None:
-    """Add the comment moderation screen and the comment API; comments become a target.
+    """Add the comment moderation and favorites screens and their APIs; comments become a target.
 
     The modules owning targets register who moderates them (`services.register_moderation_scope`).
     """
     from app.core.softdelete import on_restore
     from app.engagement import notices
     from app.engagement.api import CommentApi
+    from app.engagement.api_favorites import FavoriteApi, FavoriteCollectionApi
     from app.engagement.models import Comment
     from app.engagement.views import CommentModelView
+    from app.engagement.views_favorites import FavoriteModelView
 
     _register_comment_target()
     notices.register_messages()
+    notices.register_owners("comment", lambda comment: [comment.author_id] if comment.author_id else [])
     on_restore(Comment, _recount_restored)
     appbuilder.add_view(
         CommentModelView,
@@ -66,4 +71,15 @@ def register(appbuilder: AppBuilder) -> None:
         category_label=_l("Content"),
         category_icon="fa-folder-open",
     )
+    appbuilder.add_view(
+        FavoriteModelView,
+        "Favorites",
+        label=_l("Favorites"),
+        icon="fa-star",
+        category="Content",
+        category_label=_l("Content"),
+        category_icon="fa-folder-open",
+    )
     appbuilder.add_api(CommentApi)
+    appbuilder.add_api(FavoriteApi)
+    appbuilder.add_api(FavoriteCollectionApi)

@@ -1,5 +1,5 @@
-"""What comments tell people (a new comment to those who look after its target, a reply to the
-author of the comment it answers), and its wording."""
+"""What comments and favorites tell people (a new comment to those who look after its target, a
+reply to the author of the comment it answers, a favorite to the target's owner), and its wording."""
 
 from __future__ import annotations
 
@@ -15,11 +15,19 @@ from app.notifications.services import bilingual, notify, register_message
 # instructors); the module owning the target registers it (engagement knows no course).
 Audience = Callable[[Any], Iterable[Any]]
 _AUDIENCES: dict[str, Audience] = {}
+# target code -> function(target row) returning its owners, told when someone favorites it (a
+# course's instructors, a comment's author).
+_OWNERS: dict[str, Audience] = {}
 
 
 def register_comment_audience(code: str, audience: Audience) -> None:
     """Say who is told of a new top-level comment on targets of one type."""
     _AUDIENCES[code] = audience
+
+
+def register_owners(code: str, owners: Audience) -> None:
+    """Say who owns targets of one type (told of favorites)."""
+    _OWNERS[code] = owners
 
 
 def register_messages() -> None:
@@ -31,6 +39,7 @@ def register_messages() -> None:
         _l("%(actor)s answered your comment on %(subject)s as its instructor"),
         event="instructor_answer",
     )
+    register_message("favorite", _l("%(actor)s added %(subject)s to their favorites"))
 
 
 def _subject(target: Any) -> dict[str, str] | str:
@@ -52,3 +61,10 @@ def commented(comment: Comment, target: Any, author: Any, parent: Comment | None
     audience = _AUDIENCES.get(comment.target_type)
     if audience is not None:
         notify(audience(target), "comment", comment, author, subject=subject)
+
+
+def favorited(code: str, target: Any, actor: Any) -> None:
+    """Tell the target's owners (never the actor; only those who can see it) of a new favorite."""
+    owners = _OWNERS.get(code)
+    if owners is not None:
+        notify(owners(target), "favorite", target, actor, subject=_subject(target))

@@ -60,6 +60,7 @@ TYPE_DEFAULTS: dict[str, TypeDefaults] = {
     "quiz_override": TypeDefaults(),
     "ticket": TypeDefaults(),
     "report": TypeDefaults(email=False),
+    "favorite": TypeDefaults(email=False),  # in the app only: frequent, and nothing to act on
 }
 
 

@@ -287,8 +287,11 @@ def course_page(slug: str) -> Any:
     elif user is None and course.is_free:
         join_type = "purchase"  # visitors are invited to sign in and join
     studying = enrolled and enrollment.completed_at is None
+    from app.portal.favorites import favorite_state  # the same blueprint, imported after this module
+
     return render_template(
         "portal/course_detail.html",
+        favorites=favorite_state(user, "course", [course.id]),
         course=course,
         subtitle=translated(course.translations, "subtitle"),
         description_html=description_html,

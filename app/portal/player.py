@@ -166,11 +166,15 @@ def _comments(user: Any, lesson: Lesson) -> dict[str, Any] | None:
         listing = engagement.list_comments(user, "lesson", lesson.id, page=page, page_size=COMMENTS_PAGE_SIZE)
     except AppError:
         return None
+    from app.portal.favorites import favorite_state  # the same blueprint, imported after this module
+
+    shown = [c.id for thread in listing for c in (thread.comment, *thread.replies)]
     return {
         "listing": listing,
         "page": page,
         "page_size": COMMENTS_PAGE_SIZE,
         "count": engagement.comment_count("lesson", lesson.id),
+        "favorites": favorite_state(user, "comment", shown),
     }
 
 

@@ -172,6 +172,11 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # Comments (universal): everyone writes and flags; course staff moderate on their own courses.
     "Comment": {**learners(READ_WRITE | {"can_flag"}), INSTRUCTOR: READ_WRITE | {"can_flag", "can_moderate"}},
     "CommentAdmin": {INSTRUCTOR: READ_WRITE},
+    # Favorites: everyone keeps their own (rows filtered to the caller, admins included); course
+    # staff read who favorited what they moderate.
+    "Favorite": everyone(READ_WRITE),
+    "FavoriteCollection": everyone(READ_WRITE),
+    "FavoriteAdmin": {INSTRUCTOR: READ},
     # Notifications: everyone reads and manages their own (rows are filtered to the recipient);
     # admins set the default channels of each type.
     "Notification": everyone(READ_WRITE),

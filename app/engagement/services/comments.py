@@ -441,6 +441,11 @@ def register_moderation_scope(code: str, scope: ModerationScope) -> None:
     _MODERATION_SCOPES[code] = scope
 
 
+def moderation_scopes() -> dict[str, ModerationScope]:
+    """The registered moderation scopes (other engagement lists filter by them too)."""
+    return dict(_MODERATION_SCOPES)
+
+
 def moderated_clause(user: Any) -> ColumnElement[bool]:
     """A WHERE clause for comments the user moderates: all for admins; per-type scopes otherwise."""
     if targets.is_admin(user):
