@@ -1,6 +1,6 @@
 """favorites: a user's favorite targets, private collections and per-target counters
 
-Revision ID: 0020_favorites
+Revision ID: 0019_favorites
 Revises: 0018_user_profile
 Create Date: 2026-12-07 15:00:00.000000
 
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = "0020_favorites"
+revision = "0019_favorites"
 down_revision = "0018_user_profile"
 branch_labels = None
 depends_on = None
