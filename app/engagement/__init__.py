@@ -1,4 +1,4 @@
-"""Universal engagement features: comments on any registered target (PRD 3.1.6, 3.3.5)."""
+"""Universal engagement features: comments and reactions on any registered target (PRD 3.1.6, 3.3.5)."""
 
 from __future__ import annotations
 
@@ -43,20 +43,32 @@ def _recount_restored(comments: list[Any]) -> None:
         recount_comments(target_type, target_id)
 
 
+def _recount_restored_reactions(reactions: list[Any]) -> None:
+    """Reactions back from the Trash count again on their targets."""
+    from app.engagement.services import recount_reactions
+
+    for target_type, target_id in {(r.target_type, r.target_id) for r in reactions}:
+        recount_reactions(target_type, target_id)
+
+
 def register(appbuilder: AppBuilder) -> None:
-    """Add the comment moderation screen and the comment API; comments become a target.
+    """Add the comment and reaction screens and APIs; comments become a target.
 
     The modules owning targets register who moderates them (`services.register_moderation_scope`).
     """
     from app.core.softdelete import on_restore
     from app.engagement import notices
     from app.engagement.api import CommentApi
-    from app.engagement.models import Comment
+    from app.engagement.api_reactions import ReactionApi
+    from app.engagement.models import Comment, Reaction
     from app.engagement.views import CommentModelView
+    from app.engagement.views_reactions import ReactionModelView
 
     _register_comment_target()
     notices.register_messages()
+    notices.register_reaction_owner("comment", lambda comment: [comment.author_id])
     on_restore(Comment, _recount_restored)
+    on_restore(Reaction, _recount_restored_reactions)
     appbuilder.add_view(
         CommentModelView,
         "Comments",
@@ -66,4 +78,14 @@ def register(appbuilder: AppBuilder) -> None:
         category_label=_l("Content"),
         category_icon="fa-folder-open",
     )
+    appbuilder.add_view(
+        ReactionModelView,
+        "Reactions",
+        label=_l("Reactions"),
+        icon="fa-thumbs-up",
+        category="Content",
+        category_label=_l("Content"),
+        category_icon="fa-folder-open",
+    )
     appbuilder.add_api(CommentApi)
+    appbuilder.add_api(ReactionApi)

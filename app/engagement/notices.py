@@ -1,15 +1,16 @@
-"""What comments tell people (a new comment to those who look after its target, a reply to the
-author of the comment it answers), and its wording."""
+"""What comments and reactions tell people (a new comment to those who look after its target, a
+reply to the author of the comment it answers, a reaction to the target's owner), and its wording."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from app.engagement.models import Comment
-from app.notifications.services import bilingual, notify, register_message
+from app.notifications.services import bilingual, in_each_language, notify, register_message
 
 # target code -> function(target row) returning who hears of a new comment on it (a course's
 # instructors); the module owning the target registers it (engagement knows no course).
@@ -17,9 +18,19 @@ Audience = Callable[[Any], Iterable[Any]]
 _AUDIENCES: dict[str, Audience] = {}
 
 
+# target code -> function(target row) returning its owner(s), told of reactions (a comment's
+# author); targets without one fall back to their comment audience (a course's instructors).
+_OWNERS: dict[str, Audience] = {}
+
+
 def register_comment_audience(code: str, audience: Audience) -> None:
     """Say who is told of a new top-level comment on targets of one type."""
     _AUDIENCES[code] = audience
+
+
+def register_reaction_owner(code: str, owners: Audience) -> None:
+    """Say who is told of reactions to targets of one type (their owners)."""
+    _OWNERS[code] = owners
 
 
 def register_messages() -> None:
@@ -31,6 +42,7 @@ def register_messages() -> None:
         _l("%(actor)s answered your comment on %(subject)s as its instructor"),
         event="instructor_answer",
     )
+    register_message("like", _l("%(actor)s reacted %(reaction)s to %(subject)s"), event="reaction")
 
 
 def _subject(target: Any) -> dict[str, str] | str:
@@ -52,3 +64,37 @@ def commented(comment: Comment, target: Any, author: Any, parent: Comment | None
     audience = _AUDIENCES.get(comment.target_type)
     if audience is not None:
         notify(audience(target), "comment", comment, author, subject=subject)
+
+
+def reacted(reaction: Any, target: Any, reactor: Any, type_code: str) -> None:
+    """Tell the target's owner of a new reaction, once per reactor and target (a change of type or
+    a removal and a new reaction do not tell again: the notification key ignores the type)."""
+    owners = _OWNERS.get(reaction.target_type) or _AUDIENCES.get(reaction.target_type)
+    if owners is None:
+        return
+    emoji = next((t.emoji for t in _reaction_types() if t.code == type_code), "")
+    if isinstance(target, Comment):
+        subject: dict[str, str] | str = in_each_language(lambda: _l("your comment"))
+    else:
+        subject = _subject(target)
+    notify(
+        owners(target),
+        "like",
+        target,
+        reactor,
+        key=_reaction_key(reaction),
+        event="reaction",
+        reaction=emoji or type_code,
+        subject=subject,
+    )
+
+
+def _reaction_key(reaction: Any) -> str:
+    raw = f"reaction:{reaction.target_type}:{reaction.target_id}:{reaction.user_id}"
+    return hashlib.sha256(raw.encode()).hexdigest()  # the column holds a 64-character key
+
+
+def _reaction_types() -> list[Any]:
+    from app.engagement.services.reactions import reaction_types
+
+    return reaction_types()

@@ -172,6 +172,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # Comments (universal): everyone writes and flags; course staff moderate on their own courses.
     "Comment": {**learners(READ_WRITE | {"can_flag"}), INSTRUCTOR: READ_WRITE | {"can_flag", "can_moderate"}},
     "CommentAdmin": {INSTRUCTOR: READ_WRITE},
+    # Reactions (universal): learners react to what they see; course staff read those on their courses.
+    "Reaction": learners(READ_WRITE),
+    "ReactionAdmin": {INSTRUCTOR: READ},
     # Notifications: everyone reads and manages their own (rows are filtered to the recipient);
     # admins set the default channels of each type.
     "Notification": everyone(READ_WRITE),

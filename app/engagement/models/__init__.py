@@ -1,5 +1,6 @@
-"""Engagement's tables: comments and their flags and counters (later reactions, favorites, shares)."""
+"""Engagement's tables: comments, reactions and their counters (later favorites, shares)."""
 
 from app.engagement.models.comments import Comment, CommentCount, CommentFlag
+from app.engagement.models.reactions import Reaction, ReactionCount
 
-__all__ = ["Comment", "CommentCount", "CommentFlag"]
+__all__ = ["Comment", "CommentCount", "CommentFlag", "Reaction", "ReactionCount"]

@@ -1,4 +1,4 @@
-"""Engagement's rules: comments (threads, moderation, flags, counters); later reactions, favorites, shares."""
+"""Engagement's rules: comments (threads, moderation, flags, counters), reactions; later favorites, shares."""
 
 from app.engagement.services.comments import (
     COMMENT_TARGET,
@@ -23,9 +23,26 @@ from app.engagement.services.comments import (
     hide_comment,
     list_comments,
     moderated_clause,
+    moderated_targets,
     recount_comments,
     register_moderation_scope,
     unhide_comment,
+)
+from app.engagement.services.reactions import (
+    REACTION_TYPES,
+    ReactionType,
+    Summary,
+    moderated_reactions,
+    my_reactions,
+    react,
+    reaction_summary,
+    reaction_types,
+    recount_reactions,
+    summary_for,
+    type_of,
+    unreact,
+    visible_target,
+    who_reacted,
 )
 
 __all__ = [
@@ -34,7 +51,10 @@ __all__ = [
     "MAX_PAGE",
     "MAX_PAGE_SIZE",
     "MAX_REASON_LENGTH",
+    "REACTION_TYPES",
     "ModerationScope",
+    "ReactionType",
+    "Summary",
     "Thread",
     "add_comment",
     "can_delete_comment",
@@ -51,7 +71,19 @@ __all__ = [
     "hide_comment",
     "list_comments",
     "moderated_clause",
+    "moderated_reactions",
+    "moderated_targets",
+    "my_reactions",
+    "react",
+    "reaction_summary",
+    "reaction_types",
     "recount_comments",
+    "recount_reactions",
     "register_moderation_scope",
+    "summary_for",
+    "type_of",
     "unhide_comment",
+    "unreact",
+    "visible_target",
+    "who_reacted",
 ]

@@ -441,8 +441,9 @@ def register_moderation_scope(code: str, scope: ModerationScope) -> None:
     _MODERATION_SCOPES[code] = scope
 
 
-def moderated_clause(user: Any) -> ColumnElement[bool]:
-    """A WHERE clause for comments the user moderates: all for admins; per-type scopes otherwise."""
+def moderated_targets(user: Any, type_column: Any, id_column: Any) -> ColumnElement[bool]:
+    """A WHERE clause for rows about targets the user moderates (comments, reactions): all for
+    admins; per-type scopes otherwise."""
     if targets.is_admin(user):
         return true()
     user_id = targets.signed_in_user_id(user)
@@ -450,7 +451,12 @@ def moderated_clause(user: Any) -> ColumnElement[bool]:
         return false()
     return or_(
         *(
-            and_(Comment.target_type == code, Comment.target_id.in_(scope(user_id)))
+            and_(type_column == code, id_column.in_(scope(user_id)))
             for code, scope in _MODERATION_SCOPES.items()
         )
     )
+
+
+def moderated_clause(user: Any) -> ColumnElement[bool]:
+    """A WHERE clause for comments the user moderates: all for admins; per-type scopes otherwise."""
+    return moderated_targets(user, Comment.target_type, Comment.target_id)
