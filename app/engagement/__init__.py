@@ -57,7 +57,7 @@ def register(appbuilder: AppBuilder) -> None:
     The modules owning targets register who moderates them (`services.register_moderation_scope`).
     """
     from app.core.softdelete import on_restore
-    from app.engagement import notices
+    from app.engagement import notices, services
     from app.engagement.api import CommentApi
     from app.engagement.api_reactions import ReactionApi
     from app.engagement.models import Comment, Reaction
@@ -66,7 +66,9 @@ def register(appbuilder: AppBuilder) -> None:
 
     _register_comment_target()
     notices.register_messages()
-    notices.register_reaction_owner("comment", lambda comment: [comment.author_id])
+    notices.register_reaction_owner(services.COMMENT_TARGET, lambda comment: [comment.author_id])
+    # Whoever moderates a target moderates what is said about its comments (reactions, reports).
+    services.register_moderation_scope(services.COMMENT_TARGET, services.comments_moderated_by)
     on_restore(Comment, _recount_restored)
     on_restore(Reaction, _recount_restored_reactions)
     appbuilder.add_view(

@@ -372,16 +372,18 @@ def test_back_office_lists_reactions_on_what_the_instructor_moderates(
     student = jwt_headers(client, api_world.student)
     body = {"target_type": "course", "target_id": api_world.course_id, "type": "insightful"}
     assert client.post(f"{API}/", json=body, headers=student).status_code == 201
+    on_comment = {"target_type": "comment", "target_id": api_world.comment_id, "type": "love"}
+    assert client.post(f"{API}/", json=on_comment, headers=student).status_code == 201
     teacher = app.test_client()
     login(teacher, api_world.teacher)
     page = teacher.get("/reactionmodelview/list/")
-    row = f"course #{api_world.course_id}"
-    assert page.status_code == 200 and row in page.get_data(as_text=True)
+    rows = (f"course #{api_world.course_id}", f"comment #{api_world.comment_id}")
+    assert page.status_code == 200 and all(row in page.get_data(as_text=True) for row in rows)
     _, stranger_name = user_factory("Instructor")
     stranger = app.test_client()
     login(stranger, stranger_name)
     other = stranger.get("/reactionmodelview/list/")
-    assert other.status_code == 200 and row not in other.get_data(as_text=True)
+    assert other.status_code == 200 and not any(row in other.get_data(as_text=True) for row in rows)
     student_browser = app.test_client()
     login(student_browser, api_world.student)
     assert student_browser.get("/reactionmodelview/list/").status_code in (302, 403)
