@@ -1,5 +1,5 @@
-"""Universal engagement features: comments and favorites on any registered target (PRD 3.1.6,
-3.3.5, 3.5)."""
+"""Universal engagement features: comments, reactions and favorites on any registered target
+(PRD 3.1.6, 3.3.5, 3.5)."""
 
 from __future__ import annotations
 
@@ -45,23 +45,39 @@ def _recount_restored(comments: list[Any]) -> None:
         recount_comments(target_type, target_id)
 
 
+def _recount_restored_reactions(reactions: list[Any]) -> None:
+    """Reactions back from the Trash count again on their targets."""
+    from app.engagement.services import recount_reactions
+
+    for target_type, target_id in {(r.target_type, r.target_id) for r in reactions}:
+        recount_reactions(target_type, target_id)
+
+
 def register(appbuilder: AppBuilder) -> None:
-    """Add the comment moderation and favorites screens and their APIs; comments become a target.
+    """Add the comment moderation, reaction and favorites screens and their APIs; comments become a target.
 
     The modules owning targets register who moderates them (`services.register_moderation_scope`).
     """
     from app.core.softdelete import on_restore
-    from app.engagement import notices
+    from app.engagement import notices, services
     from app.engagement.api import CommentApi
     from app.engagement.api_favorites import FavoriteApi, FavoriteCollectionApi
-    from app.engagement.models import Comment
+    from app.engagement.api_reactions import ReactionApi
+    from app.engagement.models import Comment, Reaction
     from app.engagement.views import CommentModelView
     from app.engagement.views_favorites import FavoriteModelView
+    from app.engagement.views_reactions import ReactionModelView
 
     _register_comment_target()
     notices.register_messages()
-    notices.register_owners("comment", lambda comment: [comment.author_id] if comment.author_id else [])
+    # A comment's owner (told of reactions and favorites) is its author.
+    notices.register_owners(
+        services.COMMENT_TARGET, lambda comment: [comment.author_id] if comment.author_id else []
+    )
+    # Whoever moderates a target moderates what is said about its comments (reactions, reports).
+    services.register_moderation_scope(services.COMMENT_TARGET, services.comments_moderated_by)
     on_restore(Comment, _recount_restored)
+    on_restore(Reaction, _recount_restored_reactions)
     appbuilder.add_view(
         CommentModelView,
         "Comments",
@@ -80,6 +96,16 @@ def register(appbuilder: AppBuilder) -> None:
         category_label=_l("Content"),
         category_icon="fa-folder-open",
     )
+    appbuilder.add_view(
+        ReactionModelView,
+        "Reactions",
+        label=_l("Reactions"),
+        icon="fa-thumbs-up",
+        category="Content",
+        category_label=_l("Content"),
+        category_icon="fa-folder-open",
+    )
     appbuilder.add_api(CommentApi)
     appbuilder.add_api(FavoriteApi)
     appbuilder.add_api(FavoriteCollectionApi)
+    appbuilder.add_api(ReactionApi)

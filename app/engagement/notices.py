@@ -1,22 +1,25 @@
-"""What comments and favorites tell people (a new comment to those who look after its target, a
-reply to the author of the comment it answers, a favorite to the target's owner), and its wording."""
+"""What comments, reactions and favorites tell people (a new comment to those who look after its
+target, a reply to the author of the comment it answers, a reaction or a favorite to the target's
+owner), and its wording."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from app.engagement.models import Comment
-from app.notifications.services import bilingual, notify, register_message
+from app.notifications.services import bilingual, in_each_language, notify, register_message
 
 # target code -> function(target row) returning who hears of a new comment on it (a course's
 # instructors); the module owning the target registers it (engagement knows no course).
 Audience = Callable[[Any], Iterable[Any]]
 _AUDIENCES: dict[str, Audience] = {}
-# target code -> function(target row) returning its owners, told when someone favorites it (a
-# course's instructors, a comment's author).
+# target code -> function(target row) returning its owners, told when someone reacts to it or
+# favorites it (a course's instructors, a comment's author); reactions to a target without owners
+# go to its comment audience.
 _OWNERS: dict[str, Audience] = {}
 
 
@@ -26,7 +29,7 @@ def register_comment_audience(code: str, audience: Audience) -> None:
 
 
 def register_owners(code: str, owners: Audience) -> None:
-    """Say who owns targets of one type (told of favorites)."""
+    """Say who owns targets of one type (told of reactions and favorites)."""
     _OWNERS[code] = owners
 
 
@@ -40,6 +43,7 @@ def register_messages() -> None:
         event="instructor_answer",
     )
     register_message("favorite", _l("%(actor)s added %(subject)s to their favorites"))
+    register_message("like", _l("%(actor)s reacted %(reaction)s to %(subject)s"), event="reaction")
 
 
 def _subject(target: Any) -> dict[str, str] | str:
@@ -68,3 +72,37 @@ def favorited(code: str, target: Any, actor: Any) -> None:
     owners = _OWNERS.get(code)
     if owners is not None:
         notify(owners(target), "favorite", target, actor, subject=_subject(target))
+
+
+def reacted(reaction: Any, target: Any, reactor: Any, type_code: str) -> None:
+    """Tell the target's owner of a new reaction, once per reactor and target (a change of type or
+    a removal and a new reaction do not tell again: the notification key ignores the type)."""
+    owners = _OWNERS.get(reaction.target_type) or _AUDIENCES.get(reaction.target_type)
+    if owners is None:
+        return
+    emoji = next((t.emoji for t in _reaction_types() if t.code == type_code), "")
+    if isinstance(target, Comment):
+        subject: dict[str, str] | str = in_each_language(lambda: _l("your comment"))
+    else:
+        subject = _subject(target)
+    notify(
+        owners(target),
+        "like",
+        target,
+        reactor,
+        key=_reaction_key(reaction),
+        event="reaction",
+        reaction=emoji or type_code,
+        subject=subject,
+    )
+
+
+def _reaction_key(reaction: Any) -> str:
+    raw = f"reaction:{reaction.target_type}:{reaction.target_id}:{reaction.user_id}"
+    return hashlib.sha256(raw.encode()).hexdigest()  # the column holds a 64-character key
+
+
+def _reaction_types() -> list[Any]:
+    from app.engagement.services.reactions import reaction_types
+
+    return reaction_types()

@@ -45,6 +45,7 @@ from app.courses.services.catalog import ordered_lessons, outline, record_view, 
 from app.extensions import db
 from app.lookups.services import values_of
 from app.media import services as media_services
+from app.portal.reaction_bar import reaction_bar_data
 from app.portal.views import portal
 from app.security.permissions import has_permission, requires_permission
 
@@ -313,6 +314,7 @@ def course_page(slug: str) -> Any:
         # The same matrix checks as the enrol and buy routes: no button that would answer 403.
         may_enroll=has_permission("can_enroll", "Course"),
         may_buy=has_permission("can_purchase", "Payment"),
+        reactions=reaction_bar_data("course", [course.id], user),
     )
 
 

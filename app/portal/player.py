@@ -23,6 +23,7 @@ from app.courses.services.catalog import outline, resolve_slug
 from app.extensions import db
 from app.lookups.services import values_of
 from app.portal.courses import _course_for, _flashed, _login_redirect, _media_link, _safe_url, _user
+from app.portal.reaction_bar import reaction_bar_data
 from app.portal.views import portal
 
 COMMENTS_PAGE_SIZE = 20
@@ -175,6 +176,7 @@ def _comments(user: Any, lesson: Lesson) -> dict[str, Any] | None:
         "page_size": COMMENTS_PAGE_SIZE,
         "count": engagement.comment_count("lesson", lesson.id),
         "favorites": favorite_state(user, "comment", shown),
+        "reactions": reaction_bar_data("comment", shown, user),  # every comment's counts in one statement
     }
 
 

@@ -26,4 +26,13 @@ def home() -> str:
     )
 
 
-from app.portal import assessments, billing, certificates, courses, favorites, player, profile  # noqa: E402, F401  (same blueprint)
+from app.portal import (  # noqa: E402, F401  (same blueprint)
+    assessments,
+    billing,
+    certificates,
+    courses,
+    favorites,
+    player,
+    profile,
+    reactions,
+)

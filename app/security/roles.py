@@ -177,6 +177,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "Favorite": everyone(READ_WRITE),
     "FavoriteCollection": everyone(READ_WRITE),
     "FavoriteAdmin": {INSTRUCTOR: READ},
+    # Reactions (universal): learners react to what they see; course staff read those on their courses.
+    "Reaction": learners(READ_WRITE),
+    "ReactionAdmin": {INSTRUCTOR: READ},
     # Notifications: everyone reads and manages their own (rows are filtered to the recipient);
     # admins set the default channels of each type.
     "Notification": everyone(READ_WRITE),

@@ -1,4 +1,4 @@
-"""Engagement's tables: comments, favorites and their flags and counters (later reactions, shares)."""
+"""Engagement's tables: comments, reactions, favorites and their flags and counters (later shares)."""
 
 from app.engagement.models.comments import Comment, CommentCount, CommentFlag
 from app.engagement.models.favorites import (
@@ -8,6 +8,7 @@ from app.engagement.models.favorites import (
     FavoriteCollection,
     FavoriteCount,
 )
+from app.engagement.models.reactions import Reaction, ReactionCount
 
 __all__ = [
     "COLLECTION_COLOURS",
@@ -18,4 +19,6 @@ __all__ = [
     "Favorite",
     "FavoriteCollection",
     "FavoriteCount",
+    "Reaction",
+    "ReactionCount",
 ]

@@ -446,8 +446,9 @@ def moderation_scopes() -> dict[str, ModerationScope]:
     return dict(_MODERATION_SCOPES)
 
 
-def moderated_clause(user: Any) -> ColumnElement[bool]:
-    """A WHERE clause for comments the user moderates: all for admins; per-type scopes otherwise."""
+def moderated_targets(user: Any, type_column: Any, id_column: Any) -> ColumnElement[bool]:
+    """A WHERE clause for rows about targets the user moderates (comments, reactions): all for
+    admins; per-type scopes otherwise."""
     if targets.is_admin(user):
         return true()
     user_id = targets.signed_in_user_id(user)
@@ -455,7 +456,28 @@ def moderated_clause(user: Any) -> ColumnElement[bool]:
         return false()
     return or_(
         *(
-            and_(Comment.target_type == code, Comment.target_id.in_(scope(user_id)))
+            and_(type_column == code, id_column.in_(scope(user_id)))
             for code, scope in _MODERATION_SCOPES.items()
         )
     )
+
+
+def comments_moderated_by(user_id: int) -> Select[Any]:
+    """The ids of comments on targets the user moderates (the moderation scope of comments as a
+    target: reactions to them, reports)."""
+    scopes = [(code, scope) for code, scope in _MODERATION_SCOPES.items() if code != COMMENT_TARGET]
+    if not scopes:
+        return select(Comment.id).where(false())
+    return select(Comment.id).where(
+        or_(
+            *(
+                and_(Comment.target_type == code, Comment.target_id.in_(scope(user_id)))
+                for code, scope in scopes
+            )
+        )
+    )
+
+
+def moderated_clause(user: Any) -> ColumnElement[bool]:
+    """A WHERE clause for comments the user moderates: all for admins; per-type scopes otherwise."""
+    return moderated_targets(user, Comment.target_type, Comment.target_id)
