@@ -179,7 +179,7 @@ class NotificationsView(BaseView):
         done = False
         if request.method == "POST":
             with transaction():
-                delivery.unsubscribe(token)
+                delivery.stop_emails(user, type_code)
             done = True
         return self.render_template(
             "notifications/unsubscribe.html",

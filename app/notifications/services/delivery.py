@@ -22,7 +22,7 @@ from app.core.models import utcnow
 from app.core.realtime import emit_to_user
 from app.core.tasks import enqueue
 from app.extensions import db
-from app.notifications.models import EMAIL_DIGEST, EMAIL_DUE, EMAIL_SENT, Notification
+from app.notifications.models import EMAIL_DIGEST, EMAIL_DUE, EMAIL_SENT, Notification, PushSubscription
 from app.notifications.services.inbox import describe, is_visible, targets_of, text_of, unread_counts
 from app.notifications.services.preferences import turn_off
 from app.security.models import LmsUser
@@ -68,6 +68,7 @@ def deliver(ids: list[int]) -> int:
     """
     rows = _rows(ids)
     counts = unread_counts(sorted({row.recipient_id for row in rows if row.in_app}))
+    with_browsers = _with_browsers({row.recipient_id for row in rows if row.push_due})
     with public_context():
         for row in rows:
             if row.in_app:
@@ -80,9 +81,19 @@ def deliver(ids: list[int]) -> int:
                 )
             if row.email_state == EMAIL_DUE:
                 enqueue(EMAIL_TASK, row.id)
-            if row.push_due:
+            if row.push_due and row.recipient_id in with_browsers:
                 enqueue(PUSH_TASK, row.id)
+            elif row.push_due:
+                row.push_due = False  # no browser of theirs subscribed: no task to queue
     return len(rows)
+
+
+def _with_browsers(user_ids: set[int]) -> set[int]:
+    """Which of these users have a subscribed browser (one statement)."""
+    if not user_ids:
+        return set()
+    stmt = select(PushSubscription.user_id).where(PushSubscription.user_id.in_(user_ids)).distinct()
+    return set(db.session.scalars(stmt))
 
 
 # ---- unsubscribe links ------------------------------------------------------------------------
@@ -108,11 +119,9 @@ def read_unsubscribe_token(token: str) -> tuple[LmsUser, str]:
     return user, type_code
 
 
-def unsubscribe(token: str) -> tuple[LmsUser, str]:
-    """Stop the e-mails (single and digest) of the token's type to its user."""
-    user, type_code = read_unsubscribe_token(token)
+def stop_emails(user: LmsUser, type_code: str) -> None:
+    """Stop the e-mails (single and digest) of one type to one user (the unsubscribe link)."""
     turn_off(user.id, type_code, ("email", "digest"))
-    return user, type_code
 
 
 # ---- e-mail -----------------------------------------------------------------------------------
