@@ -69,10 +69,12 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
 
     from app.core import softdelete  # noqa: F401  (registers the global soft-delete filter)
     from app.core.errors import register_error_handlers
+    from app.core.visitors import init_visitors
     from app.core.web import init_web
     from app.security.ratelimit import apply_rate_limits
 
     init_web(app)
+    init_visitors(app)
     register_error_handlers(app)
 
     with app.app_context():
