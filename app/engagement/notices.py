@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from app.engagement.models import Comment
@@ -43,7 +44,20 @@ def register_messages() -> None:
         event="instructor_answer",
     )
     register_message("favorite", _l("%(actor)s added %(subject)s to their favorites"))
-    register_message("like", _l("%(actor)s reacted %(reaction)s to %(subject)s"), event="reaction")
+    register_message("like", _reaction_message, event="reaction")
+
+
+def _reaction_message(params: dict[str, Any], values: dict[str, str]) -> str:
+    """One reactor, or the latest and how many others ("Sara and 4 others reacted to ...")."""
+    others = int(params.get("others") or 0)
+    if not others:
+        return gettext("%(actor)s reacted %(reaction)s to %(subject)s", **values)
+    return ngettext(
+        "%(actor)s and %(num)d other person reacted to %(subject)s",
+        "%(actor)s and %(num)d other people reacted to %(subject)s",
+        others,
+        **values,
+    )
 
 
 def _subject(target: Any) -> dict[str, str] | str:
@@ -76,7 +90,8 @@ def favorited(code: str, target: Any, actor: Any) -> None:
 
 def reacted(reaction: Any, target: Any, reactor: Any, type_code: str) -> None:
     """Tell the target's owner of a new reaction, once per reactor and target (a change of type or
-    a removal and a new reaction do not tell again: the notification key ignores the type)."""
+    a removal and a new reaction do not tell again: the notification key ignores the type). An
+    unread notification of reactions to the same target takes the new reactor ("and 4 others")."""
     owners = _OWNERS.get(reaction.target_type) or _AUDIENCES.get(reaction.target_type)
     if owners is None:
         return
@@ -91,6 +106,7 @@ def reacted(reaction: Any, target: Any, reactor: Any, type_code: str) -> None:
         target,
         reactor,
         key=_reaction_key(reaction),
+        group=_digest(f"reactions:{reaction.target_type}:{reaction.target_id}"),
         event="reaction",
         reaction=emoji or type_code,
         subject=subject,
@@ -98,8 +114,11 @@ def reacted(reaction: Any, target: Any, reactor: Any, type_code: str) -> None:
 
 
 def _reaction_key(reaction: Any) -> str:
-    raw = f"reaction:{reaction.target_type}:{reaction.target_id}:{reaction.user_id}"
-    return hashlib.sha256(raw.encode()).hexdigest()  # the column holds a 64-character key
+    return _digest(f"reaction:{reaction.target_type}:{reaction.target_id}:{reaction.user_id}")
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()  # the key columns hold 64 characters
 
 
 def _reaction_types() -> list[Any]:

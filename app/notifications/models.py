@@ -44,6 +44,16 @@ class Notification(IdMixin, TimestampMixin, SoftDeleteMixin, Model):
         Index("ix_notification_unread", "recipient_id", "read_at", "is_deleted"),
         Index("ix_notification_recipient_created", "recipient_id", "created_at"),
         Index("ix_notification_email_state", "email_state"),
+        # One open (unread, not deleted) row per recipient and group: later events of the group
+        # update it ("Sara and 4 others reacted") instead of adding rows.
+        Index(
+            "uq_notification_open_group",
+            "recipient_id",
+            "group_key",
+            unique=True,
+            postgresql_where=text("group_key IS NOT NULL AND read_at IS NULL AND NOT is_deleted"),
+            sqlite_where=text("group_key IS NOT NULL AND read_at IS NULL AND NOT is_deleted"),
+        ),
     )
 
     recipient_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False)
@@ -53,6 +63,7 @@ class Notification(IdMixin, TimestampMixin, SoftDeleteMixin, Model):
     target_id: Mapped[int | None] = mapped_column(BigId)
     params: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict, nullable=False)
     dedupe_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    group_key: Mapped[str | None] = mapped_column(String(64))
     # False when the recipient turned the in-app channel off: the row only carries e-mail or push.
     in_app: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), nullable=False)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

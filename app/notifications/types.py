@@ -77,7 +77,8 @@ def register_message(type_code: str, message: Any, event: str = "") -> None:
     """Word a type (or one event of it, `params["event"]`): `_l("%(actor)s enrolled in %(course)s")`.
 
     Placeholders are the notification's params; `actor` is the actor's name. A param given as
-    `{"en": ..., "ar": ...}` is read in the reader's language.
+    `{"en": ..., "ar": ...}` is read in the reader's language. A sentence that depends on a count
+    is a function `(params, values) -> str` calling `ngettext(..., **values)`, run in the reader's locale.
     """
     _MESSAGES[(type_code, event)] = message
 

@@ -16,6 +16,7 @@ from app.core.transactions import transaction
 from app.engagement import services
 from app.engagement.models import Comment, Reaction, ReactionCount
 from app.extensions import db
+from app.notifications.services import mark_all_read
 from app.security.models import LmsUser
 from tests.conftest import jwt_headers
 from tests.course_factories import make_course, make_enrollment, make_lesson, make_section
@@ -197,6 +198,57 @@ def test_the_owner_is_told_once_never_the_reactor(world: SimpleNamespace) -> Non
         services.react(world.student, "course", world.course.id, "celebrate")
     assert len(rows_of(world.teacher, "like")) == 1  # a course's instructors hear of its reactions
     assert rows_of(world.student, "like") == []
+
+
+def test_reactions_to_one_target_group_into_the_unread_notification(world: SimpleNamespace) -> None:
+    third = make_user("Student", first_name="Omar", last_name="Learner", name_ar="عمر")
+    make_enrollment(third, world.course)
+    with transaction():
+        services.react(world.student, "comment", world.comment.id, "like")
+        services.react(world.teacher, "comment", world.comment.id, "love")
+    [row] = rows_of(world.other, "like")
+    english, arabic = texts(row)
+    assert english.startswith("Tariq Teacher and 1 other person reacted to your comment"), english
+    assert "طارق" in arabic and "وشخص آخر" in arabic, arabic
+    with transaction():
+        services.react(third, "comment", world.comment.id, "like")
+        # Sara again after an undo is not a new person.
+        services.unreact(world.student, "comment", world.comment.id)
+        services.react(world.student, "comment", world.comment.id, "curious")
+    [row] = rows_of(world.other, "like")
+    assert row.params["others"] == 2 and row.actor_id == third.id
+    english, arabic = texts(row)
+    assert english.startswith("Omar Learner and 2 other people reacted to your comment"), english
+    assert "عمر" in arabic and "وشخصان آخران" in arabic, arabic
+    with transaction():
+        mark_all_read(world.other)
+    late = make_user("Student", first_name="Huda", last_name="Late")
+    make_enrollment(late, world.course)
+    with transaction():
+        services.react(late, "comment", world.comment.id, "like")
+    first, second = rows_of(world.other, "like")
+    assert first.read_at is not None and second.read_at is None  # a new group once the first is read
+    assert texts(second)[0].startswith("Huda Late reacted")
+
+
+def test_concurrent_reactions_make_one_grouped_notification(app: Any, committed: Any) -> None:
+    with app.app_context():
+        w = _world()
+        people = [make_user("Student") for _ in range(6)]
+        for person in people:
+            make_enrollment(person, w.course)
+        db.session.commit()
+        user_ids, course_id, teacher_id = [p.id for p in people], w.course.id, w.teacher.id
+        db.session.remove()
+
+    def work(user_id: int) -> Any:
+        return lambda: services.react(db.session.get(LmsUser, user_id), "course", course_id, "like")
+
+    assert _run(app, [work(user_id) for user_id in user_ids]) == []
+    with app.app_context():
+        [row] = rows_of(teacher_id, "like")
+        assert row.params["others"] == 5 and sorted(row.params["actor_ids"]) == sorted(user_ids)
+        db.session.remove()
 
 
 # ---- concurrency --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from flask import url_for
-from flask_babel import force_locale
+from flask_babel import LazyString, force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
@@ -136,7 +136,11 @@ def text_of(row: Notification, language: str | None = None) -> str:
     message = message_for(row.type_code, row.params or {})
     with force_locale(language):
         values["actor"] = actor_name(row, language) or _("Someone")
-        return row.type.name if message is None else str(message) % values
+        if message is None:
+            return row.type.name
+        if callable(message) and not isinstance(message, LazyString):
+            return str(message(row.params or {}, values))  # a sentence that depends on a count
+        return str(message) % values
 
 
 def describe(row: Notification) -> dict[str, Any]:

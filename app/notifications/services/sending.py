@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, String, bindparam, cast, func, insert, inspect, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.core import targets
 from app.core.errors import Invalid
+from app.core.models import utcnow
 from app.core.tasks import enqueue
 from app.extensions import db
 from app.lookups.services import lookup_id
@@ -22,6 +24,8 @@ from app.notifications.services.preferences import channels_for_users
 from app.security.models import LmsUser
 
 DELIVER_TASK = "app.notifications.tasks.deliver_notifications"
+# Actors a grouped notification remembers (not counted twice); beyond, each new one just counts.
+MAX_GROUP_ACTORS = 200
 
 
 def _user_ids(recipients: Iterable[Any] | Any) -> set[int]:
@@ -88,6 +92,7 @@ def notify(
     actor: Any = None,
     *,
     key: str | None = None,
+    group: str | None = None,
     **params: Any,
 ) -> list[int]:
     """Tell `recipients` (users or ids) that `type_code` happened to `target`, done by `actor`.
@@ -95,8 +100,10 @@ def notify(
     Never the actor, never someone who cannot see the target, only through the channels each
     recipient keeps on. Rows are written now, in the caller's transaction (a rollback takes them
     back); delivery (real time, e-mail, push) is queued for after the commit. The same event told
-    again (same type, target, actor and params, or the same `key`) adds nothing. Returns the ids
-    of the rows written.
+    again (same type, target, actor and params, or the same `key`) adds nothing. With `group`, a
+    recipient's unread row of the same group takes the event instead of a new row: its actor
+    becomes this one and `params["others"]` counts the earlier actors ("Sara and 4 others").
+    Returns the ids of the rows written.
     """
     type_id = lookup_id("notification_types", type_code)
     if type_id is None:
@@ -131,10 +138,57 @@ def notify(
                 "push_due": chosen["push"],
             }
         )
-    written = _insert(rows)
+    written = _insert_grouped(rows, group) if group else _insert(rows)
     if written:
         enqueue(DELIVER_TASK, written)
     return written
+
+
+def _insert_grouped(rows: list[dict[str, Any]], group: str) -> list[int]:
+    """Each recipient's open row of the group takes the event; recipients without one get a new row
+    (the new ids). A row per recipient: groups are for events told to a few owners, not to crowds."""
+    written = []
+    for row in rows:
+        row = {**row, "group_key": group}
+        recipient_id = row["recipient_id"]
+        current = _open_group_row(recipient_id, group)
+        if current is None:
+            try:
+                # Two first events at once: the partial unique index lets one insert, the other joins it.
+                with db.session.begin_nested():
+                    written.append(
+                        db.session.scalar(insert(Notification).values(**row).returning(Notification.id))
+                    )
+                continue
+            except IntegrityError:
+                current = _open_group_row(recipient_id, group)
+                if current is None:  # the clash was the dedupe key: this event was already told
+                    continue
+        previous = current.params or {}
+        earlier = previous.get("actor_ids") or [current.actor_id]
+        if row["actor_id"] not in earlier:  # someone already counted (back after an undo) is not again
+            current.params = {
+                **row["params"],
+                "actor_ids": [*earlier, row["actor_id"]][-MAX_GROUP_ACTORS:],
+                "others": int(previous.get("others") or 0) + 1,
+            }
+            current.actor_id = row["actor_id"]
+            current.created_at = utcnow()  # back to the top of the list
+    db.session.flush()
+    return written
+
+
+def _open_group_row(recipient_id: int, group: str) -> Notification | None:
+    """The recipient's unread, undeleted row of a group, locked."""
+    return db.session.scalar(
+        select(Notification)
+        .where(
+            Notification.recipient_id == recipient_id,
+            Notification.group_key == group,
+            Notification.read_at.is_(None),
+        )
+        .with_for_update(of=Notification)
+    )
 
 
 def _insert(rows: list[dict[str, Any]]) -> list[int]:
