@@ -154,7 +154,12 @@ def my_certificates() -> Any:
         }
         for certificate in certificates
     ]
-    return render_template("portal/my_certificates.html", rows=rows)
+    from app.portal.favorites import favorite_state  # the same blueprint, imported after this module
+
+    ids = [row["certificate"].id for row in rows]
+    return render_template(
+        "portal/my_certificates.html", rows=rows, favorites=favorite_state(user, "certificate", ids)
+    )
 
 
 @portal.route("/my/certificates/<int:certificate_id>/download")

@@ -45,7 +45,7 @@ from app.courses.services.catalog import ordered_lessons, outline, record_view, 
 from app.extensions import db
 from app.lookups.services import values_of
 from app.media import services as media_services
-from app.portal.reaction_bar import reaction_bar_data
+from app.portal.reaction_bar import engagement_data
 from app.portal.views import portal
 from app.security.permissions import has_permission, requires_permission
 
@@ -288,11 +288,10 @@ def course_page(slug: str) -> Any:
     elif user is None and course.is_free:
         join_type = "purchase"  # visitors are invited to sign in and join
     studying = enrolled and enrollment.completed_at is None
-    from app.portal.favorites import favorite_state  # the same blueprint, imported after this module
-
+    engagement = engagement_data(user, course=[course.id])["course"]  # reactions and favorites: one statement
     return render_template(
         "portal/course_detail.html",
-        favorites=favorite_state(user, "course", [course.id]),
+        favorites=engagement["favorites"],
         course=course,
         subtitle=translated(course.translations, "subtitle"),
         description_html=description_html,
@@ -314,7 +313,7 @@ def course_page(slug: str) -> Any:
         # The same matrix checks as the enrol and buy routes: no button that would answer 403.
         may_enroll=has_permission("can_enroll", "Course"),
         may_buy=has_permission("can_purchase", "Payment"),
-        reactions=reaction_bar_data("course", [course.id], user),
+        reactions=engagement["reactions"],
     )
 
 

@@ -392,6 +392,24 @@ def test_my_certificates_says_when_the_pdf_is_not_ready_and_shows_revocations(ap
     assert ">Revoked<" in page and "Plagiarism found" in page
 
 
+def test_a_certificate_can_be_favorited_from_my_certificates(app, login_as):
+    student = login_as("Student")
+    cert = _certificate(app, student.user_id, render=False)
+    page = page_text(student.get("/my/certificates"))
+    assert 'name="target_type" value="certificate"' in page
+    assert f'name="target_id" value="{cert["id"]}"' in page
+    assert 'aria-pressed="false"' in page
+    posted = student.post(
+        "/my/favorites/toggle",
+        data={"target_type": "certificate", "target_id": cert["id"], "action": "add"}
+        | {"next": "/my/certificates"},
+    )
+    assert posted.status_code == 302 and posted.headers["Location"].endswith("/my/certificates")
+    page = page_text(student.get("/my/certificates"))
+    assert 'aria-pressed="true"' in page
+    assert cert["number"] in page_text(student.get("/my/favorites?kind=certificate"))
+
+
 def test_verify_page_for_valid_revoked_and_unknown_numbers(app, client, login_as):
     student = login_as("Student")
     cert = _certificate(app, student.user_id, render=False)

@@ -1,0 +1,137 @@
+"""Everything a page shows about its targets' engagement (reaction counts and the reader's own,
+favorite counts and the reader's own) for targets of several types, in ONE statement.
+
+A course page shows its course's bars, a lesson player its lesson's and its comments': each page
+asks once, whatever it shows, so the counts cost one statement per page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, String, false, literal, select, union_all
+
+from app.core import targets
+from app.engagement.models import Favorite, FavoriteCount, Reaction, ReactionCount
+from app.engagement.services.reactions import MAX_SUMMARY_IDS, Summary, _types_by_id
+from app.extensions import db
+
+REACTIONS, OWN_REACTION, FAVORITES = "r", "m", "f"
+
+
+@dataclass
+class TargetsSummary:
+    """One target type's figures: reactions by target, favorite counts and the reader's favorites."""
+
+    reactions: dict[int, Summary] = field(default_factory=dict)
+    favorite_counts: dict[int, int] = field(default_factory=dict)
+    my_favorites: set[int] = field(default_factory=set)
+
+
+def _row(kind: str, target_type: Any, target_id: Any, type_id: Any, count: Any, mine: Any) -> list[Any]:
+    """One branch's columns, the same in each (numbers given as Python values become literals)."""
+
+    def column(value: Any, sql_type: Any) -> Any:
+        return literal(value, sql_type) if isinstance(value, int) else value
+
+    return [
+        literal(kind, String).label("kind"),
+        target_type.label("target_type"),
+        target_id.label("target_id"),
+        column(type_id, BigInteger).label("type_id"),
+        column(count, Integer).label("count"),
+        mine.label("mine"),
+    ]
+
+
+def engagement_summary(user: Any, wanted: Mapping[str, Iterable[int]]) -> dict[str, TargetsSummary]:
+    """Reactions and favorites of the targets named (type -> ids the reader may see), in one statement.
+
+    The caller lists targets the user may see; the ids are not checked again.
+    """
+    asked = {
+        code: [i for i in dict.fromkeys(ids) if isinstance(i, int)][:MAX_SUMMARY_IDS]
+        for code, ids in wanted.items()
+    }
+    result = {
+        code: TargetsSummary(reactions={i: Summary() for i in ids}, favorite_counts=dict.fromkeys(ids, 0))
+        for code, ids in asked.items()
+    }
+    user_id = targets.signed_in_user_id(user)
+    parts: list[Any] = []
+    for code, ids in asked.items():
+        if not ids:
+            continue
+        parts.append(
+            select(
+                *_row(
+                    REACTIONS,
+                    ReactionCount.target_type,
+                    ReactionCount.target_id,
+                    ReactionCount.type_id,
+                    ReactionCount.count,
+                    false(),
+                )
+            ).where(
+                ReactionCount.target_type == code,
+                ReactionCount.target_id.in_(ids),
+                ReactionCount.count > 0,
+            )
+        )
+        own_favorite: Any = false()
+        if user_id is not None:
+            parts.append(
+                select(
+                    *_row(
+                        OWN_REACTION, Reaction.target_type, Reaction.target_id, Reaction.type_id, 0, false()
+                    )
+                ).where(
+                    Reaction.user_id == user_id,
+                    Reaction.target_type == code,
+                    Reaction.target_id.in_(ids),
+                    Reaction.is_deleted.is_(False),
+                )
+            )
+            # A target the user favorited has a counter row, so the user's favorite is found beside it.
+            own_favorite = (
+                select(Favorite.id)
+                .where(
+                    Favorite.user_id == user_id,
+                    Favorite.target_type == code,
+                    Favorite.target_id == FavoriteCount.target_id,
+                )
+                .exists()
+            )
+        parts.append(
+            select(
+                *_row(
+                    FAVORITES,
+                    FavoriteCount.target_type,
+                    FavoriteCount.target_id,
+                    0,
+                    FavoriteCount.count,
+                    own_favorite,
+                )
+            ).where(FavoriteCount.target_type == code, FavoriteCount.target_id.in_(ids))
+        )
+    if not parts:
+        return result
+    names = _types_by_id()
+    statement = union_all(*parts) if len(parts) > 1 else parts[0]
+    for kind, code, target_id, type_id, count, mine in db.session.execute(statement):
+        figures = result[code]
+        if kind == FAVORITES:
+            figures.favorite_counts[target_id] = int(count)
+            if mine:
+                figures.my_favorites.add(target_id)
+            continue
+        reaction_type = names.get(type_id)
+        if reaction_type is None:  # a type since switched off: neither shown nor counted
+            continue
+        if kind == OWN_REACTION:
+            figures.reactions[target_id].mine = reaction_type.code
+        else:
+            figures.reactions[target_id].counts[reaction_type.code] = int(count)
+    return result
