@@ -289,6 +289,7 @@ def course_page(slug: str) -> Any:
         join_type = "purchase"  # visitors are invited to sign in and join
     studying = enrolled and enrollment.completed_at is None
     from app.portal.favorites import favorite_state  # the same blueprint, imported after this module
+    from app.portal.shares import share_state
 
     return render_template(
         "portal/course_detail.html",
@@ -315,6 +316,7 @@ def course_page(slug: str) -> Any:
         may_enroll=has_permission("can_enroll", "Course"),
         may_buy=has_permission("can_purchase", "Payment"),
         reactions=reaction_bar_data("course", [course.id], user),
+        shares=share_state(user, "course", course.id, course.title),
     )
 
 
