@@ -137,7 +137,7 @@ class ShareApi(ServiceApi):
                 page = targets.target_url(g.user, target_type, target) or page
                 if page.startswith("/"):
                     page = request.host_url.rstrip("/") + page
-            return self.response(200, code=code, param="ref", link=services.with_code(page, code))
+            return self.response(200, referral_code=code, param="ref", link=services.with_code(page, code))
 
         return self.run(body)
 
