@@ -87,10 +87,17 @@ def _register_targets() -> None:
     )
 
 
-def _referral_enrolment(enrollment: Any, **_extra: Any) -> None:
-    """Receiver of `enrollment_created`: an enrolment that followed share links is credited to them."""
+# Enrolments the learner chose (joining, a subscription, a purchase): those a share can have brought.
+_OWN_ENROLMENT_SOURCES = frozenset({"self", "subscription", "purchase"})
+
+
+def _referral_enrolment(enrollment: Any, source: str = "", **_extra: Any) -> None:
+    """Receiver of `enrollment_created`: an enrolment the learner made after following share links is
+    credited to them (not one granted by staff or imported)."""
     from app.engagement.services import record_conversion
 
+    if source not in _OWN_ENROLMENT_SOURCES:
+        return
     if enrollment.id is None:
         from app.extensions import db
 

@@ -72,6 +72,20 @@ def share_state(user: Any, target_type: str, target_id: int, title: str) -> dict
     }
 
 
+def _external_link(user: Any, target_type: str, target: Any, page: str, channel: str) -> str:
+    """The share page of one channel for a target's page, with the user's code (built here from the
+    channel, never from the request: no open redirect)."""
+    from app.core.translations import current_language
+
+    if page.startswith("/"):
+        page = request.host_url.rstrip("/") + page
+    title = targets.target_title(target_type, target, current_language())
+    links = {
+        channel: href for channel, _name, href in share_links(services.with_code(page, _my_code(user)), title)
+    }
+    return links[channel]
+
+
 def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json" or request.form.get("quiet") == "1"
 
@@ -98,6 +112,8 @@ def share(target_type: str, target_id: int) -> Any:
             return json_error(error.status_code, error.message, error.errors)
         flash(error.message, "danger")
         return redirect(url_for("portal.home"))
+    if request.form.get("go") == "1" and channel in dict(SHARE_LINKS):
+        return redirect(_external_link(user, target_type, target, back, channel))  # the form without scripts
     count, joined = services.share_summary(target_type, [target_id])[target_id]
     if _wants_json():
         return jsonify(count=count, joined=joined, channel=channel)

@@ -356,3 +356,22 @@ def test_my_referral_totals_count_first_or_last_touch(app, ctx, kind):
         int(kind == "enrollment"),
         int(kind == "purchase"),
     )
+
+
+def test_an_enrolment_granted_by_staff_is_not_a_conversion(app, ctx):
+    from app.courses.services.enrollment import enroll_by_instructor, enroll_student
+
+    teacher, sharer, learner = make_user("Instructor"), make_user("Student"), make_user("Student")
+    granted, joined = make_course(instructors=[teacher]), make_course(instructors=[teacher])
+    db.session.add(ReferralTouch(sharer_id=sharer.id, user_id=learner.id))
+    db.session.flush()
+    enroll_by_instructor(granted, learner, teacher)
+    enroll_student(learner, joined)
+    rows = db.session.scalars(
+        select(ReferralConversion).where(ReferralConversion.user_id == learner.id)
+    ).all()
+    assert [(r.kind, r.target_id) for r in rows] == [("enrollment", joined.id)]
+    assert services.share_summary("course", [granted.id, joined.id]) == {
+        granted.id: (0, 0),
+        joined.id: (0, 1),
+    }

@@ -151,3 +151,20 @@ def test_my_referrals_page_shows_the_link_and_results(app, login_as, client):
     code = _code_of(app, _username(student))
     assert f"?ref={code}" in page and 'data-result="visits">0<' in page
     assert client.get("/my/referrals").status_code == 302  # visitors sign in first
+
+
+def test_without_scripts_a_channel_form_records_then_opens_the_share_page(app, login_as):
+    data = course_with_lessons(app, title="No script")
+    student = login_as("Student")
+    page = page_text(student.get(f"/courses/{data['slug']}"))
+    assert 'name="go" value="1"' in page  # the <noscript> forms
+    code = _code_of(app, _username(student))
+    went = student.post(f"/shares/course/{data['id']}", data={"channel": "whatsapp", "go": "1"})
+    assert went.status_code == 302
+    link = quote(f"http://localhost/courses/{data['slug']}?ref={code}", safe="")
+    assert went.headers["Location"] == f"https://wa.me/?text=No%20script%20{link}"
+    timeline = student.post(f"/shares/course/{data['id']}", data={"channel": "timeline", "go": "1"})
+    assert timeline.headers["Location"].endswith(f"/courses/{data['slug']}")  # internal: back to the page
+    with app.app_context():
+        assert services.share_count("course", data["id"]) == 2
+        db.session.remove()
