@@ -375,3 +375,34 @@ def test_an_enrolment_granted_by_staff_is_not_a_conversion(app, ctx):
         granted.id: (0, 0),
         joined.id: (0, 1),
     }
+
+
+def test_back_office_lists_conversions_read_only(app):
+    with app.app_context():
+        teacher = make_user("Instructor")
+        mine, theirs = make_course(instructors=[teacher], title="Mine"), make_course(title="Theirs")
+        sharer = make_user("Student", first_name="Samira")
+        learner = make_user("Student", first_name="Lina")
+        db.session.add(ReferralTouch(sharer_id=sharer.id, user_id=learner.id))
+        db.session.flush()
+        made = [
+            services.record_conversion(learner.id, "enrollment", "course", c.id, source_key=f"e:{c.id}")
+            for c in (mine, theirs)
+        ]
+        db.session.commit()
+        ids = [row.id for row in made if row is not None]
+        names = (make_user("Admin").username, teacher.username, sharer.username)
+        db.session.remove()
+    admin = app.test_client()
+    login(admin, names[0])
+    listing = admin.get("/referralconversionmodelview/list/")
+    assert listing.status_code == 200 and names[2] in listing.get_data(as_text=True)
+    assert admin.get(f"/referralconversionmodelview/show/{ids[1]}").status_code == 200
+    assert admin.get("/referralconversionmodelview/add").status_code in (302, 403, 404, 405)
+    assert admin.get("/referralfigures/?start=2020-01-01&model=first").status_code == 200
+    admin.get("/lang/ar")
+    assert "أرقام الإحالات" in admin.get("/referralfigures/").get_data(as_text=True)
+    teacher_client = app.test_client()
+    login(teacher_client, names[1])
+    assert teacher_client.get(f"/referralconversionmodelview/show/{ids[0]}").status_code == 200
+    assert teacher_client.get(f"/referralconversionmodelview/show/{ids[1]}").status_code in (302, 404)
