@@ -70,6 +70,9 @@ class Config:
     BILLING_REMINDER_DAYS = int(os.environ.get("BILLING_REMINDER_DAYS", "7"))
     # Read notifications older than this go to the trash (task purge_read_notifications).
     NOTIFICATION_RETENTION_DAYS = int(os.environ.get("NOTIFICATION_RETENTION_DAYS", "90"))
+    # Shares: how long after a visit through a share link its sign-ups, enrolments and purchases
+    # are credited to the sharer.
+    REFERRAL_WINDOW_DAYS = int(os.environ.get("REFERRAL_WINDOW_DAYS", "30"))
     BILLING_VAT_PERCENT = os.environ.get("BILLING_VAT_PERCENT", "15")
     BILLING_REFUND_POLICY = os.environ.get("BILLING_REFUND_POLICY", "prorated")
     # The sandbox gateway (a checkout page and signed webhooks that behave like a provider's, with

@@ -103,8 +103,12 @@ def _share(services: Any, fan: Any, course_id: int, n: int) -> None:
 
 def _nothing(user: Any, **wanted: Any) -> dict[str, Any]:
     return {
-        code: {"reactions": {}, "favorites": {"type": code, "counts": {}, "mine": set()}, "shares": {}}
-        for code in wanted
+        code: {
+            "reactions": {},
+            "favorites": {"type": code, "counts": {}, "mine": set()},
+            "shares": dict.fromkeys(ids, (0, 0)),
+        }
+        for code, ids in wanted.items()
     }
 
 

@@ -1,6 +1,8 @@
 """Subscriptions and billing: plans and features, the subscription lifecycle, payments through
 gateways, course purchases, invoices, feature gating and revenue metrics."""
 
+from typing import Any
+
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
@@ -50,12 +52,32 @@ def _feed_courses() -> None:
         DOWNLOAD_CHECKS.append(charge_download)
 
 
+def _referral_purchase(payment: Any, **_extra: Any) -> None:
+    """Receiver of `payment_completed`: a course bought after following share links is credited to them."""
+    if payment.purpose != "course" or not payment.course_id:
+        return
+    from app.engagement.services import record_conversion
+
+    record_conversion(
+        payment.user_id,
+        "purchase",
+        "course",
+        payment.course_id,
+        source_key=f"payment:{payment.id}",
+        amount=payment.amount,
+        currency=payment.currency,
+        at=payment.paid_at,
+    )
+
+
 def _listen() -> None:
-    """A completed payment of a subscription, renewal or upgrade moves its subscription on."""
+    """A completed payment of a subscription, renewal or upgrade moves its subscription on; a course
+    purchase may be a referral conversion."""
     from app.billing.services import subscriptions
     from app.billing.signals import payment_completed
 
     payment_completed.connect(subscriptions.apply_payment)
+    payment_completed.connect(_referral_purchase)
 
 
 def _register_labels() -> None:

@@ -87,6 +87,50 @@ def _register_targets() -> None:
     )
 
 
+# Enrolments the learner chose (joining, a subscription, a purchase): those a share can have brought.
+_OWN_ENROLMENT_SOURCES = frozenset({"self", "subscription", "purchase"})
+
+
+def _referral_enrolment(enrollment: Any, source: str = "", **_extra: Any) -> None:
+    """Receiver of `enrollment_created`: an enrolment the learner made after following share links is
+    credited to them (not one granted by staff or imported)."""
+    from app.engagement.services import record_conversion
+
+    if source not in _OWN_ENROLMENT_SOURCES:
+        return
+    if enrollment.id is None:
+        from app.extensions import db
+
+        db.session.flush()
+    record_conversion(
+        enrollment.user_id,
+        "enrollment",
+        "course",
+        enrollment.course_id,
+        source_key=f"enrollment:{enrollment.id}",
+    )
+
+
+def _course_landing(args: dict[str, Any]) -> Any:
+    """The course a course page shows (visits through share links name it)."""
+    from sqlalchemy import select
+
+    from app.courses.models import Course
+    from app.extensions import db
+
+    course_id = db.session.scalar(select(Course.id).where(Course.slug == args.get("slug")))
+    return ("course", course_id) if course_id is not None else None
+
+
+def _register_referrals() -> None:
+    """Course pages are referral landings; enrolments are referral conversions."""
+    from app.courses.signals import enrollment_created
+    from app.engagement.services import register_landing
+
+    register_landing("portal.course_page", _course_landing)
+    enrollment_created.connect(_referral_enrolment)
+
+
 def _register_managed_rows() -> None:
     """Instructors manage the rows of the courses they teach (lists and dropdowns of every module)."""
     from app.core.filters import register_managed_rows
@@ -126,7 +170,7 @@ def _register_moderation_scopes() -> None:
     for code in ("course", "course_section", "lesson", "course_resource"):
         register_comment_audience(code, instructors)  # told of new comments on their courses
     for code in ("course", "lesson"):
-        register_owners(code, instructors)  # told when someone favorites them
+        register_owners(code, instructors)  # told when someone favorites or shares them
     register_moderation_scope("course", courses_taught_by)
     register_moderation_scope("course_section", by_course(CourseSection))
     register_moderation_scope("lesson", by_course(Lesson))
@@ -168,6 +212,7 @@ def register(appbuilder: AppBuilder) -> None:
     notices.register_messages()
     _register_managed_rows()
     _register_moderation_scopes()
+    _register_referrals()
     register_course_audit_scopes()
     register_labels("task", {"expire_subscription_enrollments": _l("expire subscription enrolments")})
     register_panel(courses_waiting_for_review, 10)

@@ -1,5 +1,5 @@
-"""Universal engagement features: comments, reactions and favorites on any registered target
-(PRD 3.1.6, 3.3.5, 3.5)."""
+"""Universal engagement features: comments, reactions, favorites, shares and referral attribution on
+any registered target (PRD 3.1.6, 3.3.5, 3.5, 3.6)."""
 
 from __future__ import annotations
 
@@ -53,6 +53,34 @@ def _recount_restored_reactions(reactions: list[Any]) -> None:
         recount_reactions(target_type, target_id)
 
 
+def _listen_for_referrals(appbuilder: AppBuilder) -> None:
+    """Visits with `?ref=` become touches; sign-ups and sign-ins bind a browser's touches to the user."""
+    from flask import current_app
+    from flask_login import user_logged_in
+
+    from app.engagement.services import referrals
+    from app.security.signals import user_registered
+
+    app = current_app
+    if referrals.touch_from_request not in app.before_request_funcs.get(None, []):
+        app.before_request(referrals.touch_from_request)
+    user_registered.connect(referrals.on_user_registered)
+    user_logged_in.connect(referrals.on_user_logged_in)
+
+
+def _add_share_screens(appbuilder: AppBuilder) -> None:
+    from app.engagement.views_shares import ReferralConversionModelView, ReferralFiguresView, ShareModelView
+
+    content = {"category": "Content", "category_label": _l("Content"), "category_icon": "fa-folder-open"}
+    appbuilder.add_view(ShareModelView, "Shares", label=_l("Shares"), icon="fa-share-alt", **content)
+    appbuilder.add_view(
+        ReferralConversionModelView, "Referrals", label=_l("Referrals"), icon="fa-user-plus", **content
+    )
+    appbuilder.add_view(
+        ReferralFiguresView, "Referral figures", label=_l("Referral figures"), icon="fa-chart-bar", **content
+    )
+
+
 def register(appbuilder: AppBuilder) -> None:
     """Add the comment moderation, reaction and favorites screens and their APIs; comments become a target.
 
@@ -63,6 +91,7 @@ def register(appbuilder: AppBuilder) -> None:
     from app.engagement.api import CommentApi
     from app.engagement.api_favorites import FavoriteApi, FavoriteCollectionApi
     from app.engagement.api_reactions import ReactionApi
+    from app.engagement.api_shares import ReferralApi, ShareApi
     from app.engagement.models import Comment, Reaction
     from app.engagement.views import CommentModelView
     from app.engagement.views_favorites import FavoriteModelView
@@ -109,3 +138,7 @@ def register(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(FavoriteApi)
     appbuilder.add_api(FavoriteCollectionApi)
     appbuilder.add_api(ReactionApi)
+    _add_share_screens(appbuilder)
+    appbuilder.add_api(ShareApi)
+    appbuilder.add_api(ReferralApi)
+    _listen_for_referrals(appbuilder)

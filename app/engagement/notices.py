@@ -1,4 +1,4 @@
-"""What comments, reactions and favorites tell people (a new comment to those who look after its
+"""What comments, reactions, favorites and shares tell people (a new comment to those who look after its
 target, a reply to the author of the comment it answers, a reaction or a favorite to the target's
 owner), and its wording."""
 
@@ -30,7 +30,7 @@ def register_comment_audience(code: str, audience: Audience) -> None:
 
 
 def register_owners(code: str, owners: Audience) -> None:
-    """Say who owns targets of one type (told of reactions and favorites)."""
+    """Say who owns targets of one type (told of reactions, favorites and shares)."""
     _OWNERS[code] = owners
 
 
@@ -45,6 +45,7 @@ def register_messages() -> None:
     )
     register_message("favorite", _l("%(actor)s added %(subject)s to their favorites"))
     register_message("like", _reaction_message, event="reaction")
+    register_message("share", _l("%(actor)s shared %(subject)s"))
 
 
 def _reaction_message(params: dict[str, Any], values: dict[str, str]) -> str:
@@ -111,6 +112,20 @@ def reacted(reaction: Any, target: Any, reactor: Any, type_code: str) -> None:
         reaction=emoji or type_code,
         subject=subject,
     )
+
+
+def shared(share: Any, target: Any, sharer: Any) -> None:
+    """Tell the target's owners of a share, once per sharer and target (sharing it again, through
+    any channel, does not tell again: the notification key ignores the channel)."""
+    owners = _OWNERS.get(share.target_type)
+    if owners is None:
+        return
+    if isinstance(target, Comment):
+        subject: dict[str, str] | str = in_each_language(lambda: _l("your comment"))
+    else:
+        subject = _subject(target)
+    key = _digest(f"share:{share.target_type}:{share.target_id}:{share.user_id}")
+    notify(owners(target), "share", target, sharer, key=key, subject=subject)
 
 
 def _reaction_key(reaction: Any) -> str:

@@ -288,7 +288,11 @@ def course_page(slug: str) -> Any:
     elif user is None and course.is_free:
         join_type = "purchase"  # visitors are invited to sign in and join
     studying = enrolled and enrollment.completed_at is None
-    engagement = engagement_data(user, course=[course.id])["course"]  # reactions and favorites: one statement
+    from app.portal.shares import share_state  # the same blueprint, imported after this module
+
+    engagement = engagement_data(user, course=[course.id])[
+        "course"
+    ]  # reactions, favorites, shares: one statement
     return render_template(
         "portal/course_detail.html",
         favorites=engagement["favorites"],
@@ -314,6 +318,7 @@ def course_page(slug: str) -> Any:
         may_enroll=has_permission("can_enroll", "Course"),
         may_buy=has_permission("can_purchase", "Payment"),
         reactions=engagement["reactions"],
+        shares=share_state(user, "course", course.id, course.title, engagement["shares"][course.id]),
     )
 
 

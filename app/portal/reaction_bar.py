@@ -31,16 +31,18 @@ def _bar(target_type: str, summaries: dict[int, Any], user: Any) -> dict[str, An
 
 def engagement_data(user: Any, **wanted: list[int]) -> dict[str, dict[str, Any]]:
     """Reaction bars and favorite buttons of targets of several types (`course=[7]`), in ONE statement:
-    per type, `{"reactions": <reaction bar data>, "favorites": <favorite button state>}`."""
+    per type, `{"reactions": <reaction bar data>, "favorites": <favorite button state>, "shares":
+    {id: (shares, learners joined through shares)}}`."""
     try:
         from app.engagement.services.summary import engagement_summary
     except ImportError:  # the engagement module ships separately
-        return {code: {"reactions": {}, "favorites": None} for code in wanted}
+        return {code: {"reactions": {}, "favorites": None, "shares": {}} for code in wanted}
     summaries = engagement_summary(user, wanted)
     return {
         code: {
             "reactions": _bar(code, figures.reactions, user),
             "favorites": {"type": code, "counts": figures.favorite_counts, "mine": figures.my_favorites},
+            "shares": figures.shares,
         }
         for code, figures in summaries.items()
     }

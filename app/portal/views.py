@@ -35,4 +35,5 @@ from app.portal import (  # noqa: E402, F401  (same blueprint)
     player,
     profile,
     reactions,
+    shares,
 )

@@ -180,6 +180,13 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # Reactions (universal): learners react to what they see; course staff read those on their courses.
     "Reaction": learners(READ_WRITE),
     "ReactionAdmin": {INSTRUCTOR: READ},
+    # Shares and referrals: learners share what they see, read their own code, shares and results;
+    # course staff read shares, referrals and figures of their own courses.
+    "Share": learners(READ_WRITE),
+    "ShareAdmin": {INSTRUCTOR: READ},
+    "Referral": {**learners(READ), INSTRUCTOR: READ | {"can_figures"}},
+    "ReferralAdmin": {INSTRUCTOR: READ},
+    "ReferralFigures": {INSTRUCTOR: READ},
     # Notifications: everyone reads and manages their own (rows are filtered to the recipient);
     # admins set the default channels of each type.
     "Notification": everyone(READ_WRITE),

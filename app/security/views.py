@@ -37,6 +37,7 @@ from app.security import accounts, services
 from app.security.accounts import TooManyRequests
 from app.security.forms import ARABIC_INPUT, ForgotPasswordForm, ProfileForm, RegistrationForm
 from app.security.ratelimit import spend_budget
+from app.security.signals import user_registered
 
 USER_LIST_COLUMNS = [
     "username",
@@ -347,6 +348,7 @@ class LmsRegisterUserDBView(RegisterUserDBView):
                 if locale is not None and locale.language in current_app.config["LANGUAGES"]:
                     user.locale = locale.language
                 sm.session.flush()
+                user_registered.send(user)  # in this transaction: listeners' rows commit with it
                 accounts.send_verification(user)
         if not user:
             flash(gettext("Registration failed. Please try again."), "danger")

@@ -89,13 +89,17 @@ def test_the_course_page_runs_at_most_one_more_statement(app: Any, login_as: Any
 
     def nothing(user: Any, **wanted: Any) -> dict[str, Any]:
         return {
-            code: {"reactions": {}, "favorites": {"type": code, "counts": {}, "mine": set()}}
-            for code in wanted
+            code: {
+                "reactions": {},
+                "favorites": {"type": code, "counts": {}, "mine": set()},
+                "shares": dict.fromkeys(ids, (0, 0)),
+            }
+            for code, ids in wanted.items()
         }
 
     monkeypatch.setattr("app.portal.courses.engagement_data", nothing)
     student.get(url)
     with captured(app) as without_bar:
         assert "data-reaction-bar" not in page_text(student.get(url))
-    # Reactions and favorites together cost one statement.
+    # Reactions, favorites and shares together cost one statement.
     assert len(with_bar) <= len(without_bar) + 1, with_bar

@@ -1,4 +1,4 @@
-"""Engagement's tables: comments, reactions, favorites and their flags and counters (later shares)."""
+"""Engagement's tables: comments, reactions, favorites, shares and referrals, their flags and counters."""
 
 from app.engagement.models.comments import Comment, CommentCount, CommentFlag
 from app.engagement.models.favorites import (
@@ -9,10 +9,23 @@ from app.engagement.models.favorites import (
     FavoriteCount,
 )
 from app.engagement.models.reactions import Reaction, ReactionCount
+from app.engagement.models.shares import (
+    CONVERSION_KINDS,
+    INTERNAL_CHANNELS,
+    SHARE_CHANNELS,
+    ReferralCode,
+    ReferralConversion,
+    ReferralTouch,
+    Share,
+    ShareCount,
+)
 
 __all__ = [
     "COLLECTION_COLOURS",
+    "CONVERSION_KINDS",
     "DEFAULT_COLOUR",
+    "INTERNAL_CHANNELS",
+    "SHARE_CHANNELS",
     "Comment",
     "CommentCount",
     "CommentFlag",
@@ -21,4 +34,9 @@ __all__ = [
     "FavoriteCount",
     "Reaction",
     "ReactionCount",
+    "ReferralCode",
+    "ReferralConversion",
+    "ReferralTouch",
+    "Share",
+    "ShareCount",
 ]

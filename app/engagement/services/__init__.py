@@ -1,4 +1,5 @@
-"""Engagement's rules: comments (threads, moderation, flags, counters), reactions, favorites; later shares."""
+"""Engagement's rules: comments (threads, moderation, flags, counters), reactions, favorites, shares and
+referrals."""
 
 from app.engagement.services.comments import (
     COMMENT_TARGET,
@@ -68,6 +69,25 @@ from app.engagement.services.reactions import (
     visible_target,
     who_reacted,
 )
+from app.engagement.services.referral_figures import FigureRow, MyResults, figures, figures_csv, my_results
+from app.engagement.services.referrals import (
+    bind_visitor,
+    record_conversion,
+    record_touch,
+    referral_code,
+    register_landing,
+    sharer_of,
+    with_code,
+)
+from app.engagement.services.shares import (
+    channel_of,
+    moderated_shares,
+    my_shares,
+    recount_shares,
+    share,
+    share_count,
+    share_summary,
+)
 
 __all__ = [
     "COMMENT_TARGET",
@@ -80,17 +100,21 @@ __all__ = [
     "FavoriteGroup",
     "FavoriteItem",
     "FavoritePage",
+    "FigureRow",
     "ModerationScope",
+    "MyResults",
     "ReactionType",
     "Summary",
     "Thread",
     "add_comment",
     "available_kinds",
+    "bind_visitor",
     "can_delete_comment",
     "can_edit_comment",
     "can_moderate_comment",
     "can_moderate_target",
     "can_read_comment",
+    "channel_of",
     "comment_count",
     "comments_moderated_by",
     "counts_for",
@@ -102,6 +126,8 @@ __all__ = [
     "favorite_count",
     "favorite_counts",
     "favorite_summary",
+    "figures",
+    "figures_csv",
     "flag_comment",
     "get_collection",
     "get_comment",
@@ -112,18 +138,30 @@ __all__ = [
     "list_comments",
     "moderated_clause",
     "moderated_reactions",
+    "moderated_shares",
     "moderated_targets",
     "moderation_scopes",
     "move_to_collection",
     "my_favorites",
     "my_reactions",
+    "my_results",
+    "my_shares",
     "react",
     "reaction_summary",
     "reaction_types",
+    "record_conversion",
+    "record_touch",
     "recount_comments",
     "recount_favorites",
     "recount_reactions",
+    "recount_shares",
+    "referral_code",
+    "register_landing",
     "register_moderation_scope",
+    "share",
+    "share_count",
+    "share_summary",
+    "sharer_of",
     "summary_for",
     "type_of",
     "unfavorite",
@@ -132,4 +170,5 @@ __all__ = [
     "update_collection",
     "visible_target",
     "who_reacted",
+    "with_code",
 ]

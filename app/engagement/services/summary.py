@@ -1,5 +1,6 @@
 """Everything a page shows about its targets' engagement (reaction counts and the reader's own,
-favorite counts and the reader's own) for targets of several types, in ONE statement.
+favorite counts and the reader's own, shares and learners joined through them) for targets of
+several types, in ONE statement.
 
 A course page shows its course's bars, a lesson player its lesson's and its comments': each page
 asks once, whatever it shows, so the counts cost one statement per page.
@@ -14,20 +15,22 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, String, false, literal, select, union_all
 
 from app.core import targets
-from app.engagement.models import Favorite, FavoriteCount, Reaction, ReactionCount
+from app.engagement.models import Favorite, FavoriteCount, Reaction, ReactionCount, ShareCount
 from app.engagement.services.reactions import MAX_SUMMARY_IDS, Summary, _types_by_id
 from app.extensions import db
 
-REACTIONS, OWN_REACTION, FAVORITES = "r", "m", "f"
+REACTIONS, OWN_REACTION, FAVORITES, SHARES = "r", "m", "f", "s"
 
 
 @dataclass
 class TargetsSummary:
-    """One target type's figures: reactions by target, favorite counts and the reader's favorites."""
+    """One target type's figures: reactions by target, favorite counts and the reader's favorites,
+    (shares, learners joined through shares) by target."""
 
     reactions: dict[int, Summary] = field(default_factory=dict)
     favorite_counts: dict[int, int] = field(default_factory=dict)
     my_favorites: set[int] = field(default_factory=set)
+    shares: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 def _row(kind: str, target_type: Any, target_id: Any, type_id: Any, count: Any, mine: Any) -> list[Any]:
@@ -116,12 +119,27 @@ def engagement_summary(user: Any, wanted: Mapping[str, Iterable[int]]) -> dict[s
                 )
             ).where(FavoriteCount.target_type == code, FavoriteCount.target_id.in_(ids))
         )
+        parts.append(  # the learners joined through shares ride in the type column
+            select(
+                *_row(
+                    SHARES,
+                    ShareCount.target_type,
+                    ShareCount.target_id,
+                    ShareCount.joined_count,
+                    ShareCount.count,
+                    false(),
+                )
+            ).where(ShareCount.target_type == code, ShareCount.target_id.in_(ids))
+        )
     if not parts:
         return result
     names = _types_by_id()
     statement = union_all(*parts) if len(parts) > 1 else parts[0]
     for kind, code, target_id, type_id, count, mine in db.session.execute(statement):
         figures = result[code]
+        if kind == SHARES:
+            figures.shares[target_id] = (int(count), int(type_id))
+            continue
         if kind == FAVORITES:
             figures.favorite_counts[target_id] = int(count)
             if mine:
