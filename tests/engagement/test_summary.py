@@ -1,4 +1,4 @@
-"""The one-statement summary of reactions and favorites that pages show for targets of several types."""
+"""The one-statement summary of reactions, favorites and shares that pages show for their targets."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ def test_summary_equals_the_separate_summaries_in_one_statement(app: Any, ctx: N
         services.favorite(sara, "course", course.id)
         services.favorite(lina, "course", course.id)
         services.favorite(lina, "comment", comment.id)
+        services.share(sara, "course", course.id, "copy")
+        services.share(lina, "course", course.id, "whatsapp")
     wanted = {"course": [course.id, other_course.id], "comment": [comment.id]}
     assert sara.id  # loaded before counting (the commit expired it)
     with captured(app) as statements:
@@ -49,6 +51,8 @@ def test_summary_equals_the_separate_summaries_in_one_statement(app: Any, ctx: N
     assert got["course"].favorite_counts == {course.id: 2, other_course.id: 0}
     assert got["course"].my_favorites == {course.id}
     assert got["comment"].my_favorites == set() and got["comment"].favorite_counts == {comment.id: 1}
+    assert got["course"].shares == services.share_summary("course", wanted["course"])
+    assert got["course"].shares == {course.id: (2, 0), other_course.id: (0, 0)}
     anonymous = engagement_summary(None, wanted)
     assert anonymous["course"].reactions[course.id].mine is None and anonymous["course"].my_favorites == set()
     assert anonymous["course"].favorite_counts[course.id] == 2

@@ -50,7 +50,7 @@ def _row(kind: str, target_type: Any, target_id: Any, type_id: Any, count: Any, 
 
 
 def engagement_summary(user: Any, wanted: Mapping[str, Iterable[int]]) -> dict[str, TargetsSummary]:
-    """Reactions and favorites of the targets named (type -> ids the reader may see), in one statement.
+    """Reactions, favorites and shares of the targets named (type -> ids), in one statement.
 
     The caller lists targets the user may see; the ids are not checked again.
     """
@@ -59,7 +59,11 @@ def engagement_summary(user: Any, wanted: Mapping[str, Iterable[int]]) -> dict[s
         for code, ids in wanted.items()
     }
     result = {
-        code: TargetsSummary(reactions={i: Summary() for i in ids}, favorite_counts=dict.fromkeys(ids, 0))
+        code: TargetsSummary(
+            reactions={i: Summary() for i in ids},
+            favorite_counts=dict.fromkeys(ids, 0),
+            shares=dict.fromkeys(ids, (0, 0)),
+        )
         for code, ids in asked.items()
     }
     user_id = targets.signed_in_user_id(user)
