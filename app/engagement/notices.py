@@ -1,6 +1,6 @@
 """What comments, reactions and favorites tell people (a new comment to those who look after its
-target, a reply to the author of the comment it answers, a mention to the user mentioned, a reaction or a favorite to the target's
-owner), and its wording."""
+target, a reply to the author of the comment it answers, a mention to the user mentioned, a
+reaction or a favorite to the target's owner), and its wording."""
 
 from __future__ import annotations
 
