@@ -3,6 +3,7 @@ active and can see what the comment is on; never the author; at most `MAX_MENTIO
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -11,7 +12,6 @@ from sqlalchemy import func, select
 
 from app.core import targets
 from app.core.errors import NotFound
-from app.core.html import plain_text
 from app.engagement import notices
 from app.engagement.models import Comment
 from app.extensions import db
@@ -20,11 +20,13 @@ from app.security.models import LmsUser
 MAX_MENTIONS = 10
 # A username (letters, digits, `_ . -`) after an `@` that does not end a word or an address.
 MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,63})")
+TAG = re.compile(r"<[^>]*>")
 
 
 def mentioned_names(body: str | None) -> list[str]:
     """The distinct usernames a comment's text mentions (lower case, in order of appearance)."""
-    names = (m.group(1).rstrip(".-").lower() for m in MENTION.finditer(plain_text(body or "")))
+    text = html.unescape(TAG.sub(" ", body or ""))  # the text of sanitized HTML, blocks kept apart
+    names = (m.group(1).rstrip(".-").lower() for m in MENTION.finditer(text))
     return list(dict.fromkeys(name for name in names if name))
 
 
