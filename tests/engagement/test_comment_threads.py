@@ -4,6 +4,7 @@ recount after concurrent replies and after deleting, hiding and restoring a repl
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -71,7 +72,7 @@ def _recount_matches(lesson_id: int) -> None:
 
 # ---- depth ----------------------------------------------------------------------------------------
 def test_three_levels_then_replies_attach_to_the_deepest_allowed_parent(ctx: None) -> None:
-    teacher, (sara, lina, omar), lesson = _people_and_lesson()
+    _teacher, (sara, lina, omar), lesson = _people_and_lesson()
     top, reply, deep = _chain([sara, lina, omar], lesson, 3)
     assert [c.depth for c in (top, reply, deep)] == [1, 2, 3]
     assert (reply.parent_id, deep.parent_id) == (top.id, reply.id)
@@ -89,7 +90,7 @@ def test_three_levels_then_replies_attach_to_the_deepest_allowed_parent(ctx: Non
 
 
 def test_the_depth_is_a_setting(app: Any, ctx: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    teacher, (sara, lina, omar), lesson = _people_and_lesson()
+    _teacher, (sara, lina, omar), lesson = _people_and_lesson()
     monkeypatch.setitem(app.config, "COMMENT_MAX_DEPTH", 5)
     chain = _chain([sara, lina, omar], lesson, 7)
     assert [c.depth for c in chain] == [1, 2, 3, 4, 5, 5, 5]
@@ -105,7 +106,7 @@ def test_the_depth_is_a_setting(app: Any, ctx: None, monkeypatch: pytest.MonkeyP
 
 def test_hidden_comments_cannot_be_replied_to_nor_their_replies(ctx: None) -> None:
     teacher, (sara, lina, omar), lesson = _people_and_lesson()
-    top, reply, deep = _chain([sara, lina, omar], lesson, 3)
+    _top, reply, deep = _chain([sara, lina, omar], lesson, 3)
     services.hide_comment(teacher, reply, "Off topic")
     assert _stored(lesson.id) == 1  # the hidden reply takes its own reply with it
     for parent in (reply, deep):
@@ -130,7 +131,7 @@ def test_hidden_comments_cannot_be_replied_to_nor_their_replies(ctx: None) -> No
 
 
 def test_deleting_and_restoring_a_reply_mid_thread_keeps_counters(ctx: None) -> None:
-    teacher, (sara, lina, omar), lesson = _people_and_lesson()
+    _teacher, (sara, lina, omar), lesson = _people_and_lesson()
     top, reply, deep = _chain([sara, lina, omar], lesson, 3)
     sibling = services.add_comment(omar, "lesson", lesson.id, "Another answer", top.id)
     db.session.commit()
@@ -181,7 +182,7 @@ def test_a_deep_thread_loads_in_as_many_statements_as_a_flat_one(
     app: Any, ctx: None, monkeypatch: Any
 ) -> None:
     monkeypatch.setitem(app.config, "COMMENT_MAX_DEPTH", 8)
-    teacher, students, lesson = _people_and_lesson()
+    _teacher, students, lesson = _people_and_lesson()
     flat_lesson = make_lesson(make_section(lesson.course))
     _chain(students, lesson, 8)
     for _ in range(3):
@@ -259,10 +260,8 @@ def test_concurrent_replies_deletes_and_hides_keep_exact_counters(app: Any, comm
                 services.hide_comment(teacher, db.session.get(Comment, ids["other"]))
                 return
             user = db.session.get(LmsUser, ids["students"][i % 3])
-            try:
+            with contextlib.suppress(Invalid):  # its parent was deleted or hidden first: refused cleanly
                 services.add_comment(user, "lesson", ids["lesson"], f"Reply {i}", parents[i % len(parents)])
-            except Invalid:  # its parent was deleted or hidden first: refused cleanly
-                pass
 
         return act
 
@@ -291,7 +290,7 @@ def test_concurrent_replies_deletes_and_hides_keep_exact_counters(app: Any, comm
 
 def test_concurrent_api_replies_make_no_500_and_exact_counts(app: Any, committed: Any) -> None:
     with app.app_context():
-        teacher, students, lesson = _people_and_lesson()
+        _teacher, students, lesson = _people_and_lesson()
         top = services.add_comment(students[0], "lesson", lesson.id, "Question")
         db.session.commit()
         names, lesson_id, top_id = [s.username for s in students], lesson.id, top.id
@@ -330,7 +329,7 @@ def test_concurrent_api_replies_make_no_500_and_exact_counts(app: Any, committed
 # ---- API ----------------------------------------------------------------------------------------------
 def test_api_nests_replies_and_clamps_depth(app: Any, client: Any) -> None:
     with app.app_context():
-        teacher, students, lesson = _people_and_lesson()
+        _teacher, students, lesson = _people_and_lesson()
         names, lesson_id = [s.username for s in students], lesson.id
         db.session.remove()
     sara, lina = (jwt_headers(client, n) for n in names[:2])
