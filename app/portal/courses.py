@@ -288,6 +288,7 @@ def course_page(slug: str) -> Any:
     elif user is None and course.is_free:
         join_type = "purchase"  # visitors are invited to sign in and join
     studying = enrolled and enrollment.completed_at is None
+    from app.portal.discussions import course_discussion  # the same blueprint, imported after this module
     from app.portal.favorites import favorite_state  # the same blueprint, imported after this module
 
     return render_template(
@@ -315,6 +316,7 @@ def course_page(slug: str) -> Any:
         may_enroll=has_permission("can_enroll", "Course"),
         may_buy=has_permission("can_purchase", "Payment"),
         reactions=reaction_bar_data("course", [course.id], user),
+        discussion=course_discussion(user, course, has_access),
     )
 
 
