@@ -525,7 +525,7 @@ def recount_comments(target_type: str, target_id: int) -> int:
     shown: set[int] = set()  # live, not hidden, and every comment above too (depth order: parents first)
     for c in rows:
         if c.parent_id in by_id and not c.is_hidden:
-            replies[c.parent_id] += 1  # type: ignore[index]
+            replies[c.parent_id] += 1
         if not c.is_hidden and (c.parent_id is None or c.parent_id in shown):
             shown.add(c.id)
     for c in rows:
