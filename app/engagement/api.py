@@ -164,7 +164,8 @@ class CommentApi(BaseModelRestApi):
         try:
             comment = services.get_comment(g.user, _pk(pk))
             data = _body()
-            services.edit_comment(g.user, comment, data.get("body"))  # type: ignore[arg-type]
+            with transaction():  # committed before the new mentions are delivered
+                services.edit_comment(g.user, comment, data.get("body"))  # type: ignore[arg-type]
         except AppError as exc:
             return self._error(exc)
         return self.response(200, id=comment.id, result=self._dump(comment))
