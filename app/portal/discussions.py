@@ -138,7 +138,8 @@ def comment_html(body: str | None, profiles: dict[str, str] | None = None) -> Ma
     for part in _TAG.split(clean):
         if part.startswith("<"):
             lowered = part.lower()
-            in_link = (in_link or lowered.startswith("<a ")) and not lowered.startswith("</a")
+            opens_link = lowered.startswith(("<a ", "<a>"))
+            in_link = (in_link or opens_link) and not lowered.startswith("</a")
             parts.append(part)
         elif in_link:
             parts.append(part)
