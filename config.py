@@ -47,6 +47,8 @@ class Config:
     MEDIA_AVATAR_SIZES = [64, 128, 256]
     # CVs a learner may keep on their profile (each a `cv` media file: pdf, doc, docx).
     PROFILE_MAX_CVS = int(os.environ.get("PROFILE_MAX_CVS", "10"))
+    # How deep comment replies nest: 3 = a comment, a reply, a reply to the reply (at least 2).
+    COMMENT_MAX_DEPTH = int(os.environ.get("COMMENT_MAX_DEPTH", "3"))
     # Kinds of upload reserved to some roles (the others are open to every signed-in user).
     MEDIA_KIND_ROLES = {
         "course_material": ["Admin", "Instructor"],

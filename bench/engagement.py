@@ -7,7 +7,8 @@ shared it (so every counter is busy), then, in alternating rounds, requests the 
 learner:
 
 - **with counts**: the page as it is (reaction bar, favorite button, share figures);
-- **without counts**: the same page with `app.portal.courses.engagement_data` answering empty figures.
+- **without counts**: the same page with `engagement_data` (of the page and of its discussion block)
+  answering empty figures.
 
 It prints the statements of each (from the `X-Query-Count` header), their difference, which must be at
 most 1 (the run fails otherwise), and the median page times and their ratio.
@@ -124,6 +125,7 @@ def measure(client: Any, path: str) -> tuple[float, int]:
 def main() -> int:
     app, path = build_app()
     import app.portal.courses as course_pages  # after the app: the portal's modules import each other
+    import app.portal.discussions as discussions
 
     client = app.test_client()
     response = client.post("/login/", data={"username": "fan1", "password": "bench-password-123"})
@@ -136,11 +138,11 @@ def main() -> int:
         measure(client, path)
     for _ in range(ROUNDS):
         for name, figures in (("with counts", real), ("without counts", _nothing)):
-            course_pages.engagement_data = figures  # type: ignore[assignment]
+            course_pages.engagement_data = discussions.engagement_data = figures  # type: ignore[assignment]
             elapsed, count = measure(client, path)
             times[name].append(elapsed)
             statements[name] = count
-    course_pages.engagement_data = real  # type: ignore[assignment]
+    course_pages.engagement_data = discussions.engagement_data = real  # type: ignore[assignment]
     medians = {name: statistics.median(values) for name, values in times.items()}
     extra = statements["with counts"] - statements["without counts"]
     print(f"course page with {LEARNERS} learners reacting, favoriting and sharing, {ROUNDS} rounds")

@@ -92,6 +92,15 @@ def _register_targets() -> None:
     )
 
 
+def _register_note_targets() -> None:
+    """Learners write notes on quizzes and assignments (courses' notes registry)."""
+    from app.assessments.models import Assignment, Quiz
+    from app.courses.services.notes import register_note_target
+
+    register_note_target("quiz", Quiz, course_of=lambda quiz: quiz.course)
+    register_note_target("assignment", Assignment, course_of=lambda assignment: assignment.course)
+
+
 def _join_course_completion() -> None:
     """Completion also asks the assessment rules; a completed course issues its certificate."""
     from app.assessments.services.certificates import on_course_completed
@@ -203,6 +212,7 @@ def register(appbuilder: AppBuilder) -> None:
     from app.core.menus import add_views, register_menu_groups
 
     _register_targets()
+    _register_note_targets()
     notices.register_messages()
     _register_managed_rows()
     register_assessment_audit_scopes()

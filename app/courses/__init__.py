@@ -53,14 +53,23 @@ def _register_targets() -> None:
         url=course_url,
         title=title,
     )
-    for code, model in (("course_section", CourseSection), ("course_resource", CourseResource)):
+
+    def section_url(user: Any, section: CourseSection) -> str:
+        # The section page: its lessons, discussion and notes.
+        return url_for("portal.section_page", slug=section.course.slug, section_id=section.id)
+
+    for code, model, link in (
+        ("course_section", CourseSection, section_url),
+        ("course_resource", CourseResource, in_course_url),
+    ):
         register_target(
             code,
             model,
             can_view=lambda user, obj: services.can_access(user, obj.course),
             can_edit=manage,
             can_moderate=manage,
-            url=in_course_url,
+            url=link,
+            title=title if code == "course_section" else None,
         )
     register_target(
         "lesson",

@@ -24,6 +24,8 @@ COLUMNS = [
     "target_type",
     "target_id",
     "parent_id",
+    "root_id",
+    "depth",
     "author_id",
     "body",
     "is_instructor_response",
@@ -48,6 +50,8 @@ def dump_comment(comment: Comment, user: Any, moderator: bool) -> dict[str, Any]
         "target_type": comment.target_type,
         "target_id": comment.target_id,
         "parent_id": comment.parent_id,
+        "root_id": comment.root_id,
+        "depth": comment.depth,
         "author": {
             "id": comment.author_id,
             "username": author.username if author else None,
@@ -136,7 +140,8 @@ class CommentApi(BaseModelRestApi):
 
     # ---- create / edit / delete through the services -------------------------------------
     def post_headless(self) -> Response:
-        """Comment (or reply) on a target: {target_type, target_id, body, parent_id?}."""
+        """Comment (or reply) on a target: {target_type, target_id, body, parent_id?}. A reply to a
+        comment at the deepest level is attached to that comment's parent (see `depth`)."""
         try:
             data = _body()
             target_type = data.get("target_type")
@@ -159,7 +164,8 @@ class CommentApi(BaseModelRestApi):
         try:
             comment = services.get_comment(g.user, _pk(pk))
             data = _body()
-            services.edit_comment(g.user, comment, data.get("body"))  # type: ignore[arg-type]
+            with transaction():  # committed before the new mentions are delivered
+                services.edit_comment(g.user, comment, data.get("body"))  # type: ignore[arg-type]
         except AppError as exc:
             return self._error(exc)
         return self.response(200, id=comment.id, result=self._dump(comment))
@@ -178,7 +184,8 @@ class CommentApi(BaseModelRestApi):
     @safe
     @permission_name("for_target")
     def for_target(self, target_type: str, target_id: int) -> Response:
-        """A target's threads, newest first, with replies and the visible-comment count.
+        """A target's threads, newest first, each comment with its `replies` nested (oldest first, down
+        to `max_depth` levels), and the visible-comment count.
         ---
         get:
           parameters:
@@ -215,13 +222,14 @@ class CommentApi(BaseModelRestApi):
             moderator = services.can_moderate_target(g.user, target_type, target_id)
         except AppError as exc:
             return self._error(exc)
-        result = [
-            {
-                **dump_comment(thread.comment, g.user, moderator),
-                "replies": [dump_comment(reply, g.user, moderator) for reply in thread.replies],
+
+        def nested(thread: services.Thread, comment: Comment) -> dict[str, Any]:
+            return {
+                **dump_comment(comment, g.user, moderator),
+                "replies": [nested(thread, reply) for reply in thread.replies_to(comment)],
             }
-            for thread in threads
-        ]
+
+        result = [nested(thread, thread.comment) for thread in threads]
         return self.response(
             200,
             target_type=target_type,
@@ -230,6 +238,7 @@ class CommentApi(BaseModelRestApi):
             page=page,
             page_size=page_size,
             can_moderate=moderator,
+            max_depth=services.max_depth(),
             result=result,
         )
 

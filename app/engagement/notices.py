@@ -1,6 +1,6 @@
-"""What comments, reactions, favorites and shares tell people (a new comment to those who look after its
-target, a reply to the author of the comment it answers, a reaction or a favorite to the target's
-owner), and its wording."""
+"""What comments, reactions, favorites and shares tell people (a new comment to those who look after
+its target, a reply to the author of the comment it answers, a mention to the user mentioned, a
+reaction, a favorite or a share to the target's owner), and its wording."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ def register_messages() -> None:
         _l("%(actor)s answered your comment on %(subject)s as its instructor"),
         event="instructor_answer",
     )
+    register_message("mention", _l("%(actor)s mentioned you in a comment on %(subject)s"))
     register_message("favorite", _l("%(actor)s added %(subject)s to their favorites"))
     register_message("like", _reaction_message, event="reaction")
     register_message("share", _l("%(actor)s shared %(subject)s"))
@@ -80,6 +81,11 @@ def commented(comment: Comment, target: Any, author: Any, parent: Comment | None
     audience = _AUDIENCES.get(comment.target_type)
     if audience is not None:
         notify(audience(target), "comment", comment, author, subject=subject)
+
+
+def mentioned(comment: Comment, target: Any, author: Any, recipients: list[int]) -> list[int]:
+    """Tell the users mentioned in a comment (notify drops those who cannot see it)."""
+    return notify(recipients, "mention", comment, author, subject=_subject(target))
 
 
 def favorited(code: str, target: Any, actor: Any) -> None:

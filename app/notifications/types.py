@@ -45,6 +45,7 @@ TYPE_DEFAULTS: dict[str, TypeDefaults] = {
     "message": TypeDefaults(email=False, push=True),
     "comment": _QUIET,
     "reply": TypeDefaults(push=True),
+    "mention": TypeDefaults(push=True),
     "like": _QUIET,
     "share": _QUIET,
     "friend_request": _URGENT,

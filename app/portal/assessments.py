@@ -42,6 +42,7 @@ from app.extensions import db
 from app.lookups.services import values_of
 from app.media.validation import kind_rules
 from app.portal.courses import _flashed, _login_redirect, _media_link, _user
+from app.portal.discussions import learner_notes
 from app.portal.views import portal
 from app.security.permissions import requires_permission
 
@@ -156,6 +157,7 @@ def quiz_page(quiz_id: int) -> Any:
         grade=quiz_service.quiz_percent(quiz, user.id) if review else None,
         can_start=can_start,
         state_label=state_label,
+        notes=learner_notes(user, quiz.course, "quiz", quiz.id, url_for("portal.quiz_page", quiz_id=quiz.id)),
     )
 
 
@@ -396,5 +398,6 @@ def assignment_page(assignment_id: int) -> Any:
             {"media": media, "href": _media_link(media, user, inline=False)}
             for media in assignment_service.files_of(assignment, "assignment")
         ],
+        notes=learner_notes(user, assignment.course, "assignment", assignment.id, here),
         **_submission_details(submission, user),
     )

@@ -288,11 +288,13 @@ def course_page(slug: str) -> Any:
     elif user is None and course.is_free:
         join_type = "purchase"  # visitors are invited to sign in and join
     studying = enrolled and enrollment.completed_at is None
-    from app.portal.shares import share_state  # the same blueprint, imported after this module
+    from app.portal.discussions import course_discussion  # the same blueprint, imported after this module
+    from app.portal.shares import share_state
 
-    engagement = engagement_data(user, course=[course.id])[
-        "course"
-    ]  # reactions, favorites, shares: one statement
+    discussion = course_discussion(user, course, has_access)
+    # The course's reactions, favorites and shares come with its comments' figures (one statement).
+    comments = discussion["comments"]
+    engagement = comments["target"] if comments else engagement_data(user, course=[course.id])["course"]
     return render_template(
         "portal/course_detail.html",
         favorites=engagement["favorites"],
@@ -319,6 +321,7 @@ def course_page(slug: str) -> Any:
         may_buy=has_permission("can_purchase", "Payment"),
         reactions=engagement["reactions"],
         shares=share_state(user, "course", course.id, course.title, engagement["shares"][course.id]),
+        discussion=discussion,
     )
 
 

@@ -15,15 +15,13 @@ from app.core.errors import AppError, NotFound
 from app.core.portal import json_error as _json_error
 from app.core.transactions import transaction
 from app.core.translations import translated
-from app.courses.models import Course, CourseResource, Lesson, LessonContent, Note
-from app.courses.models.notes import NoteLike
+from app.courses.models import Course, CourseResource, Lesson, LessonContent
 from app.courses.services import access, progress
 from app.courses.services import notes as notes_service
 from app.courses.services.catalog import outline, resolve_slug
 from app.extensions import db
-from app.lookups.services import values_of
 from app.portal.courses import _course_for, _flashed, _login_redirect, _media_link, _safe_url, _user
-from app.portal.reaction_bar import reaction_bar_data
+from app.portal.discussions import discussion, learner_notes
 from app.portal.views import portal
 
 COMMENTS_PAGE_SIZE = 20
@@ -124,60 +122,27 @@ def _resources(course: Course, lesson: Lesson, user: Any) -> list[dict[str, Any]
     return resources
 
 
-def _lesson_notes(user: Any, lesson: Lesson) -> dict[str, Any]:
-    notes = list(
-        db.session.scalars(
-            notes_service.visible_notes(user)
-            .where(Note.target_type == "lesson", Note.target_id == lesson.id)
-            .order_by(Note.is_pinned.desc(), Note.created_at.desc())
-            .options(selectinload(Note.user), selectinload(Note.revisions))
-        )
-    )
-    liked = (
-        set(
-            db.session.scalars(
-                select(NoteLike.note_id).where(
-                    NoteLike.user_id == user.id, NoteLike.note_id.in_([n.id for n in notes])
-                )
-            )
-        )
-        if notes
-        else set()
-    )
-    return {
-        "active": [n for n in notes if not n.is_archived],
-        "archived": [n for n in notes if n.is_archived and n.user_id == user.id],
-        "liked": liked,
-        "visibilities": values_of("note_visibility"),
-        "colors": notes_service.COLORS,
-    }
+def _lesson_notes(user: Any, course: Course, lesson: Lesson) -> dict[str, Any] | None:
+    here = url_for("portal.lesson_player", slug=course.slug, lesson_id=lesson.id)
+    notes = learner_notes(user, course, "lesson", lesson.id, here)
+    if notes is not None:
+        notes["empty"] = _("No notes on this lesson yet.")
+    return notes
 
 
-def _comments(user: Any, lesson: Lesson) -> dict[str, Any] | None:
+def _comments(user: Any, course: Course, lesson: Lesson) -> dict[str, Any] | None:
     """The comments panel, when the engagement module is installed."""
-    try:
-        from app.engagement import services as engagement
-    except ImportError:  # the engagement module ships separately
-        return None
-    try:
-        page = max(1, int(request.args.get("comments_page", 1)))
-    except ValueError:
-        page = 1
-    try:
-        listing = engagement.list_comments(user, "lesson", lesson.id, page=page, page_size=COMMENTS_PAGE_SIZE)
-    except AppError:
-        return None
+    here = url_for("portal.lesson_player", slug=course.slug, lesson_id=lesson.id)
+    return discussion(user, "lesson", lesson.id, here, with_target=True)
+
+
+def _lesson_favorites(user: Any, lesson: Lesson, comments: dict[str, Any] | None) -> dict[str, Any]:
+    """The lesson's favorite button: read with its comments' figures, or alone when they are not shown."""
+    if comments is not None and comments.get("target"):
+        return dict(comments["target"]["favorites"])
     from app.portal.favorites import favorite_state  # the same blueprint, imported after this module
 
-    shown = [c.id for thread in listing for c in (thread.comment, *thread.replies)]
-    return {
-        "listing": listing,
-        "page": page,
-        "page_size": COMMENTS_PAGE_SIZE,
-        "count": engagement.comment_count("lesson", lesson.id),
-        "favorites": favorite_state(user, "comment", shown),
-        "reactions": reaction_bar_data("comment", shown, user),  # every comment's counts in one statement
-    }
+    return favorite_state(user, "lesson", [lesson.id])
 
 
 def _lesson_assessments(lesson: Lesson) -> dict[str, list[Any]]:
@@ -237,6 +202,7 @@ def lesson_player(slug: str, lesson_id: int) -> Any:
     next_lesson = lessons[position + 1] if position + 1 < len(lessons) else None
     enrollment = access.enrollment_of(user.id, course.id) if user else None
     tracked = has_access and access.enrollment_grants_access(enrollment, course)
+    comments = _comments(user, course, lesson)
     return render_template(
         "portal/lesson_player.html",
         course=course,
@@ -252,8 +218,9 @@ def lesson_player(slug: str, lesson_id: int) -> Any:
         has_access=has_access,
         tracked=tracked,
         can_open=lambda item: item.id not in locked and (has_access or item.is_free_preview),
-        notes=_lesson_notes(user, lesson) if has_access else None,
-        comments=_comments(user, lesson),
+        notes=_lesson_notes(user, course, lesson) if has_access else None,
+        comments=comments,
+        lesson_favorites=_lesson_favorites(user, lesson, comments),
         assessments=_lesson_assessments(lesson) if has_access else None,
         heartbeat_interval=int(current_app.config.get("HEARTBEAT_INTERVAL_SECONDS", 30)),
         completes_on_reading=tracked and progress.completes_on_reading(lesson),

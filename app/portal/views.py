@@ -31,6 +31,7 @@ from app.portal import (  # noqa: E402, F401  (same blueprint)
     billing,
     certificates,
     courses,
+    discussions,
     favorites,
     player,
     profile,

@@ -1,7 +1,7 @@
 """notification groups: one open row per recipient and group key ("Sara and 4 others reacted")
 
 Revision ID: 0024_notification_groups
-Revises: 0021_shares
+Revises: 0023_comment_threads
 Create Date: 2026-12-07 16:45:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0024_notification_groups"
-down_revision = "0021_shares"
+down_revision = "0023_comment_threads"
 branch_labels = None
 depends_on = None
 

@@ -74,17 +74,26 @@ def test_threaded_replies_and_instructor_response_marker(app, client, world):
     assert answer.status_code == 201, answer.json
     assert answer.json["result"]["is_instructor_response"] is True
     assert answer.json["result"]["parent_id"] == qid
-    # A reply to a reply joins the top-level thread.
+    # A reply to a reply nests under it (depth 3).
     follow_up = _post(client, student, "lesson", world.lesson_id, "Thanks!", parent_id=answer.json["id"])
-    assert follow_up.status_code == 201 and follow_up.json["result"]["parent_id"] == qid
+    assert follow_up.status_code == 201
+    assert (follow_up.json["result"]["parent_id"], follow_up.json["result"]["depth"]) == (
+        answer.json["id"],
+        3,
+    )
 
     listing = _threads(client, student, "lesson", world.lesson_id)
     assert listing.status_code == 200, listing.json
     assert listing.json["count"] == 3
     [thread] = listing.json["result"]
-    assert thread["id"] == qid and thread["reply_count"] == 2
-    assert [r["body"] for r in thread["replies"]] == ["<p>Like this.</p>", "Thanks!"]
-    assert [r["is_instructor_response"] for r in thread["replies"]] == [True, False]
+    assert thread["id"] == qid and thread["reply_count"] == 1 and thread["depth"] == 1
+    [reply] = thread["replies"]
+    assert (reply["body"], reply["is_instructor_response"], reply["reply_count"]) == (
+        "<p>Like this.</p>",
+        True,
+        1,
+    )
+    assert [(r["body"], r["is_instructor_response"]) for r in reply["replies"]] == [("Thanks!", False)]
     assert "flag_count" not in thread  # moderation details are for moderators
     assert _threads(client, teacher, "lesson", world.lesson_id).json["can_moderate"] is True
 

@@ -163,3 +163,20 @@ def test_favorite_buttons_cost_one_statement_per_page(app, login_as):
         with captured(app) as statements:
             assert student.get(url).status_code == 200
         assert len([s for s in statements if "favorite" in s]) == 1, url
+
+
+def test_lesson_player_has_the_lessons_favorite_button(app, login_as):
+    student = login_as("Student")
+    with app.app_context():
+        course = make_course(title="Python", title_ar="بايثون")
+        lesson = make_lesson(make_section(course), "Loops")
+        make_enrollment(db.session.get(LmsUser, student.user_id), course)
+        url, lesson_id = f"/courses/{course.slug}/lessons/{lesson.id}", lesson.id
+        db.session.remove()
+    form = _button(page_text(student.get(url)), lesson_id)
+    assert 'name="target_type" value="lesson"' in form and 'aria-pressed="false"' in form
+    data = {"target_type": "lesson", "target_id": lesson_id, "action": "add", "next": url}
+    assert student.post("/my/favorites/toggle", data=data).headers["Location"].endswith(url)
+    form = _button(page_text(student.get(url)), lesson_id)
+    assert 'aria-pressed="true"' in form and re.search(r'class="favorite-count"[^>]*>1<', form)
+    assert "Loops" in page_text(student.get("/my/favorites?kind=lesson"))

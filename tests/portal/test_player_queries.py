@@ -18,8 +18,9 @@ from tests.course_factories import make_course, make_enrollment, make_lesson, ma
 from tests.factories import make_user
 from tests.portal_helpers import course_with_lessons, enrol
 
-# 20, the permissions that decide whether the menu offers the back office, and the bell's count
-MAX_STATEMENTS = 22
+# 20, the permissions that decide whether the menu offers the back office, the bell's count, and the
+# lesson's and its comments' reactions, favorites and shares (one statement together)
+MAX_STATEMENTS = 23
 # Reads of the enrolment row itself (the notes query only filters on enrolments in a subquery).
 ENROLLMENT_READ = re.compile(r"^\s*SELECT enrollment\.\w+", re.IGNORECASE)
 

@@ -98,6 +98,7 @@ def test_the_course_page_runs_at_most_one_more_statement(app: Any, login_as: Any
         }
 
     monkeypatch.setattr("app.portal.courses.engagement_data", nothing)
+    monkeypatch.setattr("app.portal.discussions.engagement_data", nothing)  # its comments' and the course's
     student.get(url)
     with captured(app) as without_bar:
         assert "data-reaction-bar" not in page_text(student.get(url))

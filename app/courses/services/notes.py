@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, or_, select, update
 
+from app.core import targets
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.html import plain_text, sanitize_html
 from app.core.models import utcnow
 from app.core.targets import is_admin
 from app.core.transactions import unique_insert
 from app.courses import notices
-from app.courses.models import Course, CourseSection, Lesson, Note, NoteLike, NoteRevision
+from app.courses.models import Course, CourseResource, CourseSection, Lesson, Note, NoteLike, NoteRevision
 from app.courses.services.access import accessible_course_ids, can_access, can_manage
 from app.courses.services.catalog import courses_taught_by
 from app.courses.services.progress import require_open_lesson
@@ -21,7 +24,6 @@ from app.extensions import db
 from app.lookups.services import lookup_id, require_lookup_id
 from app.security.services import require_verified_email
 
-NOTE_TARGETS: dict[str, type] = {"course": Course, "course_section": CourseSection, "lesson": Lesson}
 COLORS = ("yellow", "green", "blue", "pink", "purple", "orange", "gray")
 MAX_NOTE_LENGTH = 20_000
 
@@ -30,13 +32,59 @@ def _visibility(code: str) -> int:
     return require_lookup_id("note_visibility", code)
 
 
+@dataclass(frozen=True)
+class NoteTarget:
+    """A kind of learning target notes can be written on: its model and the course it belongs to."""
+
+    code: str
+    model: type
+    course_of: Callable[[Any], Course]
+
+
+# code -> NoteTarget. Courses hold courses, sections, lessons and resources; higher modules add
+# theirs from their register() (assessments: quizzes and assignments), courses never imports them.
+_NOTE_TARGETS: dict[str, NoteTarget] = {}
+
+
+def register_note_target(code: str, model: type, *, course_of: Callable[[Any], Course]) -> None:
+    """Let learners write notes on targets of one type (`code` is also its `app.core.targets` code:
+    a learner notes only what the target registry lets them see, in a course they can open)."""
+    _NOTE_TARGETS[code] = NoteTarget(code, model, course_of)
+
+
+def note_target_codes() -> list[str]:
+    """The target types notes can be written on."""
+    return list(_NOTE_TARGETS)
+
+
+register_note_target("course", Course, course_of=lambda course: course)
+for _code, _model in (
+    ("course_section", CourseSection),
+    ("lesson", Lesson),
+    ("course_resource", CourseResource),
+):
+    register_note_target(_code, _model, course_of=lambda item: item.course)
+
+
+def _load_target(target_type: Any, target_id: Any) -> tuple[NoteTarget, Any]:
+    kind = _NOTE_TARGETS.get(target_type) if isinstance(target_type, str) else None
+    valid_id = isinstance(target_id, int) and not isinstance(target_id, bool)
+    target = db.session.get(kind.model, target_id) if kind is not None and valid_id else None
+    if kind is None or target is None:
+        raise NotFound(_("Notes cannot be written on this."))
+    return kind, target
+
+
 def note_course(target_type: str, target_id: int) -> Course:
     """The course a note target belongs to, or NotFound."""
-    model = NOTE_TARGETS.get(target_type)
-    target = db.session.get(model, target_id) if model else None
-    if target is None:
-        raise NotFound(_("Notes can be written on courses, sections and lessons only."))
-    return target if isinstance(target, Course) else target.course
+    kind, target = _load_target(target_type, target_id)
+    return kind.course_of(target)
+
+
+def note_place(note: Note) -> Any:
+    """What a note is written on (None when it is gone)."""
+    kind = _NOTE_TARGETS.get(note.target_type)
+    return db.session.get(kind.model, note.target_id) if kind is not None else None
 
 
 def visible_notes(user: Any) -> Select[Any]:
@@ -119,11 +167,15 @@ def create_note(
 ) -> Note:
     """Write a note on something of a course the user can open."""
     require_verified_email(user)
-    course = note_course(target_type, target_id)
+    kind, target = _load_target(target_type, target_id)
+    course = kind.course_of(target)
     if not can_access(user, course):
         raise Forbidden(_("Enrol in this course to write notes."))
     if target_type == "lesson":  # a lesson still locked by sequencing takes no notes either
-        require_open_lesson(user, db.session.get(Lesson, target_id))
+        require_open_lesson(user, target)
+    elif target_type != "course" and not targets.can_view(user, target_type, target):
+        # An unpublished quiz, for example, does not exist for a learner.
+        raise NotFound(_("Not found."))
     fields = _clean_fields(body or "", color, visibility)  # a missing body is an empty one
     note = Note(
         user_id=user.id,
@@ -205,7 +257,7 @@ def like_note(user: Any, note: Note) -> Note:
     db.session.execute(update(Note).where(Note.id == note.id).values(like_count=Note.like_count + 1))
     db.session.flush()
     db.session.refresh(note)
-    place = db.session.get(NOTE_TARGETS[note.target_type], note.target_id)
+    place = note_place(note)
     if place is not None:
         notices.note_liked(note, user, (note.target_type, place))
     return note

@@ -25,7 +25,8 @@ from app.security.models import LmsUser
 
 
 class Comment(BaseModel):
-    """A comment on any registered target; a reply shares its parent's target (one level deep)."""
+    """A comment on any registered target; a reply shares its parent's target and thread (`root_id`:
+    the top-level comment, None for that one; `depth`: 1 for a top-level comment, 2 for a reply...)."""
 
     __tablename__ = "comment"
     __label__ = _l("Comments")
@@ -36,6 +37,9 @@ class Comment(BaseModel):
     target_type: Mapped[str] = mapped_column(String(32), nullable=False)
     target_id: Mapped[int] = mapped_column(BigId, nullable=False)
     parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("comment.id"), index=True)
+    # The thread's top-level comment (one statement loads a whole thread, whatever its depth).
+    root_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("comment.id"), index=True)
+    depth: Mapped[int] = mapped_column(Integer, default=1, server_default="1", nullable=False)
     author_id: Mapped[int] = mapped_column(BigId, ForeignKey("ab_user.id"), nullable=False, index=True)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     is_instructor_response: Mapped[bool] = mapped_column(
@@ -56,6 +60,7 @@ class Comment(BaseModel):
     author: Mapped[LmsUser] = relationship(foreign_keys=[author_id], lazy="selectin")
     hidden_by: Mapped[LmsUser | None] = relationship(foreign_keys=[hidden_by_id])
     parent: Mapped[Comment | None] = relationship(remote_side="Comment.id", foreign_keys=[parent_id])
+    root: Mapped[Comment | None] = relationship(remote_side="Comment.id", foreign_keys=[root_id])
 
     @property
     def excerpt(self) -> str:

@@ -3,8 +3,15 @@
 Every rule about the target itself (may this user see it, who moderates it) comes from the target
 registry (`app.core.targets`), so comments work on any registered code. Counters: `comment_count`
 holds, per target, the number of comments other users can see (neither deleted nor hidden, and not
-under a hidden comment); `Comment.reply_count` holds a comment's replies that are neither deleted
-nor hidden. Both move in the same transaction as the change.
+under a hidden comment); `Comment.reply_count` holds a comment's direct replies that are neither
+deleted nor hidden. Both move in the same transaction as the change.
+
+Threads: replies to replies nest down to `COMMENT_MAX_DEPTH` levels (3 by default: a top-level
+comment is at depth 1, a reply at depth 2, a reply to that reply at depth 3). Answering a comment at
+the deepest level adds a sibling (the reply joins the answered comment's parent chain, cut at the
+deepest level that can still take replies), and the answered comment's author is still the one told.
+Every change to a thread locks its top-level comment's row, so changes of one thread queue up and
+the counters stay exact; a thread is read in one statement (`root_id`).
 """
 
 from __future__ import annotations
@@ -13,8 +20,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core import targets
@@ -24,6 +32,7 @@ from app.core.models import utcnow
 from app.core.softdelete import soft_delete
 from app.engagement import notices
 from app.engagement.models import Comment, CommentCount, CommentFlag
+from app.engagement.services import mentions
 from app.extensions import db
 from app.security.services import require_verified_email
 
@@ -40,12 +49,30 @@ ModerationScope = Callable[[int], Select[Any]]
 _MODERATION_SCOPES: dict[str, ModerationScope] = {}
 
 
+DEFAULT_MAX_DEPTH = 3
+
+
+def max_depth() -> int:
+    """How deep replies nest (the `COMMENT_MAX_DEPTH` setting; at least 2: a comment and replies)."""
+    value = current_app.config.get("COMMENT_MAX_DEPTH", DEFAULT_MAX_DEPTH) if has_app_context() else None
+    try:
+        return max(int(value if value is not None else DEFAULT_MAX_DEPTH), 2)
+    except (TypeError, ValueError):
+        return DEFAULT_MAX_DEPTH
+
+
 @dataclass
 class Thread:
-    """A top-level comment and the replies the reader may see, oldest first."""
+    """A top-level comment and the replies the reader may see: `replies` in reading order (each
+    reply right after the one it answers, siblings oldest first), `children` by parent id."""
 
     comment: Comment
     replies: list[Comment] = field(default_factory=list)
+    children: dict[int, list[Comment]] = field(default_factory=dict)
+
+    def replies_to(self, comment: Comment) -> list[Comment]:
+        """The direct replies to one comment of the thread, oldest first."""
+        return self.children.get(comment.id, [])
 
 
 # ---- helpers --------------------------------------------------------------------------------
@@ -108,31 +135,62 @@ def _bump_replies(comment_id: int, delta: int) -> None:
     )
 
 
-def _lock(comment: Comment) -> Comment:
-    """Reload a thread's top-level comment under a row lock: changes of one thread queue up."""
-    root = comment if comment.parent_id is None else db.session.get(Comment, comment.parent_id)
-    if root is not None and not root.is_deleted:
-        db.session.execute(select(Comment.id).where(Comment.id == root.id).with_for_update())
-        db.session.refresh(root)
-    if comment is not root:
-        db.session.refresh(comment)
-    return root if root is not None else comment
+class _Tree:
+    """The live (not deleted) comments of one thread, read fresh under the thread's lock."""
+
+    def __init__(self, root_id: int) -> None:
+        rows = db.session.scalars(
+            select(Comment)
+            .where(or_(Comment.id == root_id, Comment.root_id == root_id))
+            .order_by(Comment.created_at, Comment.id)
+            .execution_options(populate_existing=True)
+        ).all()
+        self.by_id = {c.id: c for c in rows}
+        self.children: dict[int, list[Comment]] = {}
+        for c in rows:
+            if c.parent_id is not None:
+                self.children.setdefault(c.parent_id, []).append(c)
+
+    def chain(self, comment: Comment) -> list[Comment] | None:
+        """The comment and its ancestors up to the top-level one; None when one of them is gone."""
+        chain, node = [comment], comment
+        while node.parent_id is not None:
+            parent = self.by_id.get(node.parent_id)
+            if parent is None:
+                return None
+            chain.append(parent)
+            node = parent
+        return chain
+
+    def shown(self, comment: Comment) -> bool:
+        """True when the comment and every comment above it are live and not hidden."""
+        chain = self.chain(comment)
+        return chain is not None and not any(c.is_hidden for c in chain)
+
+    def visible_size(self, comment: Comment) -> int:
+        """The comment and its replies, at any depth, that are not hidden nor under a hidden one."""
+        if comment.is_hidden:
+            return 0
+        return 1 + sum(self.visible_size(child) for child in self.children.get(comment.id, []))
+
+    def subtree(self, comment: Comment) -> list[Comment]:
+        """The comment's replies at any depth."""
+        found: list[Comment] = []
+        for child in self.children.get(comment.id, []):
+            found += [child, *self.subtree(child)]
+        return found
 
 
-def _gone(comment: Comment) -> bool:
-    """True when the comment was deleted, by this request or one that held the lock before it."""
-    return bool(
-        db.session.scalar(
-            select(Comment.is_deleted).where(Comment.id == comment.id).execution_options(include_deleted=True)
-        )
+def _lock(comment: Comment) -> _Tree:
+    """Lock a thread's top-level comment row (changes of one thread queue up) and read the thread."""
+    root_id = comment.root_id or comment.id
+    db.session.execute(
+        select(Comment.id)
+        .where(Comment.id == root_id)
+        .with_for_update()
+        .execution_options(include_deleted=True)
     )
-
-
-def _weight(comment: Comment, root: Comment | None) -> int:
-    """How many counted comments this one stands for while it is visible (itself + its replies)."""
-    if comment.parent_id is None:
-        return 1 + comment.reply_count
-    return 0 if root is None or root.is_hidden else 1
+    return _Tree(root_id)
 
 
 # ---- reading ----------------------------------------------------------------------------------
@@ -175,7 +233,8 @@ def list_comments(
 ) -> list[Thread]:
     """One page of a target's threads, newest first, each with its replies (oldest first)."""
     target = _viewable_target(user, target_type, target_id)
-    readable = _readable(user, targets.can_moderate(user, target_type, target))
+    moderator = targets.can_moderate(user, target_type, target)
+    readable = _readable(user, moderator)
     # Deeper pages are empty anyway; an absurd page number must not overflow OFFSET.
     page, page_size = min(max(int(page), 1), MAX_PAGE), min(max(int(page_size), 1), MAX_PAGE_SIZE)
     on_target = and_(Comment.target_type == target_type, Comment.target_id == target_id, readable)
@@ -187,15 +246,36 @@ def list_comments(
         .limit(page_size)
     ).all()
     threads = {c.id: Thread(c) for c in tops}
-    if threads:
+    if threads:  # every reply of the page's threads, whatever their depth, in one statement
         replies = db.session.scalars(
             select(Comment)
-            .where(on_target, Comment.parent_id.in_(list(threads)))
+            .where(on_target, Comment.root_id.in_(list(threads)))
             .order_by(Comment.created_at, Comment.id)
-        )
-        for reply in replies:
-            threads[reply.parent_id].replies.append(reply)  # type: ignore[index]
+        ).all()
+        _nest(threads, replies, targets.signed_in_user_id(user), moderator)
     return list(threads.values())
+
+
+def _nest(
+    threads: dict[int, Thread], replies: Iterable[Comment], reader_id: int | None, moderator: bool
+) -> None:
+    """Place each reply under the comment it answers. Readers other than moderators do not see the
+    replies under a hidden comment (but their own), nor those whose parent they do not see."""
+    children: dict[int, list[Comment]] = {}
+    for reply in replies:
+        children.setdefault(reply.parent_id, []).append(reply)  # type: ignore[arg-type]
+    for thread in threads.values():
+
+        def walk(comment: Comment, hidden: bool, thread: Thread = thread) -> None:
+            for child in children.get(comment.id, []):
+                under_hidden = hidden or child.is_hidden
+                if under_hidden and not moderator and child.author_id != reader_id:
+                    continue
+                thread.children.setdefault(comment.id, []).append(child)
+                thread.replies.append(child)
+                walk(child, under_hidden)
+
+        walk(thread.comment, thread.comment.is_hidden)
 
 
 def can_read_comment(user: Any, comment: Comment) -> bool:
@@ -208,10 +288,13 @@ def can_read_comment(user: Any, comment: Comment) -> bool:
         return False
     if not targets.can_view(user, comment.target_type, target):
         return False
-    parent = db.session.get(Comment, comment.parent_id) if comment.parent_id else None
-    hidden = comment.is_hidden or (
-        parent is not None and parent.is_hidden
-    )  # a hidden thread hides its replies
+    hidden = comment.is_hidden  # a hidden comment hides its replies, at any depth
+    node = comment
+    while node.parent_id is not None and not hidden:
+        parent = db.session.get(Comment, node.parent_id)
+        if parent is None or parent.is_deleted:
+            return False
+        hidden, node = parent.is_hidden, parent
     return (
         not hidden
         or comment.author_id == targets.signed_in_user_id(user)
@@ -264,7 +347,9 @@ def add_comment(
     user: Any, target_type: str, target_id: int, body: str, parent_id: int | None = None
 ) -> Comment:
     """Comment on (or reply on) something the user can see; a moderator's comment is marked as
-    an instructor response. Replies to a reply join the top-level thread (one level deep)."""
+    an instructor response. A reply to a comment at the deepest level (`max_depth`) joins that
+    comment's parent chain at the deepest level that takes replies; the author of the comment
+    answered is told either way, and the users mentioned (`@username`) are told too."""
     user_id = targets.signed_in_user_id(user)
     if user_id is None:
         raise Forbidden(_("Sign in to comment."))
@@ -273,35 +358,47 @@ def add_comment(
         raise Invalid(_("Reply to a comment with parent_id."), {"target_type": [_("Not allowed.")]})
     target = _viewable_target(user, target_type, target_id)
     clean = _clean_body(body)
-    root: Comment | None = None
-    parent: Comment | None = None
+    answered: Comment | None = None  # the comment the user replied to
+    attach_to: Comment | None = None  # where the reply goes (the answered one, or its parent chain)
     if parent_id is not None:
-        parent = db.session.get(Comment, parent_id) if isinstance(parent_id, int) else None
+        answered = (
+            db.session.get(Comment, parent_id)
+            if isinstance(parent_id, int) and not isinstance(parent_id, bool)
+            else None
+        )
         if (
-            parent is None
-            or parent.is_deleted
-            or (parent.target_type, parent.target_id) != (target_type, target_id)
+            answered is None
+            or answered.is_deleted
+            or (answered.target_type, answered.target_id) != (target_type, target_id)
         ):
             raise Invalid(
                 _("You can only reply to a comment on the same page."), {"parent_id": [_("Not found.")]}
             )
-        root = _lock(parent)
-        if parent.is_hidden or root.is_hidden or root.is_deleted:
+        tree = _lock(answered)
+        live = tree.by_id.get(answered.id)
+        chain = tree.chain(live) if live is not None else None
+        if chain is None or any(c.is_hidden for c in chain):
             raise Invalid(_("This comment cannot be replied to."), {"parent_id": [_("Hidden.")]})
+        deepest = max_depth()
+        attach_to = next(c for c in chain if c.depth < deepest)  # the chain ends at depth 1
     comment = Comment(
         target_type=target_type,
         target_id=target_id,
-        parent_id=root.id if root is not None else None,
+        parent_id=attach_to.id if attach_to is not None else None,
+        root_id=(attach_to.root_id or attach_to.id) if attach_to is not None else None,
+        depth=attach_to.depth + 1 if attach_to is not None else 1,
         author_id=user_id,
         body=clean,
         is_instructor_response=targets.can_moderate(user, target_type, target),
     )
     db.session.add(comment)
-    if root is not None:
-        _bump_replies(root.id, 1)
+    if attach_to is not None:
+        _bump_replies(attach_to.id, 1)
     _bump(target_type, target_id, 1)
     db.session.flush()
-    notices.commented(comment, target, user, parent)
+    notices.commented(comment, target, user, answered)
+    replied_to = {answered.author_id} if answered is not None and answered.author_id else set()
+    mentions.tell_mentioned(comment, user, mentions.mentioned_names(clean), skip=replied_to)
     return comment
 
 
@@ -311,8 +408,12 @@ def edit_comment(user: Any, comment: Comment, body: str) -> Comment:
         raise Forbidden(_("Only the author can change a comment."))
     clean = _clean_body(body)
     if clean != comment.body:
+        before = mentions.mentioned_names(comment.body)
         comment.body = clean
         comment.edited_at = utcnow()
+        db.session.flush()
+        new = [name for name in mentions.mentioned_names(clean) if name not in before]
+        mentions.tell_mentioned(comment, user, new, skip=set())  # only the newly mentioned
     db.session.flush()
     return comment
 
@@ -323,17 +424,18 @@ def delete_comment(user: Any, comment: Comment) -> None:
         raise Forbidden(_("Only the author or a moderator can delete a comment."))
     if comment.is_deleted:  # already gone, with its thread
         return
-    root = _lock(comment)
-    if _gone(comment):  # a concurrent delete won the lock: the counters are already right
+    tree = _lock(comment)
+    live = tree.by_id.get(comment.id)
+    if live is None:  # a concurrent delete won the lock: the counters are already right
         return
-    weight = 0 if comment.is_hidden else _weight(comment, root)
-    if comment.parent_id is None:
-        for reply in db.session.scalars(select(Comment).where(Comment.parent_id == comment.id)):
-            soft_delete(reply)
-    elif not comment.is_hidden:
-        _bump_replies(root.id, -1)
-    soft_delete(comment)
-    _bump(comment.target_type, comment.target_id, -weight)
+    weight = tree.visible_size(live) if tree.shown(live) else 0
+    parent = tree.by_id.get(live.parent_id) if live.parent_id is not None else None
+    if parent is not None and not live.is_hidden:
+        _bump_replies(parent.id, -1)
+    for reply in tree.subtree(live):
+        soft_delete(reply)
+    soft_delete(live)
+    _bump(live.target_type, live.target_id, -weight)
     db.session.flush()
 
 
@@ -345,18 +447,18 @@ def hide_comment(user: Any, comment: Comment, reason: str | None = None) -> Comm
     if comment.is_deleted:
         raise NotFound(_("No such comment."))
     clean_reason = _clean_reason(reason)
-    root = _lock(comment)
-    if _gone(comment):
+    tree = _lock(comment)
+    if tree.by_id.get(comment.id) is None:
         raise NotFound(_("No such comment."))
     if comment.is_hidden:
         raise Conflict(_("This comment is already hidden."))
-    weight = _weight(comment, root)
+    weight = tree.visible_size(comment) if tree.shown(comment) else 0
     comment.is_hidden = True
     comment.hidden_by_id = targets.signed_in_user_id(user)
     comment.hidden_at = utcnow()
     comment.hidden_reason = clean_reason or None
-    if comment.parent_id is not None:
-        _bump_replies(root.id, -1)
+    if comment.parent_id is not None and comment.parent_id in tree.by_id:
+        _bump_replies(comment.parent_id, -1)
     _bump(comment.target_type, comment.target_id, -weight)
     db.session.flush()
     return comment
@@ -368,18 +470,16 @@ def unhide_comment(user: Any, comment: Comment) -> Comment:
         raise Forbidden(_("Only moderators can show hidden comments."))
     if comment.is_deleted:
         raise NotFound(_("No such comment."))
-    root = _lock(comment)
-    if _gone(comment):
+    tree = _lock(comment)
+    if tree.by_id.get(comment.id) is None:
         raise NotFound(_("No such comment."))
     if not comment.is_hidden:
         raise Conflict(_("This comment is not hidden."))
     comment.is_hidden = False
     comment.hidden_by_id = comment.hidden_at = comment.hidden_reason = None
-    if comment.parent_id is not None:
-        _bump_replies(root.id, 1)
-    db.session.flush()
-    db.session.refresh(comment)
-    _bump(comment.target_type, comment.target_id, _weight(comment, root))
+    if comment.parent_id is not None and comment.parent_id in tree.by_id:
+        _bump_replies(comment.parent_id, 1)
+    _bump(comment.target_type, comment.target_id, tree.visible_size(comment) if tree.shown(comment) else 0)
     db.session.flush()
     return comment
 
@@ -414,21 +514,24 @@ def flag_comment(user: Any, comment: Comment, reason: str | None = None) -> Comm
 
 def recount_comments(target_type: str, target_id: int) -> int:
     """Recompute a target's counters from the rows (after a restore from the Trash, for example)."""
-    on_target = and_(Comment.target_type == target_type, Comment.target_id == target_id)
-    tops = db.session.scalars(select(Comment).where(on_target, Comment.parent_id.is_(None))).all()
-    total = 0
-    for top in tops:
-        replies = db.session.scalar(
-            select(func.count(Comment.id)).where(
-                on_target,
-                Comment.parent_id == top.id,
-                Comment.is_hidden.is_(False),
-                Comment.is_deleted.is_(False),
-            )
-        )
-        top.reply_count = int(replies or 0)
-        if not top.is_hidden:
-            total += 1 + top.reply_count
+    rows = db.session.scalars(
+        select(Comment)
+        .where(Comment.target_type == target_type, Comment.target_id == target_id)
+        .order_by(Comment.depth, Comment.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    by_id = {c.id: c for c in rows}
+    replies = dict.fromkeys(by_id, 0)
+    shown: set[int] = set()  # live, not hidden, and every comment above too (depth order: parents first)
+    for c in rows:
+        if c.parent_id in by_id and not c.is_hidden:
+            replies[c.parent_id] += 1
+        if not c.is_hidden and (c.parent_id is None or c.parent_id in shown):
+            shown.add(c.id)
+    for c in rows:
+        if c.reply_count != replies[c.id]:
+            c.reply_count = replies[c.id]
+    total = len(shown)
     current = comment_count(target_type, target_id)
     _bump(target_type, target_id, total - current)
     db.session.flush()
