@@ -20,6 +20,7 @@ from app.courses.models.notes import NoteLike
 from app.courses.services import access, progress
 from app.courses.services import notes as notes_service
 from app.courses.services.catalog import outline, resolve_slug
+from app.engagement.services.views import record_view
 from app.extensions import db
 from app.lookups.services import values_of
 from app.portal.courses import _course_for, _flashed, _login_redirect, _media_link, _safe_url, _user
@@ -223,9 +224,10 @@ def lesson_player(slug: str, lesson_id: int) -> Any:
             return _login_redirect()
         return _forbidden_page(course, error.message)
     has_access = bool(user) and access.can_access(user, course)
-    if user is not None:
-        with transaction():  # committed before the page is drawn; completion hooks run on commit
+    with transaction():  # committed before the page is drawn; completion hooks run on commit
+        if user is not None:
             progress.open_lesson(user, lesson)
+        record_view("lesson", lesson.id, user, target=lesson)
     sections = outline(course)
     lessons = [item for _section, items in sections for item in items]
     completed = progress.completed_lesson_ids(user.id, course.id) if user else set()

@@ -190,6 +190,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "LookupType": ADMIN_ONLY,
     "Lookup": ADMIN_ONLY,
     "AuditLog": {INSTRUCTOR: READ},
+    "AuditViews": {INSTRUCTOR: READ},  # the "viewed" rows, in the same scope as the log
     "Trash": ADMIN_ONLY,
 }
 

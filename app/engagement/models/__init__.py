@@ -1,4 +1,4 @@
-"""Engagement's tables: comments, reactions, favorites and their flags and counters (later shares)."""
+"""Engagement's tables: comments, reactions, favorites, views, their flags and counters (later shares)."""
 
 from app.engagement.models.comments import Comment, CommentCount, CommentFlag
 from app.engagement.models.favorites import (
@@ -9,6 +9,7 @@ from app.engagement.models.favorites import (
     FavoriteCount,
 )
 from app.engagement.models.reactions import Reaction, ReactionCount
+from app.engagement.models.views import ViewCount, ViewFlush
 
 __all__ = [
     "COLLECTION_COLOURS",
@@ -21,4 +22,6 @@ __all__ = [
     "FavoriteCount",
     "Reaction",
     "ReactionCount",
+    "ViewCount",
+    "ViewFlush",
 ]

@@ -1,4 +1,5 @@
-"""Engagement's rules: comments (threads, moderation, flags, counters), reactions, favorites; later shares."""
+"""Engagement's rules: comments (threads, moderation, flags, counters), reactions, favorites, views;
+later shares."""
 
 from app.engagement.services.comments import (
     COMMENT_TARGET,
@@ -68,6 +69,13 @@ from app.engagement.services.reactions import (
     visible_target,
     who_reacted,
 )
+from app.engagement.services.views import (
+    flush_view_counts,
+    record_view,
+    register_view_counter,
+    view_count,
+    view_counts,
+)
 
 __all__ = [
     "COMMENT_TARGET",
@@ -103,6 +111,7 @@ __all__ = [
     "favorite_counts",
     "favorite_summary",
     "flag_comment",
+    "flush_view_counts",
     "get_collection",
     "get_comment",
     "get_favorite",
@@ -120,16 +129,20 @@ __all__ = [
     "react",
     "reaction_summary",
     "reaction_types",
+    "record_view",
     "recount_comments",
     "recount_favorites",
     "recount_reactions",
     "register_moderation_scope",
+    "register_view_counter",
     "summary_for",
     "type_of",
     "unfavorite",
     "unhide_comment",
     "unreact",
     "update_collection",
+    "view_count",
+    "view_counts",
     "visible_target",
     "who_reacted",
 ]
