@@ -35,7 +35,6 @@ from app.core.money import money_html
 from app.core.portal import flashed as _flashed
 from app.core.portal import login_redirect as _login_redirect
 from app.core.portal import signed_in_user as _user
-from app.core.transactions import transaction
 from app.core.translations import LANGUAGES, current_language, translated
 from app.courses.models import Course, Enrollment, Lesson
 from app.courses.services import access, progress
@@ -269,8 +268,7 @@ def course_page(slug: str) -> Any:
     if not isinstance(found, Course):
         return found
     course = found
-    with transaction():  # a signed-in user's counted view is audited ("viewed"); nothing else is written
-        record_view("course", course.id, user, target=course)
+    record_view("course", course.id, user, target=course)  # counted in Redis, no database write
     description_html = translated(course.translations, "description")
     description = plain_text(description_html)[:300]
     cover = _cover_url(course, user)

@@ -224,10 +224,10 @@ def lesson_player(slug: str, lesson_id: int) -> Any:
             return _login_redirect()
         return _forbidden_page(course, error.message)
     has_access = bool(user) and access.can_access(user, course)
-    with transaction():  # committed before the page is drawn; completion hooks run on commit
-        if user is not None:
+    if user is not None:
+        with transaction():  # committed before the page is drawn; completion hooks run on commit
             progress.open_lesson(user, lesson)
-        record_view("lesson", lesson.id, user, target=lesson)
+    record_view("lesson", lesson.id, user, target=lesson)  # counted in Redis, no database write
     sections = outline(course)
     lessons = [item for _section, items in sections for item in items]
     completed = progress.completed_lesson_ids(user.id, course.id) if user else set()

@@ -146,8 +146,7 @@ def public_profile(username: str) -> Any:
     viewer = signed_in_user()
     language = current_language()
     if viewer is not None and viewer.id != user.id:  # members' views of others (PRD 3.13.1 "viewed")
-        with transaction():
-            record_view("user", user.id, viewer, target=user)
+        record_view("user", user.id, viewer, target=user)
     return render_template(
         "portal/public_profile.html",
         person=user,

@@ -136,7 +136,7 @@ def test_switched_off_counts_nothing(app: Flask, ctx: None, monkeypatch: pytest.
 
 
 # ---- nothing written per view -------------------------------------------------------------------
-def test_a_page_view_writes_nothing_but_a_members_audit_row(app: Flask, ctx: None) -> None:
+def test_a_page_view_writes_nothing_the_flush_writes_counts_and_audit_rows(app: Flask, ctx: None) -> None:
     course, user = make_course(), make_user("Student")
     writes: list[str] = []
 
@@ -147,19 +147,22 @@ def test_a_page_view_writes_nothing_but_a_members_audit_row(app: Flask, ctx: Non
     bind = db.session.get_bind()
     event.listen(bind, "before_cursor_execute", listen)
     try:
-        with app.test_request_context("/", headers=BROWSER):
+        with app.test_request_context("/", headers=BROWSER, environ_base={"REMOTE_ADDR": "203.0.113.9"}):
             for n in range(5):
                 views.record_view("course", course.id, target=course, visitor=f"{n:022d}")
-            anonymous = list(writes)
             views.record_view("course", course.id, user, target=course)
             views.record_view("course", course.id, user, target=course)  # deduped: no second row
     finally:
         event.remove(bind, "before_cursor_execute", listen)
-    assert anonymous == []
-    assert len(writes) == 1 and "audit_log" in writes[0]
+    assert writes == []
     assert _stored("course", course.id) == 0 and _course_counter(course.id) == 0  # until the flush
     assert db.session.scalar(select(func.count()).select_from(ViewCount)) == 0
+    assert _viewed_rows("course", course.id) == []
     assert _flush() == 6 and _course_counter(course.id) == 6
+    [row] = _viewed_rows("course", course.id)  # the member's, as seen from the request
+    assert row.actor_id == user.id and row.actor_label == user.username
+    assert row.ip == "203.0.113.9" and "Firefox" in (row.user_agent or "")
+    assert _flush() == 0 and len(_viewed_rows("course", course.id)) == 1
 
 
 # ---- the flush ----------------------------------------------------------------------------------
@@ -186,7 +189,7 @@ def test_the_flush_applies_bulk_counts_exactly_once(app: Flask, ctx: None) -> No
     finally:
         event.remove(bind, "before_cursor_execute", listen)
     writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
-    # the ledger, one upsert of every counter, one UPDATE of the course table
+    # the ledger, one upsert of every counter, one UPDATE of the course table (no member: no audit)
     assert len(writes) == 3, writes
     for course in courses:
         assert _stored("course", course.id) == expected[course.id]
@@ -200,25 +203,31 @@ def test_the_flush_applies_bulk_counts_exactly_once(app: Flask, ctx: None) -> No
 def test_an_interrupted_flush_loses_nothing_and_counts_nothing_twice(
     app: Flask, ctx: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    course = make_course()
+    course, member = make_course(), make_user("Student")
     store = views.view_store()
     for n in range(3):
         _as_visitor(app, course, f"{n:022d}")
+    with app.test_request_context("/", headers=BROWSER):
+        views.record_view("course", course.id, member, target=course)
     taken = store.take()  # a run took the pending hash, then died before writing anything
-    assert [counts for _token, counts in taken] == [{f"course:{course.id}": 3}]
+    assert [(b.counts, len(b.audits)) for b in taken] == [({f"course:{course.id}": 4}, 1)]
     for n in range(3, 5):
         _as_visitor(app, course, f"{n:022d}")  # views go on meanwhile, into a new pending hash
-    assert _flush() == 5 and _stored("course", course.id) == 5
+    assert _flush() == 6 and _stored("course", course.id) == 6
+    assert len(_viewed_rows("course", course.id)) == 1
     # a run that commits, then dies before removing its batch key: the next run must skip it
     _as_visitor(app, course, f"{9:022d}")
+    with app.test_request_context("/", headers=BROWSER):
+        views.record_view("course", course.id, make_user("Student"), target=course)
     monkeypatch.setattr(views.RedisViewStore, "done", lambda self, tokens: None)
-    assert _flush() == 1
+    assert _flush() == 2
     left = store.take()
     assert len(left) == 1  # still there, and in the ledger
-    assert db.session.scalar(select(func.count()).where(ViewFlush.token == left[0][0])) == 1
+    assert db.session.scalar(select(func.count()).where(ViewFlush.token == left[0].token)) == 1
     monkeypatch.undo()
     assert _flush() == 0
-    assert _stored("course", course.id) == 6 and _course_counter(course.id) == 6
+    assert _stored("course", course.id) == 8 and _course_counter(course.id) == 8
+    assert len(_viewed_rows("course", course.id)) == 2
     assert store.take() == []
 
 
@@ -295,11 +304,12 @@ def test_course_page_lesson_player_and_profile_record_views(app: Flask, login_as
     assert student.get(f"/u/{other_name}", headers=BROWSER).status_code == 200
     assert client.get(f"/u/{other_name}", headers=BROWSER).status_code in (200, 302, 404)
     with app.app_context():
+        assert _viewed_rows("course", data["id"]) == []  # written by the flush
+        assert _flush() == 4  # course: member + visitor; lesson: member; profile: member
         rows = _viewed_rows("course", data["id"])
         assert [row.actor_id for row in rows] == [student.user_id]  # one, the member's; none for the visitor
         assert [row.actor_id for row in _viewed_rows("lesson", data["preview"])] == [student.user_id]
         assert [row.actor_id for row in _viewed_rows("user", other_id)] == [student.user_id]
-        assert _flush() == 4  # course: member + visitor; lesson: member; profile: member
         assert _course_counter(data["id"]) == 2 and _stored("lesson", data["preview"]) == 1
         assert _stored("user", other_id) == 1
         db.session.remove()
@@ -310,6 +320,7 @@ def test_course_page_lesson_player_and_profile_record_views(app: Flask, login_as
         db.session.remove()
     student.get(f"/u/{my_name}", headers=BROWSER)
     with app.app_context():
+        _flush()
         assert _viewed_rows("user", student.user_id) == []
         db.session.remove()
 

@@ -4,16 +4,17 @@
 anonymous visitor (`app.core.visitors.visitor_id()`), per target per `VIEW_DEDUPE_MINUTES`; bots (by
 user agent) are not counted, nor targets the viewer may not see. A page view writes nothing to the
 database: one Redis call (a Lua script: `SET <seen key> 1 NX EX <window>`, then `HINCRBY` of a
-pending hash when the key was new). A signed-in user's counted view also writes one `viewed` audit
-row (PRD 3.13.1), so at most one per user, target and window.
+pending hash when the key was new). A signed-in user's counted view also leaves one `viewed` audit
+row (PRD 3.13.1; made during the request, so with its time, IP and user agent) in the same hash, so
+at most one per user, target and window, written by the flush.
 
 The task `flush_view_counts` (every minute, `VIEW_FLUSH_CRON`) applies the pending counts in bulk:
 it RENAMEs the pending hash to a batch key of its own (new views go to a fresh hash meanwhile),
 adds batch keys a crashed run left behind, and in one transaction records the batches in the
 `view_flush` ledger (`INSERT ... ON CONFLICT DO NOTHING`, so a batch is applied once even by two
 runs or after a crash between the commit and the key's removal), upserts `view_count` with one
-statement and moves each registered counter column (`Course.view_count`) with one statement per
-table. The batch keys are deleted after the commit.
+statement, moves each registered counter column (`Course.view_count`) with one statement per
+table and writes the audit rows with one statement. The batch keys are deleted after the commit.
 
 Without REDIS_URL (`make run`: SQLite, inline tasks) an in-process store with the same semantics
 stands in: right for the one development process, not shared between processes or kept across
@@ -22,6 +23,7 @@ restarts (pending views of a stopped process are lost).
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import threading
@@ -29,6 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -38,6 +41,7 @@ from redis.exceptions import RedisError, ResponseError
 from sqlalchemy import BigInteger, column, delete, select, update, values
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.audit.services import deferred_row, record_rows
 from app.core import targets
 from app.core.errors import NotFound
 from app.core.models import utcnow
@@ -57,14 +61,29 @@ LEDGER_DAYS = 1  # applied batch tokens are kept this long (a crashed run's key 
 # Course.view_count), so pages and APIs that already show that column stay right.
 _COUNTERS: dict[str, InstrumentedAttribute[int]] = {}
 
-# KEYS[1] the seen key, KEYS[2] the pending hash; ARGV[1] the window (s), ARGV[2] the hash field.
+# KEYS[1] the seen key, KEYS[2] the pending hash; ARGV[1] the window (s), ARGV[2] the count's field,
+# ARGV[3] an audit row (JSON, or empty) kept under the field ARGV[4].
 _RECORD_LUA = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+  if ARGV[3] ~= '' then
+    redis.call('HSET', KEYS[2], ARGV[4], ARGV[3])
+  end
   return 1
 end
 return 0
 """
+# Fields of a pending hash holding audit rows (a target code never starts with "@").
+AUDIT_FIELD = "@audit:"
+
+
+@dataclass
+class Batch:
+    """Views taken from the store for one flush: counts per `<code>:<id>` and audit rows (JSON)."""
+
+    token: str
+    counts: dict[str, int] = field(default_factory=dict)
+    audits: list[str] = field(default_factory=list)
 
 
 def register_view_counter(code: str, column_attr: InstrumentedAttribute[int]) -> None:
@@ -74,16 +93,27 @@ def register_view_counter(code: str, column_attr: InstrumentedAttribute[int]) ->
 
 # ---- stores -------------------------------------------------------------------------------------
 class ViewStore(Protocol):
-    """Where seen markers and pending counts live between page views and the flush."""
+    """Where seen markers and pending views live between page views and the flush."""
 
-    def add(self, seen_key: str, window: int, field: str) -> bool:
-        """Mark `seen_key` for `window` seconds and count `field` once, unless it is already marked."""
+    def add(self, seen_key: str, window: int, field: str, audit: str = "") -> bool:
+        """Mark `seen_key` for `window` seconds and count `field` once (keeping the audit row, if
+        any), unless it is already marked."""
 
-    def take(self) -> list[tuple[str, dict[str, int]]]:
-        """Every batch to apply: (token, {field: count}), including batches of crashed runs."""
+    def take(self) -> list[Batch]:
+        """Every batch to apply, including batches of crashed runs."""
 
     def done(self, tokens: Iterable[str]) -> None:
         """Forget applied batches."""
+
+
+def _batch(token: str, fields: dict[str, str]) -> Batch:
+    batch = Batch(token)
+    for name, value in fields.items():
+        if name.startswith(AUDIT_FIELD):
+            batch.audits.append(value)
+        else:
+            batch.counts[name] = int(value)
+    return batch
 
 
 class RedisViewStore:
@@ -98,10 +128,11 @@ class RedisViewStore:
     def _batch_key(self, token: str) -> str:
         return f"{self.prefix}:batch:{token}"
 
-    def add(self, seen_key: str, window: int, field: str) -> bool:
-        return bool(self.script(keys=[seen_key, self.pending], args=[window, field]))
+    def add(self, seen_key: str, window: int, field: str, audit: str = "") -> bool:
+        audit_field = f"{AUDIT_FIELD}{secrets.token_hex(8)}" if audit else ""
+        return bool(self.script(keys=[seen_key, self.pending], args=[window, field, audit, audit_field]))
 
-    def take(self) -> list[tuple[str, dict[str, int]]]:
+    def take(self) -> list[Batch]:
         token = secrets.token_hex(16)
         with suppress(ResponseError):  # atomic: new views go to a new pending hash; none pending: error
             self.redis.rename(self.pending, self._batch_key(token))
@@ -109,8 +140,7 @@ class RedisViewStore:
         batches = []
         for key in self.redis.scan_iter(self._batch_key("*"), count=1000):
             raw = self.redis.hgetall(key)
-            name = key.decode() if isinstance(key, bytes) else str(key)
-            batches.append((name[start:], {_text(f): int(n) for f, n in raw.items()}))
+            batches.append(_batch(_text(key)[start:], {_text(f): _text(v) for f, v in raw.items()}))
         return batches
 
     def done(self, tokens: Iterable[str]) -> None:
@@ -125,10 +155,10 @@ class MemoryViewStore:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.seen: dict[str, float] = {}
-        self.pending: Counter[str] = Counter()
-        self.batches: dict[str, dict[str, int]] = {}
+        self.pending = Batch("")
+        self.batches: dict[str, Batch] = {}
 
-    def add(self, seen_key: str, window: int, field: str) -> bool:
+    def add(self, seen_key: str, window: int, field: str, audit: str = "") -> bool:
         now = time.monotonic()
         with self.lock:
             if self.seen.get(seen_key, 0.0) > now:
@@ -136,15 +166,18 @@ class MemoryViewStore:
             if len(self.seen) > 100_000:  # forget expired markers now and then
                 self.seen = {key: until for key, until in self.seen.items() if until > now}
             self.seen[seen_key] = now + window
-            self.pending[field] += 1
+            self.pending.counts[field] = self.pending.counts.get(field, 0) + 1
+            if audit:
+                self.pending.audits.append(audit)
             return True
 
-    def take(self) -> list[tuple[str, dict[str, int]]]:
+    def take(self) -> list[Batch]:
         with self.lock:
-            if self.pending:
-                self.batches[secrets.token_hex(16)] = dict(self.pending)
-                self.pending = Counter()
-            return [(token, dict(counts)) for token, counts in self.batches.items()]
+            if self.pending.counts:
+                token = secrets.token_hex(16)
+                self.batches[token] = Batch(token, self.pending.counts, self.pending.audits)
+                self.pending = Batch("")
+            return [Batch(b.token, dict(b.counts), list(b.audits)) for b in self.batches.values()]
 
     def done(self, tokens: Iterable[str]) -> None:
         with self.lock:
@@ -196,8 +229,9 @@ def record_view(
 
     Not counted: recording switched off (`VIEW_COUNTING`), a bot, a target the viewer may not see
     (`target` is the loaded row when the caller has it, else it is loaded), the same viewer within
-    the window. A signed-in user's counted view writes one `viewed` audit row: the caller commits.
-    A Redis failure is logged and the view lost: a page never fails for a counter.
+    the window. Nothing is written to the database (no commit needed): the flush writes the counts
+    and a member's `viewed` audit row. A Redis failure is logged and the view lost: a page never
+    fails for a counter.
     """
     config = current_app.config
     if not config.get("VIEW_COUNTING", True):
@@ -219,17 +253,15 @@ def record_view(
     if not targets.can_view(user, target_type, target):
         return False
     window = max(1, int(config.get("VIEW_DEDUPE_MINUTES", 30))) * 60
+    # A member's view is audited (PRD 3.13.1): the row is made now (who, from where, when) and
+    # written by the flush with the counts, only if this view counts.
+    audit = json.dumps(deferred_row("viewed", target_type, target_id, user=user)) if user_id else ""
     try:
         key = seen_key(target_type, target_id, viewer)
-        counted = view_store().add(key, window, f"{target_type}:{target_id}")
+        return view_store().add(key, window, f"{target_type}:{target_id}", audit)
     except RedisError:
         log.warning("View of %s %s not counted: Redis unavailable", target_type, target_id, exc_info=True)
         return False
-    if counted and user_id is not None:
-        from app.audit.services import record
-
-        record("viewed", target_type, target_id, user=user)
-    return counted
 
 
 # ---- reading ------------------------------------------------------------------------------------
@@ -303,18 +335,21 @@ def flush_view_counts() -> int:
     batches = store.take()
     if not batches:
         return 0
-    ours = _claim([token for token, _counts in batches])
+    ours = _claim([batch.token for batch in batches])
     totals: Counter[tuple[str, int]] = Counter()
-    for token, counts in batches:
-        if token not in ours:
+    audits: list[dict[str, Any]] = []
+    for batch in batches:
+        if batch.token not in ours:
             continue  # applied already (a crash after the commit, or another run)
-        for field, n in counts.items():
-            code, _, raw_id = field.rpartition(":")
+        for name, n in batch.counts.items():
+            code, _, raw_id = name.rpartition(":")
             if code and raw_id.isdigit() and n > 0:
                 totals[(code, int(raw_id))] += n
+        audits.extend(json.loads(row) for row in batch.audits)
     if totals:
         _apply(dict(totals))
+    record_rows(audits)  # one statement: the members' "viewed" rows, each at its own time
     db.session.execute(delete(ViewFlush).where(ViewFlush.created_at < utcnow() - timedelta(days=LEDGER_DAYS)))
-    tokens = [token for token, _counts in batches]
+    tokens = [batch.token for batch in batches]
     on_commit(lambda: store.done(tokens))
     return sum(totals.values())
