@@ -207,6 +207,8 @@ class DevelopmentConfig(Config):
     """`make run`: SQLite in instance/, inline tasks, local storage."""
 
     SQLALCHEMY_DATABASE_URI = Config.SQLALCHEMY_DATABASE_URI or (f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}")
+    # No `rq cron` here: without REDIS_URL a counted view applies the pending views this often.
+    VIEW_INLINE_FLUSH_SECONDS = int(os.environ.get("VIEW_INLINE_FLUSH_SECONDS", "60"))
 
 
 class TestingConfig(Config):

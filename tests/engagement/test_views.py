@@ -235,6 +235,7 @@ def test_without_redis_an_in_process_store_behaves_the_same(
     app: Flask, ctx: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(app.config, "REDIS_URL", None)
+    app.extensions.pop("lms_view_memory", None)  # other tests' views (run without Redis) are not ours
     store = views.view_store()
     assert isinstance(store, views.MemoryViewStore)
     course, user = make_course(), make_user("Student")
@@ -247,6 +248,23 @@ def test_without_redis_an_in_process_store_behaves_the_same(
     assert _flush() == 3 and _flush() == 0
     assert _stored("course", course.id) == 3 and _course_counter(course.id) == 3
     assert len(_viewed_rows("course", course.id)) == 1
+
+
+def test_without_a_scheduler_a_view_flushes_now_and_then(
+    app: Flask, ctx: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    monkeypatch.setitem(app.config, "VIEW_INLINE_FLUSH_SECONDS", 60)
+    app.extensions.pop("lms_view_memory", None)
+    course = make_course()
+    assert _as_visitor(app, course, "a" * 22)
+    assert _course_counter(course.id) == 0  # the minute has not passed
+    store = views.view_store()
+    assert isinstance(store, views.MemoryViewStore)
+    store.last_flush -= 61
+    assert _as_visitor(app, course, "b" * 22)
+    assert _course_counter(course.id) == 2 and _stored("course", course.id) == 2
+    app.extensions.pop("lms_view_memory", None)
 
 
 def test_concurrent_page_views_count_exactly(app: Flask, committed: Any) -> None:

@@ -18,7 +18,8 @@ table and writes the audit rows with one statement. The batch keys are deleted a
 
 Without REDIS_URL (`make run`: SQLite, inline tasks) an in-process store with the same semantics
 stands in: right for the one development process, not shared between processes or kept across
-restarts (pending views of a stopped process are lost).
+restarts (pending views of a stopped process are lost). With no scheduler there, a counted view
+runs the flush inline when the last one is VIEW_INLINE_FLUSH_SECONDS old (development only).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from app.audit.services import deferred_row, record_rows
 from app.core import targets
 from app.core.errors import NotFound
 from app.core.models import utcnow
-from app.core.tasks import redis_connection
+from app.core.tasks import enqueue, redis_connection
 from app.core.transactions import on_commit
 from app.core.visitors import is_bot, visitor_id
 from app.engagement.models import ViewCount, ViewFlush
@@ -157,6 +158,7 @@ class MemoryViewStore:
         self.seen: dict[str, float] = {}
         self.pending = Batch("")
         self.batches: dict[str, Batch] = {}
+        self.last_flush = time.monotonic()
 
     def add(self, seen_key: str, window: int, field: str, audit: str = "") -> bool:
         now = time.monotonic()
@@ -183,6 +185,15 @@ class MemoryViewStore:
         with self.lock:
             for token in tokens:
                 self.batches.pop(token, None)
+
+    def due(self, seconds: float) -> bool:
+        """True (and the clock restarted) when the last flush asked for is `seconds` old."""
+        now = time.monotonic()
+        with self.lock:
+            if now - self.last_flush < seconds:
+                return False
+            self.last_flush = now
+            return True
 
     def expire(self, seen_key: str) -> None:
         """Forget one seen marker (tests: the window has passed)."""
@@ -256,12 +267,25 @@ def record_view(
     # A member's view is audited (PRD 3.13.1): the row is made now (who, from where, when) and
     # written by the flush with the counts, only if this view counts.
     audit = json.dumps(deferred_row("viewed", target_type, target_id, user=user)) if user_id else ""
+    store = view_store()
     try:
-        key = seen_key(target_type, target_id, viewer)
-        return view_store().add(key, window, f"{target_type}:{target_id}", audit)
+        counted = store.add(
+            seen_key(target_type, target_id, viewer), window, f"{target_type}:{target_id}", audit
+        )
     except RedisError:
         log.warning("View of %s %s not counted: Redis unavailable", target_type, target_id, exc_info=True)
         return False
+    if counted and isinstance(store, MemoryViewStore):
+        _flush_inline_when_due(store)
+    return counted
+
+
+def _flush_inline_when_due(store: MemoryViewStore) -> None:
+    """`make run` has no scheduler: a view applies the pending ones every VIEW_INLINE_FLUSH_SECONDS
+    (development only; unset elsewhere), inline (no REDIS_URL), after the request's commit if any."""
+    every = current_app.config.get("VIEW_INLINE_FLUSH_SECONDS")
+    if every and store.due(float(every)):
+        enqueue("app.engagement.tasks.flush_view_counts")
 
 
 # ---- reading ------------------------------------------------------------------------------------
