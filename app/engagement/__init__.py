@@ -1,5 +1,5 @@
-"""Universal engagement features: comments, reactions and favorites on any registered target
-(PRD 3.1.6, 3.3.5, 3.5)."""
+"""Universal engagement features: comments, reactions, favorites and views on any registered target
+(PRD 3.1.6, 3.3.5, 3.5, 3.13.1)."""
 
 from __future__ import annotations
 
@@ -63,6 +63,7 @@ def register(appbuilder: AppBuilder) -> None:
     from app.engagement.api import CommentApi
     from app.engagement.api_favorites import FavoriteApi, FavoriteCollectionApi
     from app.engagement.api_reactions import ReactionApi
+    from app.engagement.api_views import ViewCountApi
     from app.engagement.models import Comment, Reaction
     from app.engagement.views import CommentModelView
     from app.engagement.views_favorites import FavoriteModelView
@@ -109,3 +110,4 @@ def register(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(FavoriteApi)
     appbuilder.add_api(FavoriteCollectionApi)
     appbuilder.add_api(ReactionApi)
+    appbuilder.add_api(ViewCountApi)

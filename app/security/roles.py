@@ -180,6 +180,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # Reactions (universal): learners react to what they see; course staff read those on their courses.
     "Reaction": learners(READ_WRITE),
     "ReactionAdmin": {INSTRUCTOR: READ},
+    # View counts (universal): anyone signed in reads the count of what they may see.
+    "ViewCount": everyone(READ),
     # Notifications: everyone reads and manages their own (rows are filtered to the recipient);
     # admins set the default channels of each type.
     "Notification": everyone(READ_WRITE),

@@ -404,3 +404,24 @@ def test_the_course_api_and_back_office_show_flushed_counts(app: Flask, api_as: 
     admin = login_as("Admin")
     page = admin.get(f"/coursemodelview/show/{course_id}").get_data(as_text=True)
     assert re.search(r">Views</th>\s*<td>\s*<span[^>]*>3</span>", page)
+
+
+def test_the_view_count_api_answers_for_visible_targets_only(app: Flask, api_as: Any) -> None:
+    with app.app_context():
+        course, draft = make_course(), make_course(status="draft")
+        lesson = make_lesson(make_section(course), is_free_preview=True)
+        for n in range(2):
+            with app.test_request_context("/", headers=BROWSER):
+                views.record_view("lesson", lesson.id, target=lesson, visitor=f"{n:022d}")
+        _flush()
+        db.session.commit()
+        ids = course.id, draft.id, lesson.id
+        db.session.remove()
+    client, headers = app.test_client(), api_as("Student")
+    body = client.get(f"/api/v1/view_count/for/lesson/{ids[2]}", headers=headers).json
+    assert body == {"target_type": "lesson", "target_id": ids[2], "count": 2}
+    assert client.get(f"/api/v1/view_count/for/course/{ids[0]}", headers=headers).json["count"] == 0
+    for url in (f"course/{ids[1]}", "course/999999999", "nothing/1"):
+        response = client.get(f"/api/v1/view_count/for/{url}", headers=headers)
+        assert response.status_code == 404 and "message" in response.json
+    assert client.get(f"/api/v1/view_count/for/lesson/{ids[2]}").status_code == 401
