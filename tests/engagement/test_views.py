@@ -350,7 +350,7 @@ def test_the_audit_list_hides_views_and_the_views_screen_shows_them(app: Flask, 
         record("viewed", "course", course.id, user=viewer)
         record("downloaded", "course", course.id, user=viewer)
         db.session.commit()
-        course_id = course.id
+        course_id, viewer_name = course.id, viewer.username
         db.session.remove()
     admin = login_as("Admin")
     query = f"?_flt_0_entity_type=course&_flt_0_entity_id={course_id}"
@@ -370,6 +370,10 @@ def test_the_audit_list_hides_views_and_the_views_screen_shows_them(app: Flask, 
     history = admin.get(f"/auditlogmodelview/history/course/{course_id}").get_data(as_text=True)
     assert f"/admin/audit-views/show/{viewed}" in history  # the entity's history keeps them
     assert login_as("Student").get("/admin/audit-views/list/").status_code == 403
+    own = app.test_client()
+    login(own, viewer_name)  # one's own activity leaves the views out too
+    mine = own.get("/admin/my-activity/export/csv").get_data(as_text=True)
+    assert "Downloaded" in mine and "Viewed" not in mine
 
 
 def test_an_instructor_sees_the_views_of_their_courses_only(app: Flask, user_factory: Any) -> None:
