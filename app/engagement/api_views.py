@@ -21,6 +21,8 @@ class ViewCountApi(ServiceApi):
     class_permission_name = "ViewCount"
     include_route_methods = {"for_target"}
     method_permission_name = {"for_target": "read"}
+    list_columns = show_columns = ["target_type", "target_id", "count"]
+    search_columns: list[str] = []  # no list: one target's count at a time
 
     @expose("/for/<string:target_type>/<int:target_id>", methods=["GET"])
     @protect()
