@@ -57,6 +57,7 @@ bench: install translations
 	$(BIN)/python -m bench.certificates
 	$(BIN)/python -m bench.notifications
 	$(BIN)/python -m bench.engagement
+	$(BIN)/python -m bench.views
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -197,6 +197,12 @@ class Config:
     # Measuring: the X-Query-Count header
     QUERY_COUNT_HEADER = True
 
+    # Views: one per user or visitor and target in this window; VIEW_COUNTING=0 records none.
+    # Redis keys start with VIEW_KEY_PREFIX (the flush schedule is VIEW_FLUSH_CRON, app/schedule.py).
+    VIEW_DEDUPE_MINUTES = int(os.environ.get("VIEW_DEDUPE_MINUTES", "30"))
+    VIEW_COUNTING = env_bool("VIEW_COUNTING", True)
+    VIEW_KEY_PREFIX = os.environ.get("VIEW_KEY_PREFIX", "lms:views")
+
     LOOKUP_CACHE_SECONDS = int(os.environ.get("LOOKUP_CACHE_SECONDS", "300"))
     # Lists count at most this many rows, then say "more than N" (API: `count_capped: true`).
     LIST_COUNT_CAP = int(os.environ.get("LIST_COUNT_CAP", "10000"))
@@ -206,6 +212,8 @@ class DevelopmentConfig(Config):
     """`make run`: SQLite in instance/, inline tasks, local storage."""
 
     SQLALCHEMY_DATABASE_URI = Config.SQLALCHEMY_DATABASE_URI or (f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}")
+    # No `rq cron` here: without REDIS_URL a counted view applies the pending views this often.
+    VIEW_INLINE_FLUSH_SECONDS = int(os.environ.get("VIEW_INLINE_FLUSH_SECONDS", "60"))
 
 
 class TestingConfig(Config):

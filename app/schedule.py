@@ -48,6 +48,8 @@ SCHEDULE: list[tuple[str, str, str]] = [
         os.environ.get("NOTIFICATION_PURGE_CRON", "30 3 * * *"),
         "low",
     ),
+    # Views counted in Redis since the last run, applied to the counters in bulk.
+    ("app.engagement.tasks.flush_view_counts", os.environ.get("VIEW_FLUSH_CRON", "* * * * *"), "low"),
     # Attempts are refused answers at their deadline on every request; this hands them in.
     (
         "app.assessments.tasks.submit_overdue_attempts",

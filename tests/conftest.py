@@ -35,7 +35,12 @@ def app() -> Iterator[Flask]:
     """The app on a database built by the migrations (not create_all) and initialized."""
     url = DATABASE_URL.render_as_string(hide_password=False)
     recreate_database(url)
-    application = create_app("testing", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_KEY_PREFIX=f"test{RUN_ID}")
+    application = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=url,
+        RATELIMIT_KEY_PREFIX=f"test{RUN_ID}",
+        VIEW_KEY_PREFIX=f"lms:views:test{RUN_ID}",  # cleaned with the rate-limit keys below
+    )
     with application.app_context():
         flask_migrate.upgrade()
         initialize(with_demo=False)
@@ -58,7 +63,7 @@ def _transaction(app: Flask) -> Iterator[None]:
     connection.name = engine.name  # FAB asks `session.get_bind().name`, an Engine attribute
     engines[None] = connection  # every session of this test binds to this connection
     redis = Redis.from_url(app.config["REDIS_URL"])
-    for key in redis.scan_iter(f"*test{RUN_ID}*"):  # this run's rate-limit counters
+    for key in redis.scan_iter(f"*test{RUN_ID}*"):  # this run's rate-limit counters and view keys
         redis.delete(key)
     try:
         yield

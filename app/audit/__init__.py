@@ -20,13 +20,21 @@ def register(appbuilder: AppBuilder) -> None:
     register_task_context(system_actor)
     register_panel(recent_audit_events, 90)
     from app.audit.api import AuditLogApi, MyActivityApi
-    from app.audit.views import AuditLogModelView, MyActivityView
+    from app.audit.views import AuditLogModelView, AuditViewsView, MyActivityView
 
     appbuilder.add_view(
         AuditLogModelView,
         "Audit Log",
         label=_l("Audit Log"),
         icon="fa-history",
+        category="Security",
+        category_label=_l("Security"),
+    )
+    appbuilder.add_view(
+        AuditViewsView,
+        "Page Views",
+        label=_l("Page views"),
+        icon="fa-eye",
         category="Security",
         category_label=_l("Security"),
     )

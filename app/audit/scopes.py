@@ -51,3 +51,22 @@ class FilterAuditScope(BaseFilter):
     def apply(self, query: Any, value: Any) -> Any:
         """Restrict to the caller's scope (every row for admins)."""
         return query.filter(audit_scope(g.get("user")))
+
+
+def viewed_clause() -> ColumnElement[bool]:
+    """The "viewed" rows (recorded page views): many, so kept off the main lists by default."""
+    from app.lookups.services import lookup_id
+
+    return AuditLog.action_id == lookup_id("audit_actions", "viewed")
+
+
+class FilterViewed(BaseFilter):
+    """Base filter: only the "viewed" rows (value True), or every row but them (value False)."""
+
+    name = _l("Views")
+    arg_name = "audit_viewed"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        """Keep or leave out the view records."""
+        viewed = viewed_clause()
+        return query.filter(viewed if value else ~viewed)

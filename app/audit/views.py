@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from app.audit import readable, services
 from app.audit.models import AuditLog
-from app.audit.scopes import FilterAuditScope, audit_scope
+from app.audit.scopes import FilterAuditScope, FilterViewed, audit_scope
 from app.core.display import entity_label
 from app.core.formatters import format_json, format_user_datetime
 from app.core.interface import SQLAInterface
@@ -44,6 +44,8 @@ class AuditLogModelView(BaseModelView):
     """The append-only audit log: search, filter, history; no add, edit or delete.
 
     Admins read every row; instructors the rows of their courses and what is inside them (PRD 5).
+    Recorded page views ("viewed") have their own screen (`AuditViewsView`) and stay off this one,
+    so that it stays readable; an entity's history shows them.
     """
 
     datamodel = SQLAInterface(AuditLog)
@@ -85,7 +87,7 @@ class AuditLogModelView(BaseModelView):
     }
     base_order = ("created_at", "desc")
     order_columns = ["created_at", "actor_label", "entity_type", "entity_id"]
-    base_filters = [["id", FilterAuditScope, None]]
+    base_filters = [["id", FilterAuditScope, None], ["action_id", FilterViewed, False]]
 
     def show_summary(self, item: AuditLog) -> Markup:
         """The entry as a sentence: who did what to which row, and what changed."""
@@ -115,8 +117,22 @@ class MyActivityView(AuditLogModelView):
     class_permission_name = "MyActivity"
     route_base = "/admin/my-activity"
     list_title = _l("My Activity")
-    base_filters = [["actor_id", FilterEqualFunction, current_user_id]]
+    base_filters = [["actor_id", FilterEqualFunction, current_user_id], ["action_id", FilterViewed, False]]
     search_columns = ["action", "entity_type", "created_at"]
 
     # An entity's full history belongs to the admin log, not to "my activity".
+    include_route_methods = {"list", "show", "export_csv"}
+
+
+class AuditViewsView(AuditLogModelView):
+    """The recorded page views ("viewed" audit rows: who opened which course, lesson, profile...),
+    kept apart from the main audit log; the same readers and scope as the log."""
+
+    class_permission_name = "AuditViews"
+    route_base = "/admin/audit-views"
+    list_title = _l("Page views")
+    show_title = _l("Page view")
+    list_columns = ["created_at", "actor_label", "entity_type", "entity_id", "ip"]
+    search_columns = ["actor_label", "entity_type", "entity_id", "created_at", "ip"]
+    base_filters = [["id", FilterAuditScope, None], ["action_id", FilterViewed, True]]
     include_route_methods = {"list", "show", "export_csv"}

@@ -161,14 +161,14 @@ def _register_managed_rows() -> None:
 
 
 def _register_moderation_scopes() -> None:
-    """Which course targets an instructor moderates, as SQL (for the comment moderation list), and
-    that instructors hear of new comments on them."""
+    """Which course targets an instructor moderates, as SQL (for the comment moderation list),
+    that instructors hear of new comments on them, and the course column views are counted in."""
     from sqlalchemy import select
 
     from app.courses.models import Course, CourseResource, CourseSection, Lesson
     from app.courses.services.catalog import courses_taught_by
     from app.engagement.notices import register_comment_audience, register_owners
-    from app.engagement.services import register_moderation_scope
+    from app.engagement.services import register_moderation_scope, register_view_counter
 
     def by_course(model: type) -> Any:
         return lambda user_id: select(model.id).where(model.course_id.in_(courses_taught_by(user_id)))
@@ -184,6 +184,8 @@ def _register_moderation_scopes() -> None:
     register_moderation_scope("course_section", by_course(CourseSection))
     register_moderation_scope("lesson", by_course(Lesson))
     register_moderation_scope("course_resource", by_course(CourseResource))
+    # The back office, the API and the catalog show Course.view_count: the view flush keeps it.
+    register_view_counter("course", Course.view_count)
 
 
 def register(appbuilder: AppBuilder) -> None:

@@ -1,5 +1,5 @@
-"""Universal engagement features: comments, reactions, favorites, shares and referral attribution on
-any registered target (PRD 3.1.6, 3.3.5, 3.5, 3.6)."""
+"""Universal engagement features: comments, reactions, favorites, shares and referral attribution,
+and views on any registered target (PRD 3.1.6, 3.3.5, 3.5, 3.6, 3.13.1)."""
 
 from __future__ import annotations
 
@@ -92,6 +92,7 @@ def register(appbuilder: AppBuilder) -> None:
     from app.engagement.api_favorites import FavoriteApi, FavoriteCollectionApi
     from app.engagement.api_reactions import ReactionApi
     from app.engagement.api_shares import ReferralApi, ShareApi
+    from app.engagement.api_views import ViewCountApi
     from app.engagement.models import Comment, Reaction
     from app.engagement.views import CommentModelView
     from app.engagement.views_favorites import FavoriteModelView
@@ -142,3 +143,4 @@ def register(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(ShareApi)
     appbuilder.add_api(ReferralApi)
     _listen_for_referrals(appbuilder)
+    appbuilder.add_api(ViewCountApi)

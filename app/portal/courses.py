@@ -35,13 +35,13 @@ from app.core.money import money_html
 from app.core.portal import flashed as _flashed
 from app.core.portal import login_redirect as _login_redirect
 from app.core.portal import signed_in_user as _user
-from app.core.transactions import transaction
 from app.core.translations import LANGUAGES, current_language, translated
 from app.courses.models import Course, Enrollment, Lesson
 from app.courses.services import access, progress
 from app.courses.services import enrollment as enrollment_service
 from app.courses.services.catalog import catalog as catalog_page
-from app.courses.services.catalog import ordered_lessons, outline, record_view, resolve_slug
+from app.courses.services.catalog import ordered_lessons, outline, resolve_slug
+from app.engagement.services.views import record_view
 from app.extensions import db
 from app.lookups.services import values_of
 from app.media import services as media_services
@@ -268,8 +268,7 @@ def course_page(slug: str) -> Any:
     if not isinstance(found, Course):
         return found
     course = found
-    with transaction():  # committed now: the row lock of the counter is not held while the page is drawn
-        record_view(course)
+    record_view("course", course.id, user, target=course)  # counted in Redis, no database write
     description_html = translated(course.translations, "description")
     description = plain_text(description_html)[:300]
     cover = _cover_url(course, user)

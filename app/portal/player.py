@@ -19,6 +19,7 @@ from app.courses.models import Course, CourseResource, Lesson, LessonContent
 from app.courses.services import access, progress
 from app.courses.services import notes as notes_service
 from app.courses.services.catalog import outline, resolve_slug
+from app.engagement.services.views import record_view
 from app.extensions import db
 from app.portal.courses import _course_for, _flashed, _login_redirect, _media_link, _safe_url, _user
 from app.portal.discussions import discussion, learner_notes
@@ -191,6 +192,7 @@ def lesson_player(slug: str, lesson_id: int) -> Any:
     if user is not None:
         with transaction():  # committed before the page is drawn; completion hooks run on commit
             progress.open_lesson(user, lesson)
+    record_view("lesson", lesson.id, user, target=lesson)  # counted in Redis, no database write
     sections = outline(course)
     lessons = [item for _section, items in sections for item in items]
     completed = progress.completed_lesson_ids(user.id, course.id) if user else set()

@@ -15,6 +15,7 @@ from app.core.errors import AppError, NotFound
 from app.core.portal import login_required, signed_in_user
 from app.core.transactions import transaction
 from app.core.translations import current_language
+from app.engagement.services.views import record_view
 from app.lookups.services import values_of
 from app.portal.views import portal
 from app.security import accounts, profiles
@@ -144,6 +145,8 @@ def public_profile(username: str) -> Any:
         abort(404)
     viewer = signed_in_user()
     language = current_language()
+    if viewer is not None and viewer.id != user.id:  # members' views of others (PRD 3.13.1 "viewed")
+        record_view("user", user.id, viewer, target=user)
     return render_template(
         "portal/public_profile.html",
         person=user,

@@ -187,6 +187,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "Referral": {**learners(READ), INSTRUCTOR: READ | {"can_figures"}},
     "ReferralAdmin": {INSTRUCTOR: READ},
     "ReferralFigures": {INSTRUCTOR: READ},
+    # View counts (universal): anyone signed in reads the count of what they may see.
+    "ViewCount": everyone(READ),
     # Notifications: everyone reads and manages their own (rows are filtered to the recipient);
     # admins set the default channels of each type.
     "Notification": everyone(READ_WRITE),
@@ -197,6 +199,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "LookupType": ADMIN_ONLY,
     "Lookup": ADMIN_ONLY,
     "AuditLog": {INSTRUCTOR: READ},
+    "AuditViews": {INSTRUCTOR: READ},  # the "viewed" rows, in the same scope as the log
     "Trash": ADMIN_ONLY,
 }
 

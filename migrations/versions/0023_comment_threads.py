@@ -1,7 +1,7 @@
 """comment threads: replies to replies (depth and the thread's top-level comment), backfilled
 
 Revision ID: 0023_comment_threads
-Revises: 0021_shares
+Revises: 0022_view_counts
 Create Date: 2026-12-07 16:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0023_comment_threads"
-down_revision = "0021_shares"
+down_revision = "0022_view_counts"
 branch_labels = None
 depends_on = None
 

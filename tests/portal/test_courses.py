@@ -7,7 +7,9 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.core.transactions import transaction
 from app.courses.models import Course, Enrollment
+from app.engagement.services.views import flush_view_counts
 from app.extensions import db
 from tests.conftest import login
 from tests.course_factories import (
@@ -124,8 +126,12 @@ def test_an_old_slug_redirects_permanently(app, client):
 def test_course_page_counts_views(app, client):
     data = course_with_lessons(app, title="Counted")
     client.get(f"/courses/{data['slug']}")
-    client.get(f"/courses/{data['slug']}")
+    client.get(f"/courses/{data['slug']}")  # the same visitor within the window: one view
+    app.test_client().get(f"/courses/{data['slug']}")  # another visitor
     with app.app_context():
+        assert db.session.get(Course, data["id"]).view_count == 0  # counted in Redis until the flush
+        with transaction():
+            assert flush_view_counts() == 2
         assert db.session.get(Course, data["id"]).view_count == 2
         db.session.remove()
 

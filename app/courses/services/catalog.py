@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, false, func, select, update
+from sqlalchemy import Select, exists, false, func, select
 from sqlalchemy.orm import selectinload
 
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -366,11 +366,6 @@ def catalog(page: int = 1, page_size: int = 12, **filters: Any) -> CatalogPage:
         )
     )
     return CatalogPage(items, total, page, page_size)
-
-
-def record_view(course: Course) -> None:
-    """Count one view of the public course page (an UPDATE, not a read-modify-write)."""
-    db.session.execute(update(Course).where(Course.id == course.id).values(view_count=Course.view_count + 1))
 
 
 def visible_course(user: Any, course_id: int) -> Course:

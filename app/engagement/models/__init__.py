@@ -1,4 +1,5 @@
-"""Engagement's tables: comments, reactions, favorites, shares and referrals, their flags and counters."""
+"""Engagement's tables: comments, reactions, favorites, shares and referrals, views, their flags and
+counters."""
 
 from app.engagement.models.comments import Comment, CommentCount, CommentFlag
 from app.engagement.models.favorites import (
@@ -19,6 +20,7 @@ from app.engagement.models.shares import (
     Share,
     ShareCount,
 )
+from app.engagement.models.views import ViewCount, ViewFlush
 
 __all__ = [
     "COLLECTION_COLOURS",
@@ -39,4 +41,6 @@ __all__ = [
     "ReferralTouch",
     "Share",
     "ShareCount",
+    "ViewCount",
+    "ViewFlush",
 ]

@@ -1,5 +1,5 @@
-"""Engagement's rules: comments (threads, moderation, flags, counters), reactions, favorites, shares and
-referrals."""
+"""Engagement's rules: comments (threads, moderation, flags, counters), reactions, favorites, shares
+and referrals, views."""
 
 from app.engagement.services.comments import (
     COMMENT_TARGET,
@@ -89,6 +89,13 @@ from app.engagement.services.shares import (
     share_count,
     share_summary,
 )
+from app.engagement.services.views import (
+    flush_view_counts,
+    record_view,
+    register_view_counter,
+    view_count,
+    view_counts,
+)
 
 __all__ = [
     "COMMENT_TARGET",
@@ -130,6 +137,7 @@ __all__ = [
     "figures",
     "figures_csv",
     "flag_comment",
+    "flush_view_counts",
     "get_collection",
     "get_comment",
     "get_favorite",
@@ -153,6 +161,7 @@ __all__ = [
     "reaction_types",
     "record_conversion",
     "record_touch",
+    "record_view",
     "recount_comments",
     "recount_favorites",
     "recount_reactions",
@@ -160,6 +169,7 @@ __all__ = [
     "referral_code",
     "register_landing",
     "register_moderation_scope",
+    "register_view_counter",
     "share",
     "share_count",
     "share_summary",
@@ -170,6 +180,8 @@ __all__ = [
     "unhide_comment",
     "unreact",
     "update_collection",
+    "view_count",
+    "view_counts",
     "visible_target",
     "who_reacted",
     "with_code",
