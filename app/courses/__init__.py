@@ -131,12 +131,19 @@ def _course_landing(args: dict[str, Any]) -> Any:
     return ("course", course_id) if course_id is not None else None
 
 
+def _lesson_landing(args: dict[str, Any]) -> Any:
+    """The lesson a lesson player page shows."""
+    lesson_id = args.get("lesson_id")
+    return ("lesson", lesson_id) if isinstance(lesson_id, int) else None
+
+
 def _register_referrals() -> None:
-    """Course pages are referral landings; enrolments are referral conversions."""
+    """Course and lesson pages are referral landings; enrolments are referral conversions."""
     from app.courses.signals import enrollment_created
     from app.engagement.services import register_landing
 
     register_landing("portal.course_page", _course_landing)
+    register_landing("portal.lesson_player", _lesson_landing)
     enrollment_created.connect(_referral_enrolment)
 
 

@@ -23,6 +23,7 @@ from app.engagement.services.views import record_view
 from app.extensions import db
 from app.portal.courses import _course_for, _flashed, _login_redirect, _media_link, _safe_url, _user
 from app.portal.discussions import discussion, learner_notes
+from app.portal.reaction_bar import engagement_data
 from app.portal.views import portal
 
 COMMENTS_PAGE_SIZE = 20
@@ -137,13 +138,18 @@ def _comments(user: Any, course: Course, lesson: Lesson) -> dict[str, Any] | Non
     return discussion(user, "lesson", lesson.id, here, with_target=True)
 
 
-def _lesson_favorites(user: Any, lesson: Lesson, comments: dict[str, Any] | None) -> dict[str, Any]:
-    """The lesson's favorite button: read with its comments' figures, or alone when they are not shown."""
-    if comments is not None and comments.get("target"):
-        return dict(comments["target"]["favorites"])
-    from app.portal.favorites import favorite_state  # the same blueprint, imported after this module
+def _lesson_figures(user: Any, lesson: Lesson, comments: dict[str, Any] | None) -> dict[str, Any]:
+    """The lesson's favorite button and share dialog: their figures read with its comments', or alone
+    when the comments are not shown (one statement either way)."""
+    from app.portal.shares import share_state  # the same blueprint, imported after this module
 
-    return favorite_state(user, "lesson", [lesson.id])
+    figures = comments.get("target") if comments is not None else None
+    if not figures:
+        figures = engagement_data(user, lesson=[lesson.id])["lesson"]
+    return {
+        "favorites": figures["favorites"],
+        "shares": share_state(user, "lesson", lesson.id, lesson.title, figures["shares"][lesson.id]),
+    }
 
 
 def _lesson_assessments(lesson: Lesson) -> dict[str, list[Any]]:
@@ -222,7 +228,7 @@ def lesson_player(slug: str, lesson_id: int) -> Any:
         can_open=lambda item: item.id not in locked and (has_access or item.is_free_preview),
         notes=_lesson_notes(user, course, lesson) if has_access else None,
         comments=comments,
-        lesson_favorites=_lesson_favorites(user, lesson, comments),
+        lesson_figures=_lesson_figures(user, lesson, comments),
         assessments=_lesson_assessments(lesson) if has_access else None,
         heartbeat_interval=int(current_app.config.get("HEARTBEAT_INTERVAL_SECONDS", 30)),
         completes_on_reading=tracked and progress.completes_on_reading(lesson),

@@ -168,3 +168,24 @@ def test_without_scripts_a_channel_form_records_then_opens_the_share_page(app, l
     with app.app_context():
         assert services.share_count("course", data["id"]) == 2
         db.session.remove()
+
+
+def test_lesson_pages_have_the_dialog_and_name_the_lesson_of_a_visit(app, login_as):
+    from app.engagement.models import ReferralTouch
+
+    data = course_with_lessons(app, title="Shared lessons")
+    student = login_as("Student")
+    lesson_url = f"/courses/{data['slug']}/lessons/{data['preview']}"  # a free preview: anyone may open it
+    page = page_text(student.get(lesson_url))
+    code = _code_of(app, _username(student))
+    link = f"http://localhost{lesson_url}?ref={code}"
+    assert f'value="{link}"' in page and 'aria-labelledby="share-dialog-lesson-' in page
+    assert _hrefs(page)["telegram"].startswith("https://t.me/share/url?url=" + quote(link, safe=""))
+    posted = student.post(f"/shares/lesson/{data['preview']}", data={"channel": "copy", "quiet": "1"})
+    assert posted.status_code == 200 and posted.get_json()["count"] == 1
+    visitor = app.test_client()
+    visitor.get(f"{lesson_url}?ref={code}", headers={"User-Agent": "Mozilla/5.0 (X11; Linux) Firefox/120"})
+    with app.app_context():
+        touch = db.session.scalar(select(ReferralTouch).order_by(ReferralTouch.id.desc()))
+        assert (touch.target_type, touch.target_id) == ("lesson", data["preview"])
+        db.session.remove()
