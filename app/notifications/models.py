@@ -51,8 +51,8 @@ class Notification(IdMixin, TimestampMixin, SoftDeleteMixin, Model):
             "recipient_id",
             "group_key",
             unique=True,
-            postgresql_where=text("group_key IS NOT NULL AND read_at IS NULL AND NOT is_deleted"),
-            sqlite_where=text("group_key IS NOT NULL AND read_at IS NULL AND NOT is_deleted"),
+            postgresql_where=text("group_key IS NOT NULL AND in_app AND read_at IS NULL AND NOT is_deleted"),
+            sqlite_where=text("group_key IS NOT NULL AND in_app AND read_at IS NULL AND NOT is_deleted"),
         ),
     )
 

@@ -15,7 +15,7 @@ down_revision = "0023_comment_threads"
 branch_labels = None
 depends_on = None
 
-OPEN = "group_key IS NOT NULL AND read_at IS NULL AND NOT is_deleted"
+OPEN = "group_key IS NOT NULL AND in_app AND read_at IS NULL AND NOT is_deleted"
 
 
 def upgrade():

@@ -16,7 +16,7 @@ from app.core.transactions import transaction
 from app.engagement import services
 from app.engagement.models import Comment, Reaction, ReactionCount
 from app.extensions import db
-from app.notifications.services import mark_all_read
+from app.notifications.services import mark_all_read, save_preferences
 from app.security.models import LmsUser
 from tests.conftest import jwt_headers
 from tests.course_factories import make_course, make_enrollment, make_lesson, make_section
@@ -229,6 +229,17 @@ def test_reactions_to_one_target_group_into_the_unread_notification(world: Simpl
     first, second = rows_of(world.other, "like")
     assert first.read_at is not None and second.read_at is None  # a new group once the first is read
     assert texts(second)[0].startswith("Huda Late reacted")
+
+
+def test_an_owner_without_the_in_app_channel_gets_each_reaction(world: SimpleNamespace) -> None:
+    # Rows off the in-app list are never read: grouping them would swallow every later reaction.
+    with transaction():
+        save_preferences(world.other.id, {"like": {"in_app": False, "email": True}})
+        services.react(world.student, "comment", world.comment.id, "like")
+        services.react(world.teacher, "comment", world.comment.id, "love")
+    rows = rows_of(world.other, "like")
+    assert [row.actor_id for row in rows] == [world.student.id, world.teacher.id]
+    assert all(not row.in_app and row.group_key is None for row in rows)
 
 
 def test_concurrent_reactions_make_one_grouped_notification(app: Any, committed: Any) -> None:

@@ -147,8 +147,12 @@ def notify(
 def _insert_grouped(rows: list[dict[str, Any]], group: str) -> list[int]:
     """Each recipient's open row of the group takes the event; recipients without one get a new row
     (the new ids). A row per recipient: groups are for events told to a few owners, not to crowds."""
-    written = []
+    # A row kept off the in-app list can never be read, so it would stay open and swallow the group's
+    # later events: those recipients get a row per event, as without a group.
+    written = _insert([row for row in rows if not row["in_app"]])
     for row in rows:
+        if not row["in_app"]:
+            continue
         row = {**row, "group_key": group}
         recipient_id = row["recipient_id"]
         current = _open_group_row(recipient_id, group)
@@ -179,13 +183,14 @@ def _insert_grouped(rows: list[dict[str, Any]], group: str) -> list[int]:
 
 
 def _open_group_row(recipient_id: int, group: str) -> Notification | None:
-    """The recipient's unread, undeleted row of a group, locked."""
+    """The recipient's unread, undeleted in-app row of a group, locked."""
     return db.session.scalar(
         select(Notification)
         .where(
             Notification.recipient_id == recipient_id,
             Notification.group_key == group,
             Notification.read_at.is_(None),
+            Notification.in_app.is_(True),
         )
         .with_for_update(of=Notification)
     )
