@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, select, true
+from sqlalchemy import ColumnElement, func, insert, select, true
 
 from app.audit.context import Actor, current_actor, request_info, user_actor
 from app.audit.listeners import RowMaker, jsonable
 from app.audit.models import AuditLog
+from app.audit.scopes import viewed_clause
 from app.core.models import utcnow
 from app.extensions import db
 from app.lookups.services import lookup_id
+from app.security.models import LmsUser
 
 
 def record(
@@ -59,9 +61,18 @@ def deferred_row(action: str, entity_type: str, entity_id: int | None, *, user: 
 
 
 def record_rows(rows: list[dict[str, Any]]) -> int:
-    """Write `deferred_row`s with one statement (each keeps its own time); how many were written."""
+    """Write `deferred_row`s with one statement (each keeps its own time); how many were written.
+
+    A row made for a user deleted since keeps its actor label without the user's id (`actor_id`
+    has a foreign key): a vanished user never fails the rows written with theirs.
+    """
     if not rows:
         return 0
+    actor_ids = {int(row["actor_id"]) for row in rows if row.get("actor_id") is not None}
+    existing: set[int] = set()
+    if actor_ids:
+        stmt = select(LmsUser.id).where(LmsUser.id.in_(actor_ids)).execution_options(include_deleted=True)
+        existing = set(db.session.scalars(stmt))  # soft-deleted users still have their row
     action_ids: dict[str, int | None] = {}
     values = []
     for row in rows:
@@ -76,7 +87,7 @@ def record_rows(rows: list[dict[str, Any]]) -> int:
                 "action_id": action_ids[action],
                 "entity_type": str(row["entity_type"])[:64],
                 "entity_id": row.get("entity_id"),
-                "actor_id": row.get("actor_id"),
+                "actor_id": row["actor_id"] if row.get("actor_id") in existing else None,
                 "actor_label": str(row.get("actor_label") or "anonymous")[:150],
                 "ip": row.get("ip"),
                 "user_agent": row.get("user_agent"),
@@ -89,15 +100,37 @@ def record_rows(rows: list[dict[str, Any]]) -> int:
     return len(values)
 
 
-def history(entity_type: str, entity_id: int, scope: ColumnElement[bool] | None = None) -> list[AuditLog]:
-    """Every audit row of one entity (within a reader's scope), oldest first."""
+def history(
+    entity_type: str,
+    entity_id: int,
+    scope: ColumnElement[bool] | None = None,
+    *,
+    with_views: bool = False,
+) -> list[AuditLog]:
+    """Every audit row of one entity (within a reader's scope), oldest first.
+
+    Without the recorded page views ("viewed" rows, one per member and window: thousands on a popular
+    course) unless `with_views`; `view_total` counts them and the "Page views" screen lists them.
+    """
     stmt = (
         select(AuditLog)
         .where(AuditLog.entity_type == entity_type, AuditLog.entity_id == entity_id)
         .where(scope if scope is not None else true())
+        .where(true() if with_views else ~viewed_clause())
         .order_by(AuditLog.created_at, AuditLog.id)
     )
     return list(db.session.scalars(stmt))
+
+
+def view_total(entity_type: str, entity_id: int, scope: ColumnElement[bool] | None = None) -> int:
+    """How many recorded page views ("viewed" rows) one entity has (within a reader's scope)."""
+    stmt = (
+        select(func.count())
+        .select_from(AuditLog)
+        .where(AuditLog.entity_type == entity_type, AuditLog.entity_id == entity_id, viewed_clause())
+        .where(scope if scope is not None else true())
+    )
+    return int(db.session.scalar(stmt) or 0)
 
 
 def diff_rows(entry: AuditLog) -> list[tuple[str, Any, Any]]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import abort, g
+from flask import abort, g, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
 from flask_babel import lazy_gettext as _l
@@ -45,7 +46,7 @@ class AuditLogModelView(BaseModelView):
 
     Admins read every row; instructors the rows of their courses and what is inside them (PRD 5).
     Recorded page views ("viewed") have their own screen (`AuditViewsView`) and stay off this one,
-    so that it stays readable; an entity's history shows them.
+    so that it stays readable; an entity's history counts them and links to that screen.
     """
 
     datamodel = SQLAInterface(AuditLog)
@@ -96,13 +97,25 @@ class AuditLogModelView(BaseModelView):
     @expose("/history/<entity_type>/<int:entity_id>")
     @has_access
     def history(self, entity_type: str, entity_id: int) -> Any:
-        """Every change of one entity with a field-by-field before/after diff."""
-        entries = services.history(entity_type, entity_id, audit_scope(g.get("user")))
-        if not entries:
+        """Every change of one entity with a field-by-field before/after diff.
+
+        The recorded page views are not listed here (one per member and window: a popular course has
+        thousands); their number links to the "Page views" screen filtered to this entity.
+        """
+        scope = audit_scope(g.get("user"))
+        entries = services.history(entity_type, entity_id, scope)
+        views = services.view_total(entity_type, entity_id, scope)
+        if not entries and not views:
             abort(404)
+        views_url = None
+        if views and self.appbuilder.sm.has_access("can_read", AuditViewsView.class_permission_name):
+            query = urlencode({"_flt_0_entity_type": entity_type, "_flt_0_entity_id": entity_id})
+            views_url = f"{url_for('AuditViewsView.list')}?{query}"
         return self.render_template(
             "lms/audit/history.html",
             entity=readable.entity_title(entity_type, entity_id),
+            page_views=views,
+            views_url=views_url,
             entries=[
                 (entry, readable.sentence(entry, with_changes=False), readable.readable_changes(entry))
                 for entry in entries
@@ -126,7 +139,8 @@ class MyActivityView(AuditLogModelView):
 
 class AuditViewsView(AuditLogModelView):
     """The recorded page views ("viewed" audit rows: who opened which course, lesson, profile...),
-    kept apart from the main audit log; the same readers and scope as the log."""
+    kept apart from the main audit log and an entity's history (which links here, filtered to the
+    entity); the same readers and scope as the log."""
 
     class_permission_name = "AuditViews"
     route_base = "/admin/audit-views"

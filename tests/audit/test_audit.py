@@ -64,7 +64,7 @@ def test_system_actor_and_explicit_records(app):
         with system_actor("cleanup"):
             value = make_lookup()
             record("viewed", "lookup", value.id, description="opened", commit=True)
-        rows = history("lookup", value.id)
+        rows = history("lookup", value.id, with_views=True)
     assert [(r.action.code, r.actor_label, r.actor_id) for r in rows] == [
         ("created", "system:cleanup", None),
         ("viewed", "system:cleanup", None),

@@ -5,6 +5,9 @@ list without the view records and the "Page views" screen with them."""
 
 from __future__ import annotations
 
+import html
+import json
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -13,10 +16,10 @@ from typing import Any
 import pytest
 from flask import Flask, current_app
 from redis import Redis
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select
 
 from app.audit.models import AuditLog
-from app.audit.services import record
+from app.audit.services import deferred_row, history, record, view_total
 from app.core.transactions import transaction
 from app.courses.models import Course
 from app.engagement.models import ViewCount, ViewFlush
@@ -231,6 +234,87 @@ def test_an_interrupted_flush_loses_nothing_and_counts_nothing_twice(
     assert store.take() == []
 
 
+def _prefix() -> str:
+    return str(current_app.config["VIEW_KEY_PREFIX"])
+
+
+def _redis() -> Redis:
+    return Redis.from_url(current_app.config["REDIS_URL"])
+
+
+def test_a_view_by_a_user_deleted_before_the_flush_still_counts(app: Flask, ctx: None) -> None:
+    course, member = make_course(), make_user("Student", first_name="Soongone")
+    with app.test_request_context("/", headers=BROWSER):
+        views.record_view("course", course.id, member, target=course)
+        never = deferred_row("viewed", "course", course.id)  # one more row, by a user who never was
+    never.update(actor_id=2_000_000_000, actor_label="ghost")
+    member_id, member_name = member.id, member.username
+    db.session.expunge(member)
+    # the member goes before the flush (a user with no trail of their own yet can be deleted)
+    db.session.execute(delete(LmsUser.__table__).where(LmsUser.__table__.c.id == member_id))
+    db.session.commit()
+    _redis().hset(f"{_prefix()}:pending", "@audit:ghost", json.dumps(never))
+    assert _flush() == 1 and _stored("course", course.id) == 1 and _course_counter(course.id) == 1
+    rows = sorted(_viewed_rows("course", course.id), key=lambda row: row.actor_label)
+    assert [(row.actor_id, row.actor_label) for row in rows] == [(None, "ghost"), (None, member_name)]
+    assert views.view_store().take() == []
+
+
+def test_a_failing_batch_blocks_nothing_and_is_moved_aside_after_three_attempts(
+    app: Flask, ctx: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger=views.__name__)
+    course, other = make_course(), make_course()
+    redis, prefix, token = _redis(), _prefix(), "f" * 32
+    # a batch a flush cannot apply: an id out of range fails its upsert (and with it its other counts)
+    redis.hset(f"{prefix}:batch:{token}", mapping={f"course:{other.id}": 5, "course:99999999999999999999": 1})
+    for n in range(2):
+        _as_visitor(app, course, f"{n:022d}")
+    assert _flush() == 2  # the good batch is applied
+    assert _stored("course", course.id) == 2 and _course_counter(course.id) == 2
+    assert _stored("course", other.id) == 0 and _course_counter(other.id) == 0
+    assert db.session.scalar(select(func.count()).where(ViewFlush.token == token)) == 0  # rolled back
+    assert redis.exists(f"{prefix}:batch:{token}")  # kept for the next run
+    _as_visitor(app, course, f"{2:022d}")
+    assert _flush() == 1 and _stored("course", course.id) == 3  # second attempt
+    assert _flush() == 0  # third: moved aside, logged
+    assert not redis.exists(f"{prefix}:batch:{token}") and not redis.exists(f"{prefix}:attempts:{token}")
+    dead = f"{prefix}:dead:{token}"
+    assert redis.hget(dead, f"course:{other.id}") == b"5"
+    assert 29 * 86400 < redis.ttl(dead) <= 30 * 86400
+    logged = [r.levelno for r in caplog.records if r.name == views.__name__ and token in r.getMessage()]
+    assert logged == [logging.WARNING] * 3 + [logging.ERROR]  # each failure, then the move
+    assert views.view_store().take() == []
+    _as_visitor(app, course, f"{3:022d}")
+    assert _flush() == 1 and _stored("course", course.id) == 4 and _stored("course", other.id) == 0
+
+
+def test_pending_views_and_batches_expire_when_never_flushed(app: Flask, ctx: None) -> None:
+    course, redis, prefix = make_course(), _redis(), _prefix()
+    week = 7 * 86400
+    _as_visitor(app, course, f"{0:022d}")
+    assert week - 60 < redis.ttl(f"{prefix}:pending") <= week
+    redis.expire(f"{prefix}:pending", 60)  # a hash about to expire becomes a batch: a week of its own
+    [batch] = views.view_store().take()
+    assert week - 60 < redis.ttl(f"{prefix}:batch:{batch.token}") <= week
+    _as_visitor(app, course, f"{1:022d}")  # a new pending hash has its week too
+    assert week - 60 < redis.ttl(f"{prefix}:pending") <= week
+
+
+def test_the_in_process_store_moves_a_failing_batch_aside_too(
+    app: Flask, ctx: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    app.extensions.pop("lms_view_memory", None)  # other tests' views (run without Redis) are not ours
+    store = views.view_store()
+    assert isinstance(store, views.MemoryViewStore)
+    course = make_course()
+    store.batches["bad"] = views.Batch("bad", {"course:99999999999999999999": 1})
+    _as_visitor(app, course, f"{0:022d}")
+    assert [_flush() for _ in range(3)] == [1, 0, 0]
+    assert list(store.dead) == ["bad"] and store.take() == [] and _stored("course", course.id) == 1
+
+
 def test_without_redis_an_in_process_store_behaves_the_same(
     app: Flask, ctx: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -368,12 +452,42 @@ def test_the_audit_list_hides_views_and_the_views_screen_shows_them(app: Flask, 
     assert admin.get(f"/auditlogmodelview/show/{viewed}").status_code == 404
     assert admin.get(f"/admin/audit-views/show/{viewed}").status_code == 200
     history = admin.get(f"/auditlogmodelview/history/course/{course_id}").get_data(as_text=True)
-    assert f"/admin/audit-views/show/{viewed}" in history  # the entity's history keeps them
+    assert f"/show/{viewed}" not in history  # the entity's history counts them and links to them
+    assert f'?_flt_0_entity_type=course&amp;_flt_0_entity_id={course_id}">Page views</a>: 1' in history
     assert login_as("Student").get("/admin/audit-views/list/").status_code == 403
     own = app.test_client()
     login(own, viewer_name)  # one's own activity leaves the views out too
     mine = own.get("/admin/my-activity/export/csv").get_data(as_text=True)
     assert "Downloaded" in mine and "Viewed" not in mine
+
+
+def test_an_entitys_history_leaves_the_views_out_and_links_to_them(app: Flask, login_as: Any) -> None:
+    with app.app_context():
+        course, quiet = make_course(title="Much visited"), make_course(title="Only looked at")
+        downloader = make_user("Student", first_name="Fetchedafile")
+        lookers = [make_user("Student", first_name=f"Onlylooker{chr(97 + n)}") for n in range(3)]
+        for looker in lookers:
+            record("viewed", "course", course.id, user=looker)
+        record("downloaded", "course", course.id, user=downloader)
+        record("viewed", "course", quiet.id, user=lookers[0])
+        db.session.commit()
+        assert "viewed" not in [row.action.code for row in history("course", course.id)]
+        assert len(history("course", course.id, with_views=True)) == len(history("course", course.id)) + 3
+        assert view_total("course", course.id) == 3 and view_total("course", quiet.id) == 1
+        course_id, quiet_id = course.id, quiet.id
+        db.session.remove()
+    admin = login_as("Admin")
+    page = admin.get(f"/auditlogmodelview/history/course/{course_id}").get_data(as_text=True)
+    assert "Fetchedafile" in page and "Onlylooker" not in page
+    link = re.search(r'<a href="([^"]+)">Page views</a>: 3', page)
+    assert link is not None
+    url = html.unescape(link.group(1))
+    assert url == f"/admin/audit-views/list/?_flt_0_entity_type=course&_flt_0_entity_id={course_id}"
+    screen = admin.get(url).get_data(as_text=True)
+    assert all(f"Onlylooker{chr(97 + n)}" in screen for n in range(3)) and "Fetchedafile" not in screen
+    # an entity with views only still has a history page: the link, no 404
+    quiet_page = admin.get(f"/auditlogmodelview/history/course/{quiet_id}")
+    assert quiet_page.status_code == 200 and ">Page views</a>: 1" in quiet_page.get_data(as_text=True)
 
 
 def test_an_instructor_sees_the_views_of_their_courses_only(app: Flask, user_factory: Any) -> None:

@@ -10,11 +10,19 @@ at most one per user, target and window, written by the flush.
 
 The task `flush_view_counts` (every minute, `VIEW_FLUSH_CRON`) applies the pending counts in bulk:
 it RENAMEs the pending hash to a batch key of its own (new views go to a fresh hash meanwhile),
-adds batch keys a crashed run left behind, and in one transaction records the batches in the
-`view_flush` ledger (`INSERT ... ON CONFLICT DO NOTHING`, so a batch is applied once even by two
-runs or after a crash between the commit and the key's removal), upserts `view_count` with one
-statement, moves each registered counter column (`Course.view_count`) with one statement per
-table and writes the audit rows with one statement. The batch keys are deleted after the commit.
+adds batch keys a crashed run left behind, and applies each batch in a savepoint of its own:
+records it in the `view_flush` ledger (`INSERT ... ON CONFLICT DO NOTHING`, so a batch is applied
+once even by two runs or after a crash between the commit and the key's removal), upserts
+`view_count` with one statement, moves each registered counter column (`Course.view_count`) with
+one statement per table and writes the audit rows with one statement. The batch keys are deleted
+after the commit.
+
+A batch that fails (bad data: never a lost connection or a lock timeout, which fail the run and are
+retried whole) is rolled back alone, so the other batches are applied; after
+`VIEW_FLUSH_MAX_ATTEMPTS` (3) failures it is moved aside to a dead-letter key
+(`<prefix>:dead:<token>`, kept `VIEW_DEAD_LETTER_DAYS`, 30) and logged as an error, so one bad row
+cannot stop view counting. The pending hash and the batches expire after `VIEW_BATCH_TTL_DAYS` (7):
+Redis does not grow without bound while the scheduler is down.
 
 Without REDIS_URL (`make run`: SQLite, inline tasks) an in-process store with the same semantics
 stands in: right for the one development process, not shared between processes or kept across
@@ -40,6 +48,7 @@ from flask import current_app, has_request_context
 from redis import Redis
 from redis.exceptions import RedisError, ResponseError
 from sqlalchemy import BigInteger, column, delete, select, update, values
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.audit.services import deferred_row, record_rows
@@ -56,6 +65,12 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "lms:views"
 LEDGER_DAYS = 1  # applied batch tokens are kept this long (a crashed run's key is retried well before)
+# Defaults of VIEW_BATCH_TTL_DAYS, VIEW_FLUSH_MAX_ATTEMPTS and VIEW_DEAD_LETTER_DAYS.
+BATCH_TTL_DAYS = 7
+MAX_ATTEMPTS = 3
+DEAD_LETTER_DAYS = 30
+# Failures of the database itself, not of a batch: the run fails and every batch is retried.
+TRANSIENT = (OperationalError, InterfaceError, RedisError)
 
 # Registered counter columns: target code -> an integer column of the target's own table (its
 # primary key `id` is the target id). The module owning the target registers it (courses:
@@ -63,12 +78,16 @@ LEDGER_DAYS = 1  # applied batch tokens are kept this long (a crashed run's key 
 _COUNTERS: dict[str, InstrumentedAttribute[int]] = {}
 
 # KEYS[1] the seen key, KEYS[2] the pending hash; ARGV[1] the window (s), ARGV[2] the count's field,
-# ARGV[3] an audit row (JSON, or empty) kept under the field ARGV[4].
+# ARGV[3] an audit row (JSON, or empty) kept under the field ARGV[4]; ARGV[5] the pending hash's TTL
+# (s), set when it has none (a new hash): without flushes, it goes after that time.
 _RECORD_LUA = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
   if ARGV[3] ~= '' then
     redis.call('HSET', KEYS[2], ARGV[4], ARGV[3])
+  end
+  if redis.call('TTL', KEYS[2]) < 0 then
+    redis.call('EXPIRE', KEYS[2], ARGV[5])
   end
   return 1
 end
@@ -106,6 +125,14 @@ class ViewStore(Protocol):
     def done(self, tokens: Iterable[str]) -> None:
         """Forget applied batches."""
 
+    def failed(self, token: str, max_attempts: int) -> bool:
+        """Count a failed attempt at a batch; True when it was the last one and the batch has been
+        moved aside (dead-lettered: no longer taken)."""
+
+
+def _days(name: str, default: int) -> int:
+    return max(1, int(current_app.config.get(name) or default)) * 86400
+
 
 def _batch(token: str, fields: dict[str, str]) -> Batch:
     batch = Batch(token)
@@ -129,14 +156,24 @@ class RedisViewStore:
     def _batch_key(self, token: str) -> str:
         return f"{self.prefix}:batch:{token}"
 
+    def _attempts_key(self, token: str) -> str:
+        return f"{self.prefix}:attempts:{token}"
+
+    def dead_key(self, token: str) -> str:
+        """Where a batch that kept failing is kept (for a look by hand) until it expires."""
+        return f"{self.prefix}:dead:{token}"
+
     def add(self, seen_key: str, window: int, field: str, audit: str = "") -> bool:
         audit_field = f"{AUDIT_FIELD}{secrets.token_hex(8)}" if audit else ""
-        return bool(self.script(keys=[seen_key, self.pending], args=[window, field, audit, audit_field]))
+        ttl = _days("VIEW_BATCH_TTL_DAYS", BATCH_TTL_DAYS)
+        return bool(self.script(keys=[seen_key, self.pending], args=[window, field, audit, audit_field, ttl]))
 
     def take(self) -> list[Batch]:
         token = secrets.token_hex(16)
         with suppress(ResponseError):  # atomic: new views go to a new pending hash; none pending: error
             self.redis.rename(self.pending, self._batch_key(token))
+            # A batch's own time to live, from now (RENAME kept the pending hash's).
+            self.redis.expire(self._batch_key(token), _days("VIEW_BATCH_TTL_DAYS", BATCH_TTL_DAYS))
         start = len(self._batch_key(""))
         batches = []
         for key in self.redis.scan_iter(self._batch_key("*"), count=1000):
@@ -145,9 +182,24 @@ class RedisViewStore:
         return batches
 
     def done(self, tokens: Iterable[str]) -> None:
-        keys = [self._batch_key(token) for token in tokens]
+        keys = [key for token in tokens for key in (self._batch_key(token), self._attempts_key(token))]
         if keys:
             self.redis.delete(*keys)
+
+    def failed(self, token: str, max_attempts: int) -> bool:
+        key = self._attempts_key(token)
+        pipe = self.redis.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, _days("VIEW_BATCH_TTL_DAYS", BATCH_TTL_DAYS))
+        attempts = int(pipe.execute()[0])
+        if attempts < max_attempts:
+            return False
+        dead = self.dead_key(token)
+        with suppress(ResponseError):  # gone meanwhile (another run moved it): nothing to move
+            self.redis.rename(self._batch_key(token), dead)
+            self.redis.expire(dead, _days("VIEW_DEAD_LETTER_DAYS", DEAD_LETTER_DAYS))
+        self.redis.delete(key)
+        return True
 
 
 class MemoryViewStore:
@@ -158,6 +210,8 @@ class MemoryViewStore:
         self.seen: dict[str, float] = {}
         self.pending = Batch("")
         self.batches: dict[str, Batch] = {}
+        self.attempts: Counter[str] = Counter()
+        self.dead: dict[str, Batch] = {}  # kept until the process stops
         self.last_flush = time.monotonic()
 
     def add(self, seen_key: str, window: int, field: str, audit: str = "") -> bool:
@@ -185,6 +239,18 @@ class MemoryViewStore:
         with self.lock:
             for token in tokens:
                 self.batches.pop(token, None)
+                self.attempts.pop(token, None)
+
+    def failed(self, token: str, max_attempts: int) -> bool:
+        with self.lock:
+            self.attempts[token] += 1
+            if self.attempts[token] < max_attempts:
+                return False
+            del self.attempts[token]
+            batch = self.batches.pop(token, None)
+            if batch is not None:
+                self.dead[token] = batch
+            return True
 
     def due(self, seconds: float) -> bool:
         """True (and the clock restarted) when the last flush asked for is `seconds` old."""
@@ -350,30 +416,55 @@ def _apply(totals: dict[tuple[str, int], int]) -> None:
         db.session.execute(update(table).where(table.c.id == added.c.id).values(changes))
 
 
+def _apply_batch(batch: Batch) -> int:
+    """Apply one batch (unless the ledger says it was applied already); the number of views."""
+    if batch.token not in _claim([batch.token]):
+        return 0  # applied already (a crash after the commit, or another run)
+    totals: Counter[tuple[str, int]] = Counter()
+    for name, n in batch.counts.items():
+        code, _, raw_id = name.rpartition(":")
+        if code and raw_id.isdigit() and n > 0:
+            totals[(code, int(raw_id))] += n
+    if totals:
+        _apply(dict(totals))
+    # One statement: the members' "viewed" rows, each at its own time.
+    record_rows([json.loads(row) for row in batch.audits])
+    return sum(totals.values())
+
+
 def flush_view_counts() -> int:
     """Apply every pending batch of views to the counters; the number of views applied.
 
-    Runs inside the caller's transaction (the task's); the batch keys go once it commits.
+    Runs inside the caller's transaction (the task's), each batch in a savepoint of its own: a batch
+    that fails is rolled back alone, counted, and dead-lettered after VIEW_FLUSH_MAX_ATTEMPTS; the
+    others are applied. A failure of the database itself (connection, lock timeout) fails the run.
+    The applied batches' keys go once the transaction commits.
     """
     store = view_store()
     batches = store.take()
     if not batches:
         return 0
-    ours = _claim([batch.token for batch in batches])
-    totals: Counter[tuple[str, int]] = Counter()
-    audits: list[dict[str, Any]] = []
+    max_attempts = max(1, int(current_app.config.get("VIEW_FLUSH_MAX_ATTEMPTS") or MAX_ATTEMPTS))
+    applied, tokens = 0, []
     for batch in batches:
-        if batch.token not in ours:
-            continue  # applied already (a crash after the commit, or another run)
-        for name, n in batch.counts.items():
-            code, _, raw_id = name.rpartition(":")
-            if code and raw_id.isdigit() and n > 0:
-                totals[(code, int(raw_id))] += n
-        audits.extend(json.loads(row) for row in batch.audits)
-    if totals:
-        _apply(dict(totals))
-    record_rows(audits)  # one statement: the members' "viewed" rows, each at its own time
+        try:
+            with db.session.begin_nested():
+                applied += _apply_batch(batch)
+        except TRANSIENT:
+            raise
+        except Exception:
+            log.warning("View batch %s not applied", batch.token, exc_info=True)
+            if store.failed(batch.token, max_attempts):
+                log.error(
+                    "View batch %s failed %d times: moved aside (%d counts, %d audit rows)",
+                    batch.token,
+                    max_attempts,
+                    len(batch.counts),
+                    len(batch.audits),
+                )
+            continue
+        tokens.append(batch.token)
     db.session.execute(delete(ViewFlush).where(ViewFlush.created_at < utcnow() - timedelta(days=LEDGER_DAYS)))
-    tokens = [batch.token for batch in batches]
-    on_commit(lambda: store.done(tokens))
-    return sum(totals.values())
+    if tokens:
+        on_commit(lambda: store.done(tokens))
+    return applied
