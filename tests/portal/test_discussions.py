@@ -187,3 +187,30 @@ def test_arabic_pages_show_the_new_texts_right_to_left(app: Any, login_as: Any) 
     assert "اكتب @اسم_المستخدم للإشارة إلى شخص ما." in course_page
     section = page_text(student.get(f"/courses/{data['slug']}/sections/{section_id}"))
     assert 'dir="rtl"' in section and "الدروس" in section and "لا توجد ملاحظات هنا بعد." in section
+
+
+def test_posts_go_back_to_a_same_site_next_only(app: Any, login_as: Any) -> None:
+    """`next` comes from a form anyone can craft: comment, note and note-action posts follow a path of
+    this site and never another host (`/\\evil.com` and `//evil.com` are host names to a browser)."""
+    data = course_with_lessons(app, title="Nowhere else")
+    student = login_as("Student")
+    enrol(app, student.user_id, data["id"])
+    url = f"/courses/{data['slug']}"
+    lesson_url = f"{url}/lessons/{data['second']}"
+    saved = student.post(f"/notes/course/{data['id']}", data={"body": "Mine", "next": lesson_url})
+    assert saved.headers["Location"].endswith(f"{lesson_url}#notes")  # a same-site path is followed
+    with app.app_context():
+        from app.courses.models import Note
+
+        note_id = db.session.query(Note.id).filter_by(user_id=student.user_id).scalar()
+        db.session.remove()
+    for evil in ("/\\evil.com", "//evil.com", "https://evil.com", "/\t/evil.com", "javascript:alert(1)"):
+        for post, form, anchor in (
+            (f"/comments/course/{data['id']}", {"body": "Hello"}, "#comments"),
+            (f"/notes/course/{data['id']}", {"body": "A note"}, "#notes"),
+            (f"{url}/notes/{note_id}", {"action": "pin"}, "#notes"),
+        ):
+            answer = student.post(post, data={**form, "next": evil})
+            location = answer.headers["Location"]
+            assert answer.status_code == 302 and location.endswith(f"{url}{anchor}"), (evil, post, location)
+            assert "evil" not in location and "javascript" not in location, (evil, post, location)
