@@ -158,14 +158,17 @@ def comment_html(body: str | None, profiles: dict[str, str] | None = None) -> Ma
     return Markup("".join(parts))  # noqa: S704 - sanitized text with links built from our own routes
 
 
-def course_discussion(user: Any, course: Course, has_access: bool) -> dict[str, Any]:
+def course_discussion(
+    user: Any, course: Course, has_access: bool, sections: list[tuple[CourseSection, list[Any]]]
+) -> dict[str, Any]:
     """The course page's discussion block: its comments, the learner's notes on the course, and a link
-    to each section's discussion for those who can open them."""
+    to each section's discussion for those who can open them (`sections`: the page's `outline`, read
+    once for the syllabus and this block)."""
     here = url_for("portal.course_page", slug=course.slug)
     return {
         "comments": discussion(user, "course", course.id, here, with_target=True),
         "notes": learner_notes(user, course, "course", course.id, here),
-        "sections": [section for section, _lessons in outline(course)] if has_access else [],
+        "sections": [section for section, _lessons in sections] if has_access else [],
     }
 
 
