@@ -214,3 +214,46 @@ def test_posts_go_back_to_a_same_site_next_only(app: Any, login_as: Any) -> None
             location = answer.headers["Location"]
             assert answer.status_code == 302 and location.endswith(f"{url}{anchor}"), (evil, post, location)
             assert "evil" not in location and "javascript" not in location, (evil, post, location)
+
+
+def test_every_comment_shown_has_its_figures_even_past_500(app: Any, ctx: None, monkeypatch: Any) -> None:
+    """A page shows its threads with all their replies: 600 replies in one thread are 601 comments
+    shown, and each one, the last too, has its reactions and favorites, read in ONE statement."""
+    from sqlalchemy import insert
+
+    from app.core.transactions import transaction
+    from app.engagement import services
+    from app.portal.discussions import discussion
+    from tests.course_factories import make_enrollment
+    from tests.factories import make_user
+    from tests.portal.test_player_queries import captured
+
+    monkeypatch.setitem(app.config, "REDIS_URL", None)  # notification delivery runs inline
+    teacher, sara, lina = make_user("Instructor"), make_user("Student"), make_user("Student")
+    course = make_course(instructors=[teacher])
+    for person in (sara, lina):
+        make_enrollment(person, course)
+    with transaction():
+        top = services.add_comment(lina, "course", course.id, "<p>Top</p>")
+    reply = {"target_type": "course", "target_id": course.id, "parent_id": top.id, "root_id": top.id}
+    db.session.execute(
+        insert(Comment),
+        [{**reply, "depth": 2, "author_id": lina.id, "body": f"<p>{n}</p>"} for n in range(600)],
+    )
+    db.session.commit()
+    last = max(_comment_ids(app, "course", course.id))
+    with transaction():
+        services.react(sara, "comment", last, "love")
+        services.favorite(sara, "comment", last)
+    assert sara.id and course.slug  # loaded before counting (the commit expired them)
+    with app.test_request_context(f"/courses/{course.slug}"), captured(app) as statements:
+        shown = discussion(sara, "course", course.id, f"/courses/{course.slug}")
+    assert shown is not None
+    ids = [c.id for thread in shown["listing"] for c in (thread.comment, *thread.replies)]
+    assert len(ids) == 601 and last in ids
+    summaries = shown["reactions"]["summaries"]
+    assert set(summaries) == set(ids)
+    assert (summaries[last].counts, summaries[last].mine) == ({"love": 1}, "love")
+    assert shown["favorites"]["counts"][last] == 1 and last in shown["favorites"]["mine"]
+    figures_reads = [s for s in statements if "reaction_count" in s]
+    assert len(figures_reads) == 1, figures_reads
