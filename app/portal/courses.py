@@ -290,7 +290,7 @@ def course_page(slug: str) -> Any:
     from app.portal.discussions import course_discussion  # the same blueprint, imported after this module
     from app.portal.shares import share_state
 
-    discussion = course_discussion(user, course, has_access)
+    discussion = course_discussion(user, course, has_access, sections)
     # The course's reactions, favorites and shares come with its comments' figures (one statement).
     comments = discussion["comments"]
     engagement = comments["target"] if comments else engagement_data(user, course=[course.id])["course"]

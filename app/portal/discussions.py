@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -30,6 +29,7 @@ from app.lookups.services import values_of
 from app.portal.courses import _course_for
 from app.portal.reaction_bar import engagement_data
 from app.portal.views import portal
+from app.security.services import safe_next
 
 COMMENTS_PAGE_SIZE = 20
 # What the portal's comment forms post on (the API takes any registered target).
@@ -37,13 +37,9 @@ COMMENT_TARGETS = ("course", "course_section", "lesson")
 _TAG = re.compile(r"(<[^>]*>)")
 
 
-def _safe_next(default: str) -> str:
-    """A same-site path from the form's `next` field, else the default."""
-    target = request.form.get("next") or ""
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
-        return target
-    return default
+def _back(default: str) -> str:
+    """Where a post returns: the form's `next` when it is a path on this site, else the default."""
+    return safe_next(request.form.get("next")) or default
 
 
 def _page() -> int:
@@ -162,14 +158,17 @@ def comment_html(body: str | None, profiles: dict[str, str] | None = None) -> Ma
     return Markup("".join(parts))  # noqa: S704 - sanitized text with links built from our own routes
 
 
-def course_discussion(user: Any, course: Course, has_access: bool) -> dict[str, Any]:
+def course_discussion(
+    user: Any, course: Course, has_access: bool, sections: list[tuple[CourseSection, list[Any]]]
+) -> dict[str, Any]:
     """The course page's discussion block: its comments, the learner's notes on the course, and a link
-    to each section's discussion for those who can open them."""
+    to each section's discussion for those who can open them (`sections`: the page's `outline`, read
+    once for the syllabus and this block)."""
     here = url_for("portal.course_page", slug=course.slug)
     return {
         "comments": discussion(user, "course", course.id, here, with_target=True),
         "notes": learner_notes(user, course, "course", course.id, here),
-        "sections": [section for section, _lessons in outline(course)] if has_access else [],
+        "sections": [section for section, _lessons in sections] if has_access else [],
     }
 
 
@@ -220,7 +219,7 @@ def post_comment(target_type: str, target_id: int) -> Any:
     if target_type not in COMMENT_TARGETS:
         abort(404)
     target = _target_or_404(user, target_type, target_id)
-    back = _safe_next(targets.target_url(user, target_type, target) or url_for("portal.home")) + "#comments"
+    back = _back(targets.target_url(user, target_type, target) or url_for("portal.home")) + "#comments"
     try:
         from app.engagement import services as engagement
     except ImportError:
@@ -254,7 +253,7 @@ def post_note(target_type: str, target_id: int) -> Any:
     if target_type not in notes_service.note_target_codes():
         abort(404)
     target = _target_or_404(user, target_type, target_id)
-    back = _safe_next(targets.target_url(user, target_type, target) or url_for("portal.home")) + "#notes"
+    back = _back(targets.target_url(user, target_type, target) or url_for("portal.home")) + "#notes"
     form = request.form
     return flashed(
         back,

@@ -1,4 +1,5 @@
-"""Portal lesson player: the player page, completion, heartbeat, notes and comments."""
+"""Portal lesson player: the player page, completion, heartbeat and note actions (notes and comments
+are posted through the generic routes of app/portal/discussions.py)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ from app.portal.courses import _course_for, _flashed, _login_redirect, _media_li
 from app.portal.discussions import discussion, learner_notes
 from app.portal.reaction_bar import engagement_data
 from app.portal.views import portal
+from app.security.services import safe_next
 
-COMMENTS_PAGE_SIZE = 20
 NOTE_ACTIONS = ("pin", "unpin", "archive", "unarchive", "delete", "like", "unlike", "edit")
 
 
@@ -53,15 +54,6 @@ def _lesson_of(course: Course, lesson_id: int) -> Lesson:
 
 def _forbidden_page(course: Course, message: str) -> tuple[str, int]:
     return render_template("portal/course_error.html", course=course, message=message, status=403), 403
-
-
-def _back_to(default: str) -> str:
-    """A same-site path from the form's `next` field, else the default."""
-    target = request.form.get("next") or ""
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
-        return target
-    return default
 
 
 # ---- lesson player ---------------------------------------------------------------------------
@@ -317,34 +309,7 @@ def lesson_heartbeat(slug: str, lesson_id: int) -> Response:
     )
 
 
-# ---- notes -----------------------------------------------------------------------------------
-@portal.route("/courses/<slug>/lessons/<int:lesson_id>/notes", methods=["POST"])
-def add_note(slug: str, lesson_id: int) -> Any:
-    """Write a note on the lesson."""
-    user = _user()
-    if user is None:
-        return _login_redirect()
-    found = _player_lesson(slug, lesson_id, user)
-    if not isinstance(found, tuple):
-        return found
-    course, lesson = found
-    here = url_for("portal.lesson_player", slug=course.slug, lesson_id=lesson.id) + "#notes"
-    form = request.form
-    return _flashed(
-        here,
-        _("Note saved."),
-        lambda: notes_service.create_note(
-            user,
-            "lesson",
-            lesson.id,
-            form.get("body", ""),
-            visibility=form.get("visibility") or "private",
-            color=form.get("color") or "yellow",
-            is_pinned=form.get("is_pinned") == "1",
-        ),
-    )
-
-
+# ---- notes (written through portal.post_note) -------------------------------------------------
 @portal.route("/courses/<slug>/notes/<int:note_id>", methods=["POST"])
 def note_action(slug: str, note_id: int) -> Any:
     """Pin, archive, edit, delete one's notes; like or unlike public ones."""
@@ -355,7 +320,7 @@ def note_action(slug: str, note_id: int) -> Any:
     if not isinstance(found, Course):
         return found
     action = request.form.get("action", "")
-    back = _back_to(url_for("portal.course_page", slug=found.slug)) + "#notes"
+    back = (safe_next(request.form.get("next")) or url_for("portal.course_page", slug=found.slug)) + "#notes"
     if action not in NOTE_ACTIONS:
         flash(_("Unknown action."), "danger")
         return redirect(back)
@@ -383,39 +348,3 @@ def note_action(slug: str, note_id: int) -> Any:
             notes_service.update_note(user, note, **{flag: action in ("pin", "archive")})
 
     return _flashed(back, _("Note updated.") if action != "delete" else _("Note deleted."), act)
-
-
-# ---- comments --------------------------------------------------------------------------------
-@portal.route("/courses/<slug>/lessons/<int:lesson_id>/comments", methods=["POST"])
-def add_comment(slug: str, lesson_id: int) -> Any:
-    """Comment on a lesson, or reply to a comment."""
-    user = _user()
-    if user is None:
-        return _login_redirect()
-    found = _player_lesson(slug, lesson_id, user)
-    if not isinstance(found, tuple):
-        return found
-    course, lesson = found
-    here = url_for("portal.lesson_player", slug=course.slug, lesson_id=lesson.id) + "#comments"
-    try:
-        from app.engagement import services as engagement
-    except ImportError:
-        abort(404)
-    try:
-        parent = request.form.get("parent_id")
-        with transaction():  # committed before its notifications are delivered (queued on commit)
-            engagement.add_comment(
-                user,
-                "lesson",
-                lesson.id,
-                request.form.get("body", ""),
-                parent_id=int(parent) if parent else None,
-            )
-    except ValueError:
-        flash(_("The data is not valid."), "danger")
-        return redirect(here)
-    except AppError as error:
-        flash(error.message, "danger")
-        return redirect(here)
-    flash(_("Comment posted."), "success")
-    return redirect(here)

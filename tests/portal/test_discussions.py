@@ -187,3 +187,73 @@ def test_arabic_pages_show_the_new_texts_right_to_left(app: Any, login_as: Any) 
     assert "اكتب @اسم_المستخدم للإشارة إلى شخص ما." in course_page
     section = page_text(student.get(f"/courses/{data['slug']}/sections/{section_id}"))
     assert 'dir="rtl"' in section and "الدروس" in section and "لا توجد ملاحظات هنا بعد." in section
+
+
+def test_posts_go_back_to_a_same_site_next_only(app: Any, login_as: Any) -> None:
+    """`next` comes from a form anyone can craft: comment, note and note-action posts follow a path of
+    this site and never another host (`/\\evil.com` and `//evil.com` are host names to a browser)."""
+    data = course_with_lessons(app, title="Nowhere else")
+    student = login_as("Student")
+    enrol(app, student.user_id, data["id"])
+    url = f"/courses/{data['slug']}"
+    lesson_url = f"{url}/lessons/{data['second']}"
+    saved = student.post(f"/notes/course/{data['id']}", data={"body": "Mine", "next": lesson_url})
+    assert saved.headers["Location"].endswith(f"{lesson_url}#notes")  # a same-site path is followed
+    with app.app_context():
+        from app.courses.models import Note
+
+        note_id = db.session.query(Note.id).filter_by(user_id=student.user_id).scalar()
+        db.session.remove()
+    for evil in ("/\\evil.com", "//evil.com", "https://evil.com", "/\t/evil.com", "javascript:alert(1)"):
+        for post, form, anchor in (
+            (f"/comments/course/{data['id']}", {"body": "Hello"}, "#comments"),
+            (f"/notes/course/{data['id']}", {"body": "A note"}, "#notes"),
+            (f"{url}/notes/{note_id}", {"action": "pin"}, "#notes"),
+        ):
+            answer = student.post(post, data={**form, "next": evil})
+            location = answer.headers["Location"]
+            assert answer.status_code == 302 and location.endswith(f"{url}{anchor}"), (evil, post, location)
+            assert "evil" not in location and "javascript" not in location, (evil, post, location)
+
+
+def test_every_comment_shown_has_its_figures_even_past_500(app: Any, ctx: None, monkeypatch: Any) -> None:
+    """A page shows its threads with all their replies: 600 replies in one thread are 601 comments
+    shown, and each one, the last too, has its reactions and favorites, read in ONE statement."""
+    from sqlalchemy import insert
+
+    from app.core.transactions import transaction
+    from app.engagement import services
+    from app.portal.discussions import discussion
+    from tests.course_factories import make_enrollment
+    from tests.factories import make_user
+    from tests.portal.test_player_queries import captured
+
+    monkeypatch.setitem(app.config, "REDIS_URL", None)  # notification delivery runs inline
+    teacher, sara, lina = make_user("Instructor"), make_user("Student"), make_user("Student")
+    course = make_course(instructors=[teacher])
+    for person in (sara, lina):
+        make_enrollment(person, course)
+    with transaction():
+        top = services.add_comment(lina, "course", course.id, "<p>Top</p>")
+    reply = {"target_type": "course", "target_id": course.id, "parent_id": top.id, "root_id": top.id}
+    db.session.execute(
+        insert(Comment),
+        [{**reply, "depth": 2, "author_id": lina.id, "body": f"<p>{n}</p>"} for n in range(600)],
+    )
+    db.session.commit()
+    last = max(_comment_ids(app, "course", course.id))
+    with transaction():
+        services.react(sara, "comment", last, "love")
+        services.favorite(sara, "comment", last)
+    assert sara.id and course.slug  # loaded before counting (the commit expired them)
+    with app.test_request_context(f"/courses/{course.slug}"), captured(app) as statements:
+        shown = discussion(sara, "course", course.id, f"/courses/{course.slug}")
+    assert shown is not None
+    ids = [c.id for thread in shown["listing"] for c in (thread.comment, *thread.replies)]
+    assert len(ids) == 601 and last in ids
+    summaries = shown["reactions"]["summaries"]
+    assert set(summaries) == set(ids)
+    assert (summaries[last].counts, summaries[last].mine) == ({"love": 1}, "love")
+    assert shown["favorites"]["counts"][last] == 1 and last in shown["favorites"]["mine"]
+    figures_reads = [s for s in statements if "reaction_count" in s]
+    assert len(figures_reads) == 1, figures_reads

@@ -201,10 +201,13 @@ def test_private_notes_stay_private_and_public_ones_are_shared(app, login_as):
     author, classmate = login_as("Student"), login_as("Student")
     for student in (author, classmate):
         enrol(app, student.user_id, data["id"])
-    notes_url = f"/courses/{data['slug']}/lessons/{data['second']}/notes"
-    author.post(notes_url, data={"body": "my secret thought", "visibility": "private", "color": "blue"})
-    author.post(notes_url, data={"body": "shared insight", "visibility": "public"})
+    notes_url = f"/notes/lesson/{data['second']}"  # the generic route every learning target posts to
     lesson_url = f"/courses/{data['slug']}/lessons/{data['second']}"
+    saved = author.post(
+        notes_url, data={"body": "my secret thought", "visibility": "private", "color": "blue"}
+    )
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(f"{lesson_url}#notes")
+    author.post(notes_url, data={"body": "shared insight", "visibility": "public"})
     mine = page_text(author.get(lesson_url))
     assert "my secret thought" in mine and "shared insight" in mine and "note-blue" in mine
     theirs = page_text(classmate.get(lesson_url))
@@ -261,9 +264,11 @@ def test_comments_and_replies_on_a_lesson(app, client, login_as):
     student = login_as("Student")
     enrol(app, student.user_id, data["id"])
     lesson_url = f"/courses/{data['slug']}/lessons/{data['preview']}"
-    comments_url = f"{lesson_url}/comments"
+    comments_url = f"/comments/lesson/{data['preview']}"  # the generic route of every comment form
+    for old_route in ("comments", "notes"):  # the lesson-only routes are gone
+        assert student.post(f"{lesson_url}/{old_route}", data={"body": "x"}).status_code == 404
     response = student.post(comments_url, data={"body": "Great <b>intro</b><script>x()</script>"})
-    assert response.status_code == 302 and response.headers["Location"].endswith("#comments")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"{lesson_url}#comments")
     page = page_text(student.get(lesson_url))
     assert "Great <b>intro</b>" in page and "x()" not in page
     parent_id = int(re.search(r'name="parent_id" value="(\d+)"', page).group(1))
@@ -274,8 +279,8 @@ def test_comments_and_replies_on_a_lesson(app, client, login_as):
     assert "Great <b>intro</b>" in visitor and "Sign in to comment" in visitor
     outsider = login_as("Student")
     second_url = f"/courses/{data['slug']}/lessons/{data['second']}"
-    refused = outsider.post(f"{second_url}/comments", data={"body": "outsider says hello"})
-    assert refused.status_code == 302
+    refused = outsider.post(f"/comments/lesson/{data['second']}", data={"body": "outsider says hello"})
+    assert refused.status_code == 404  # a lesson they may not open is not there for them
     assert "outsider says hello" not in page_text(student.get(second_url))
 
 
@@ -302,8 +307,12 @@ def test_a_locked_lesson_takes_no_notes_or_comments_and_shows_none(app, login_as
     enrol(app, student.user_id, data["id"])
     locked = f"/courses/{data['slug']}/lessons/{data['second']}"
     assert student.get(locked).status_code == 403
-    student.post(f"{locked}/notes", data={"body": "sneaky", "visibility": "private", "color": "yellow"})
-    student.post(f"{locked}/comments", data={"body": "sneaky"})
+    for kind in ("notes", "comments"):
+        posted = student.post(
+            f"/{kind}/lesson/{data['second']}",
+            data={"body": "sneaky", "visibility": "private", "color": "yellow"},
+        )
+        assert posted.status_code == 404, kind
     with app.app_context():
         assert (
             db.session.scalar(select(func.count()).select_from(Note).where(Note.target_id == data["second"]))

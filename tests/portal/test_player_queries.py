@@ -104,3 +104,22 @@ def test_request_cache_follows_the_requests_own_writes(app):
             db.session.flush()
             assert access.enrollment_of(user.id, course.id) is None
         db.session.rollback()
+
+
+# The course page's outline: its sections (with their lessons, loaded beside them).
+SECTIONS_READ = re.compile(
+    r"^\s*SELECT course_section\.\w+.*\bFROM course_section\b", re.IGNORECASE | re.DOTALL
+)
+
+
+def test_course_page_reads_its_outline_once(app, login_as):
+    """The syllabus and the discussion block's links to the sections share one read of the outline."""
+    data = course_with_lessons(app, title="Outlined")
+    student = login_as("Student")
+    enrol(app, student.user_id, data["id"])
+    url = f"/courses/{data['slug']}"
+    _count, statements = _open(app, student, url)
+    reads = [s for s in statements if SECTIONS_READ.search(s)]
+    assert len(reads) == 1, reads
+    page = student.get(url).get_data(as_text=True)
+    assert f"/courses/{data['slug']}/sections/" in page  # the learner has the sections' discussions

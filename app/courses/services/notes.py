@@ -17,7 +17,7 @@ from app.core.targets import is_admin
 from app.core.transactions import unique_insert
 from app.courses import notices
 from app.courses.models import Course, CourseResource, CourseSection, Lesson, Note, NoteLike, NoteRevision
-from app.courses.services.access import accessible_course_ids, can_access, can_manage
+from app.courses.services.access import accessible_course_ids, can_access, can_manage, can_see_course
 from app.courses.services.catalog import courses_taught_by
 from app.courses.services.progress import require_open_lesson
 from app.extensions import db
@@ -165,17 +165,21 @@ def create_note(
     color: str = "yellow",
     is_pinned: bool = False,
 ) -> Note:
-    """Write a note on something of a course the user can open."""
+    """Write a note on something of a course the user can open.
+
+    A target the user may not see is missing for them (NotFound, like one that does not exist: an
+    unpublished quiz, a resource of a course they cannot open). Forbidden only for what they see but
+    may not write on: a listed course they have not joined, or a lesson of it they see in its
+    outline but may not open (not enrolled, premium, locked by sequencing)."""
     require_verified_email(user)
     kind, target = _load_target(target_type, target_id)
     course = kind.course_of(target)
+    if target_type == "lesson" and can_see_course(user, course):
+        require_open_lesson(user, target)  # its refusal (enrol, premium, locked) is what the page says
+    elif not targets.can_view(user, target_type, target):
+        raise NotFound(_("Notes cannot be written on this."))
     if not can_access(user, course):
         raise Forbidden(_("Enrol in this course to write notes."))
-    if target_type == "lesson":  # a lesson still locked by sequencing takes no notes either
-        require_open_lesson(user, target)
-    elif target_type != "course" and not targets.can_view(user, target_type, target):
-        # An unpublished quiz, for example, does not exist for a learner.
-        raise NotFound(_("Not found."))
     fields = _clean_fields(body or "", color, visibility)  # a missing body is an empty one
     note = Note(
         user_id=user.id,

@@ -12,11 +12,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, false, literal, select, union_all
+from sqlalchemy import BigInteger, Integer, String, any_, false, literal, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.core import targets
 from app.engagement.models import Favorite, FavoriteCount, Reaction, ReactionCount, ShareCount
-from app.engagement.services.reactions import MAX_SUMMARY_IDS, Summary, _types_by_id
+from app.engagement.services.reactions import Summary, _types_by_id
 from app.extensions import db
 
 REACTIONS, OWN_REACTION, FAVORITES, SHARES = "r", "m", "f", "s"
@@ -49,15 +50,21 @@ def _row(kind: str, target_type: Any, target_id: Any, type_id: Any, count: Any, 
     ]
 
 
+def _among(column: Any, ids: list[int]) -> Any:
+    """`column` is one of `ids`: on PostgreSQL `= ANY(array)`, ONE parameter however many ids there are
+    (a page's comments with all their replies can be thousands), elsewhere (SQLite in development) IN."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(ids, ARRAY(BigInteger)))
+    return column.in_(ids)
+
+
 def engagement_summary(user: Any, wanted: Mapping[str, Iterable[int]]) -> dict[str, TargetsSummary]:
     """Reactions, favorites and shares of the targets named (type -> ids), in one statement.
 
-    The caller lists targets the user may see; the ids are not checked again.
+    The caller lists targets the user may see (what its page shows, so bounded by the page); the ids
+    are not checked again, and every one has its figures (none is dropped, whatever their number).
     """
-    asked = {
-        code: [i for i in dict.fromkeys(ids) if isinstance(i, int)][:MAX_SUMMARY_IDS]
-        for code, ids in wanted.items()
-    }
+    asked = {code: [i for i in dict.fromkeys(ids) if isinstance(i, int)] for code, ids in wanted.items()}
     result = {
         code: TargetsSummary(
             reactions={i: Summary() for i in ids},
@@ -83,7 +90,7 @@ def engagement_summary(user: Any, wanted: Mapping[str, Iterable[int]]) -> dict[s
                 )
             ).where(
                 ReactionCount.target_type == code,
-                ReactionCount.target_id.in_(ids),
+                _among(ReactionCount.target_id, ids),
                 ReactionCount.count > 0,
             )
         )
@@ -97,7 +104,7 @@ def engagement_summary(user: Any, wanted: Mapping[str, Iterable[int]]) -> dict[s
                 ).where(
                     Reaction.user_id == user_id,
                     Reaction.target_type == code,
-                    Reaction.target_id.in_(ids),
+                    _among(Reaction.target_id, ids),
                     Reaction.is_deleted.is_(False),
                 )
             )
@@ -121,7 +128,7 @@ def engagement_summary(user: Any, wanted: Mapping[str, Iterable[int]]) -> dict[s
                     FavoriteCount.count,
                     own_favorite,
                 )
-            ).where(FavoriteCount.target_type == code, FavoriteCount.target_id.in_(ids))
+            ).where(FavoriteCount.target_type == code, _among(FavoriteCount.target_id, ids))
         )
         parts.append(  # the learners joined through shares ride in the type column
             select(
@@ -133,7 +140,7 @@ def engagement_summary(user: Any, wanted: Mapping[str, Iterable[int]]) -> dict[s
                     ShareCount.count,
                     false(),
                 )
-            ).where(ShareCount.target_type == code, ShareCount.target_id.in_(ids))
+            ).where(ShareCount.target_type == code, _among(ShareCount.target_id, ids))
         )
     if not parts:
         return result
