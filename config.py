@@ -188,6 +188,8 @@ class Config:
     PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "60"))
     VERIFY_RESEND_RATE_LIMIT = os.environ.get("VERIFY_RESEND_RATE_LIMIT", "3 per hour")
     PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour")
+    # Portal share posts (the share dialog's buttons), per user and per IP address.
+    SHARE_RATE_LIMIT = os.environ.get("SHARE_RATE_LIMIT", "30 per minute")
 
     # Tasks and real time
     RQ_QUEUES = ["default", "low"]
@@ -202,6 +204,10 @@ class Config:
     VIEW_DEDUPE_MINUTES = int(os.environ.get("VIEW_DEDUPE_MINUTES", "30"))
     VIEW_COUNTING = env_bool("VIEW_COUNTING", True)
     VIEW_KEY_PREFIX = os.environ.get("VIEW_KEY_PREFIX", "lms:views")
+    # A user's repeat share of an item through one channel counts once in this window; visits through
+    # share links from one IP address count once per sharer (Redis keys start with REFERRAL_KEY_PREFIX).
+    SHARE_DEDUPE_HOURS = float(os.environ.get("SHARE_DEDUPE_HOURS", "24"))
+    REFERRAL_KEY_PREFIX = os.environ.get("REFERRAL_KEY_PREFIX", "lms:referrals")
 
     LOOKUP_CACHE_SECONDS = int(os.environ.get("LOOKUP_CACHE_SECONDS", "300"))
     # Lists count at most this many rows, then say "more than N" (API: `count_capped: true`).

@@ -40,6 +40,7 @@ def app() -> Iterator[Flask]:
         SQLALCHEMY_DATABASE_URI=url,
         RATELIMIT_KEY_PREFIX=f"test{RUN_ID}",
         VIEW_KEY_PREFIX=f"lms:views:test{RUN_ID}",  # cleaned with the rate-limit keys below
+        REFERRAL_KEY_PREFIX=f"lms:referrals:test{RUN_ID}",  # likewise
     )
     with application.app_context():
         flask_migrate.upgrade()

@@ -10,15 +10,16 @@ from flask_appbuilder.api import expose, safe
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
-from sqlalchemy import or_
+from sqlalchemy import or_, select
 
 from app.core import targets
 from app.core.api import ServiceApi, iso, json_object
-from app.core.errors import Invalid
+from app.core.errors import Invalid, NotFound
 from app.core.interface import SQLAInterface
 from app.engagement import services
 from app.engagement.models import ReferralConversion, Share
 from app.engagement.services import referral_figures
+from app.extensions import db
 
 
 def _me() -> int:
@@ -91,16 +92,18 @@ class ShareApi(ServiceApi):
         return self.run(body)
 
     def post_headless(self) -> Response:
-        """Share a target: {target_type, target_id, channel}; 201 with the share."""
+        """Share a target: {target_type, target_id, channel}; 201 with the share (200 with the earlier
+        one for a repeat within SHARE_DEDUPE_HOURS)."""
 
         def body() -> Response:
             data = json_object()
             target_id = data.get("target_id")
             if isinstance(target_id, str) and target_id.isascii() and target_id.isdigit():
                 target_id = int(target_id)
-            row = services.share(g.user, data.get("target_type"), target_id, data.get("channel"))
+            row, new = services.record_share(g.user, data.get("target_type"), target_id, data.get("channel"))
             count = services.share_count(row.target_type, row.target_id)
-            return self.response(201, id=row.id, result=dump_share(row), share_count=count)
+            # A repeat within the dedupe window is the earlier share: 200, nothing counted again.
+            return self.response(201 if new else 200, id=row.id, result=dump_share(row), share_count=count)
 
         return self.run(body)
 
@@ -142,19 +145,52 @@ class ShareApi(ServiceApi):
         return self.run(body)
 
 
-def dump_conversion(row: ReferralConversion) -> dict[str, Any]:
-    """One conversion as JSON (who converted is not shown to the sharer, only that someone did)."""
+Seen = tuple[set[tuple[str, int]], set[tuple[str, int]]] | None
+
+
+def dump_conversion(row: ReferralConversion, seen: Seen = None) -> dict[str, Any]:
+    """One conversion as JSON (who converted is not shown to the sharer, only that someone did).
+
+    `seen` is (targets the caller may see, targets they moderate), None for admins (everything):
+    other targets are blanked, and what someone paid is shown only to staff of its target."""
+    target = (row.target_type, row.target_id) if row.target_type and row.target_id is not None else None
+    visible = target is not None and (seen is None or target in seen[0])
+    paid = seen is None or (target is not None and target in seen[1])
     return {
         "id": row.id,
         "kind": row.kind,
-        "target_type": row.target_type,
-        "target_id": row.target_id,
-        "amount": str(row.amount) if row.amount is not None else None,
-        "currency": row.currency,
+        "target_type": row.target_type if visible else None,
+        "target_id": row.target_id if visible else None,
+        "amount": str(row.amount) if paid and row.amount is not None else None,
+        "currency": row.currency if paid else None,
         "first_touch": row.first_sharer_id == _me(),
         "last_touch": row.last_sharer_id == _me(),
         "converted_at": iso(row.converted_at),
     }
+
+
+def visible_targets(user: Any, rows: list[ReferralConversion]) -> Seen:
+    """The conversions' targets the user may see and those they moderate (None for admins: all), one
+    statement per target type."""
+    if targets.is_admin(user):
+        return None
+    by_type: dict[str, set[int]] = {}
+    for row in rows:
+        if row.target_type and row.target_id is not None:
+            by_type.setdefault(row.target_type, set()).add(row.target_id)
+    shown: set[tuple[str, int]] = set()
+    moderated: set[tuple[str, int]] = set()
+    for code, ids in by_type.items():
+        try:
+            model: Any = targets.get_target(code).model
+        except NotFound:
+            continue
+        for obj in db.session.scalars(select(model).where(model.id.in_(ids))):
+            if targets.can_view(user, code, obj):
+                shown.add((code, obj.id))
+                if targets.can_moderate(user, code, obj):
+                    moderated.add((code, obj.id))
+    return shown, moderated
 
 
 class ReferralApi(ServiceApi):
@@ -184,7 +220,8 @@ class ReferralApi(ServiceApi):
                 .limit(max(size, 1))
                 .all()
             )
-            return self.response(200, page=page, result=[dump_conversion(r) for r in rows])
+            seen = visible_targets(g.user, rows)
+            return self.response(200, page=page, result=[dump_conversion(r, seen) for r in rows])
 
         return self.run(body)
 

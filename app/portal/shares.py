@@ -18,6 +18,7 @@ from app.engagement import services
 from app.engagement.models import SHARE_CHANNELS
 from app.portal.views import portal
 from app.security.permissions import has_permission, requires_permission
+from app.security.ratelimit import spend_budget
 
 # The external share pages (plain links, no third-party script): {url} and {text} are URL-encoded.
 SHARE_LINKS = (
@@ -104,6 +105,12 @@ def share(target_type: str, target_id: int) -> Any:
         if _wants_json():
             return json_error(401, _("Sign in to share."))
         return redirect(url_for("AuthDBView.login"))
+    if not spend_budget("SHARE_RATE_LIMIT", "share", f"user:{user.id}") or not spend_budget(
+        "SHARE_RATE_LIMIT", "share-ip", request.remote_addr or "-"
+    ):
+        if _wants_json():
+            return json_error(429, _("Too many shares at once. Try again in a minute."))
+        abort(429)
     channel = request.form.get("channel", "")
     try:
         with transaction():

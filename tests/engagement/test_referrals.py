@@ -23,9 +23,10 @@ from app.engagement import services
 from app.engagement.models import ReferralConversion, ReferralTouch
 from app.extensions import db
 from app.security.models import LmsUser
-from tests.conftest import jwt_headers, login
+from tests.conftest import RUN_ID, jwt_headers, login
 from tests.course_factories import make_course
 from tests.factories import make_user
+from tests.portal.test_player_queries import captured
 from tests.portal_helpers import page_text
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
@@ -119,7 +120,9 @@ def test_course_visits_with_ref_record_touches_except_bots_unknown_codes_and_the
     himself = browser(app)
     login(himself, sharer_name)
     assert himself.get(f"/courses/{slug}?ref={code}").status_code == 200
-    assert browser(app).get(f"/?ref={code}").status_code == 200  # another visitor, no target
+    elsewhere = browser(app)
+    elsewhere.environ_base["REMOTE_ADDR"] = "198.51.100.20"  # one IP address makes one anonymous touch
+    assert elsewhere.get(f"/?ref={code}").status_code == 200  # another visitor, no target
     with app.app_context():
         assert touches(sharer_id=sharer_id) == 2
         assert touches(sharer_id=sharer_id, target_type="course", target_id=course_id) == 1
@@ -183,6 +186,118 @@ def test_the_window_is_a_setting_and_self_referral_alone_converts_nothing(app, c
 
 
 # ---- the whole path through the pages -------------------------------------------------------------
+def test_anonymous_visits_from_one_address_are_one_touch_whatever_their_cookies(app):
+    """A client dropping or inventing its visitor cookie on every request gets no new touch per
+    request: the address counts once per sharer within the window (Redis SET NX EX)."""
+    from redis import Redis
+
+    assert app.config["REDIS_URL"]
+    sharer_id, _name, code = sharer_with_code(app)
+    other_id, _other_name, other_code = sharer_with_code(app)
+    with app.app_context():
+        slug = make_course(title="Flooded").slug
+        reader_name = make_user("Student").username
+        db.session.remove()
+    address = {"X-Forwarded-For": "203.0.113.9"}
+    for n in range(5):
+        flood = browser(app)  # a new client: no cookie, a new visitor id each time
+        if n % 2:
+            flood.set_cookie("lms_vid", f"{n:022d}")  # or an invented one
+        assert flood.get(f"/courses/{slug}?ref={code}", headers=address).status_code == 200
+    assert browser(app).get(f"/courses/{slug}?ref={other_code}", headers=address).status_code == 200
+    other_address = {"X-Forwarded-For": "203.0.113.10"}
+    assert browser(app).get(f"/courses/{slug}?ref={code}", headers=other_address).status_code == 200
+    reader = browser(app)
+    login(reader, reader_name)  # signed in: counted by their account, not by address
+    assert reader.get(f"/courses/{slug}?ref={code}", headers=address).status_code == 200
+    with app.app_context():
+        assert touches(sharer_id=sharer_id) == 3  # the flood's first, the other address, the reader
+        assert touches(sharer_id=other_id) == 1  # another sharer's link from that address
+        db.session.remove()
+    redis = Redis.from_url(app.config["REDIS_URL"])
+    prefix = app.config["REFERRAL_KEY_PREFIX"]
+    assert prefix.endswith(f"test{RUN_ID}")  # this run's keys, cleaned before each test
+    assert 0 < redis.ttl(f"{prefix}:touch:{sharer_id}:203.0.113.9") <= 30 * 60
+    redis.delete(*redis.scan_iter(f"{prefix}:*"))
+
+
+def _sign_up(client: FlaskClient, username: str) -> int:
+    data = {
+        "username": username,
+        "first_name": "New",
+        "last_name": "Learner",
+        "email": f"{username}@example.com",
+        "password": "a-long-enough-passphrase",
+        "conf_password": "a-long-enough-passphrase",
+    }
+    assert client.post("/register/form", data=data).status_code == 302
+    with client.application.app_context():
+        user_id = db.session.scalar(select(LmsUser.id).where(LmsUser.username == username))
+        db.session.remove()
+    assert user_id is not None
+    return int(user_id)
+
+
+def test_a_second_account_in_the_sharers_browser_is_not_credited_to_them(app):
+    """The sharer opens their own link signed out, signs in, signs out; another account signed up in
+    that browser is not theirs (their anonymous touch is deleted at sign-in, not bound to them)."""
+    sharer_id, sharer_name, code = sharer_with_code(app)
+    with app.app_context():
+        slug = make_course(title="Mine to share").slug
+        db.session.remove()
+    shared_browser = browser(app)
+    assert shared_browser.get(f"/courses/{slug}?ref={code}").status_code == 200
+    with app.app_context():
+        assert touches(sharer_id=sharer_id) == 1  # nobody knows yet whose browser this is
+        db.session.remove()
+    login(shared_browser, sharer_name)
+    shared_browser.get("/logout/")
+    second = _sign_up(shared_browser, "second1")
+    with app.app_context():
+        assert conversions(second) == {}
+        assert touches(sharer_id=sharer_id) == 0
+        assert services.my_results(db.session.get(LmsUser, sharer_id)).visits == 0
+        db.session.remove()
+
+
+def test_a_browser_tied_to_the_sharer_makes_no_touch_of_their_links(app):
+    """The sharer followed someone else's link signed out, then signed in (that touch is bound to
+    them): later anonymous visits of the sharer's own links in that browser are no touch, and another
+    account signing up there inherits neither touch."""
+    alice_id, _alice_name, alice_code = sharer_with_code(app)
+    sharer_id, sharer_name, code = sharer_with_code(app)
+    with app.app_context():
+        slug = make_course(title="Twice shared").slug
+        db.session.remove()
+    shared_browser = browser(app)
+    assert shared_browser.get(f"/courses/{slug}?ref={alice_code}").status_code == 200
+    login(shared_browser, sharer_name)
+    shared_browser.get("/logout/")
+    assert shared_browser.get(f"/courses/{slug}?ref={code}").status_code == 200
+    with app.app_context():
+        assert touches(sharer_id=alice_id, user_id=sharer_id) == 1  # bound at sign-in
+        assert touches(sharer_id=sharer_id) == 0  # the sharer's own browser
+        db.session.remove()
+    second = _sign_up(shared_browser, "second2")
+    with app.app_context():
+        assert conversions(second) == {}  # Alice's touch is the sharer's, not the new account's
+        db.session.remove()
+
+
+def test_conversions_see_only_anonymous_touches_of_the_browser(app, ctx):
+    sharer, owner, newcomer = make_user("Student"), make_user("Student"), make_user("Student")
+    visitor = "w" * 22
+    db.session.add(ReferralTouch(sharer_id=sharer.id, visitor_id=visitor, user_id=owner.id))
+    db.session.flush()
+    none = services.record_conversion(newcomer.id, "signup", None, None, source_key="s:1", visitor_id=visitor)
+    assert none is None  # bound to someone else: not the newcomer's
+    services.record_touch(sharer.id, visitor_id="x" * 22)
+    made = services.record_conversion(
+        newcomer.id, "signup", None, None, source_key="s:2", visitor_id="x" * 22
+    )
+    assert made is not None and made.first_sharer_id == sharer.id
+
+
 def _checkout(client: FlaskClient, location: str) -> str:
     """Press Pay on the sandbox checkout page."""
     assert "/billing/sandbox/checkout/" in location, location
@@ -406,3 +521,96 @@ def test_back_office_lists_conversions_read_only(app):
     login(teacher_client, names[1])
     assert teacher_client.get(f"/referralconversionmodelview/show/{ids[0]}").status_code == 200
     assert teacher_client.get(f"/referralconversionmodelview/show/{ids[1]}").status_code in (302, 404)
+
+
+def test_the_conversion_list_hides_others_purchases_and_invisible_targets(app):
+    """A sharer sees that someone bought, not what they paid, and nothing about a target they may not
+    see; the item's staff and admins see the amount."""
+    with app.app_context():
+        teacher = make_user("Instructor")
+        public = make_course(instructors=[teacher], title="Open", price="49.99")
+        private = make_course(visibility="private", title="Closed", price="99.00")
+        sharer, learner = make_user("Student"), make_user("Student")
+        db.session.add(ReferralTouch(sharer_id=sharer.id, user_id=learner.id))
+        db.session.flush()
+        for n, course in enumerate((public, private)):
+            services.record_conversion(
+                learner.id,
+                "purchase",
+                "course",
+                course.id,
+                source_key=f"payment:{n}",
+                amount=Decimal(str(course.price)),
+                currency="USD",
+            )
+        db.session.commit()
+        ids = {"public": public.id, "private": private.id}
+        names = {"sharer": sharer.username, "teacher": teacher.username, "admin": make_user("Admin").username}
+        db.session.remove()
+    client = app.test_client()
+
+    def listed(name: str) -> dict[Any, dict[str, Any]]:
+        rows = client.get("/api/v1/referral/", headers=jwt_headers(client, name)).get_json()["result"]
+        return {row["target_id"]: row for row in rows}
+
+    mine = listed(names["sharer"])
+    assert set(mine) == {ids["public"], None}  # the private course is blanked
+    assert mine[ids["public"]]["amount"] is None and mine[ids["public"]]["currency"] is None
+    assert mine[None]["target_type"] is None and mine[None]["amount"] is None
+    # The admin sees every amount (through their own list: here, credit the admin's shares too).
+    with app.app_context():
+        admin = db.session.scalar(select(LmsUser).where(LmsUser.username == names["admin"]))
+        teacher = db.session.scalar(select(LmsUser).where(LmsUser.username == names["teacher"]))
+        for person in (admin, teacher):
+            rows = db.session.scalars(select(ReferralConversion)).all()
+            for row in rows:
+                if row.target_id in ids.values():
+                    db.session.add(
+                        ReferralConversion(
+                            user_id=row.user_id,
+                            kind="purchase",
+                            source_key=f"copy:{person.id}:{row.id}",
+                            target_type="course",
+                            target_id=row.target_id,
+                            amount=row.amount,
+                            currency=row.currency,
+                            first_sharer_id=person.id,
+                            last_sharer_id=person.id,
+                            first_touch_id=row.first_touch_id,
+                            last_touch_id=row.last_touch_id,
+                            converted_at=row.converted_at,
+                        )
+                    )
+        db.session.commit()
+        db.session.remove()
+    everything = listed(names["admin"])
+    assert everything[ids["private"]]["amount"] == "99.00" and everything[ids["public"]]["currency"] == "USD"
+    staff = listed(names["teacher"])
+    assert staff[ids["public"]]["amount"] == "49.99"  # their course
+    assert ids["private"] not in staff
+
+
+def test_course_figures_name_all_courses_in_one_statement(app, ctx):
+    admin_id, sharer_id = make_user("Admin").id, make_user("Student").id
+
+    def credit(courses: int) -> int:
+        for _n in range(courses):
+            course = make_course(title="Counted")
+            learner = make_user("Student")
+            db.session.add(
+                ReferralTouch(
+                    sharer_id=sharer_id, user_id=learner.id, target_type="course", target_id=course.id
+                )
+            )
+            db.session.flush()
+            services.record_conversion(
+                learner.id, "enrollment", "course", course.id, source_key=f"e:{course.id}"
+            )
+        db.session.flush()
+        db.session.expunge_all()
+        with captured(app) as statements:
+            rows = services.figures(db.session.get(LmsUser, admin_id), "course", "last", None, None)
+        assert all(row.label == "Counted" for row in rows)
+        return len(statements)
+
+    assert credit(2) == credit(6)  # not one statement per course

@@ -5,6 +5,7 @@ once per sharer, the REST API, and the read-only back-office screens."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -39,19 +40,36 @@ def _rows(target_type: str, target_id: int) -> int:
 
 
 # ---- recording and counting ---------------------------------------------------------------------
-def test_each_share_is_a_row_and_the_counter_equals_a_recount(app, ctx):
+def test_a_share_counts_once_per_channel_in_the_window_and_the_counter_equals_a_recount(app, ctx):
     student = make_user("Student")
     course = make_course()
-    for channel in ("copy", "whatsapp", "x", "timeline", "copy"):
-        row = services.share(student, "course", course.id, channel)
-        assert row.channel == channel and row.user_id == student.id
+    made = [
+        services.record_share(student, "course", course.id, c) for c in ("copy", "whatsapp", "x", "timeline")
+    ]
+    assert all(new for _row, new in made)
+    again, new = services.record_share(student, "course", course.id, "copy")  # a second click
+    assert not new and again.id == made[0][0].id
+    assert services.share(student, "course", course.id, "x").id == made[2][0].id
     db.session.commit()
-    assert _rows("course", course.id) == 5 == services.share_count("course", course.id)
+    assert _rows("course", course.id) == 4 == services.share_count("course", course.id)
     assert services.share_summary("course", [course.id, course.id + 999]) == {
-        course.id: (5, 0),
+        course.id: (4, 0),
         course.id + 999: (0, 0),
     }
+    # Past the window (SHARE_DEDUPE_HOURS) the same channel counts again.
+    made[0][0].created_at = made[0][0].created_at - timedelta(hours=25)
+    db.session.flush()
+    assert services.record_share(student, "course", course.id, "copy")[1]
+    assert _rows("course", course.id) == 5 == services.share_count("course", course.id)
     assert services.recount_shares("course", course.id) == 5 == services.share_count("course", course.id)
+
+
+def test_the_dedupe_window_is_a_setting(app, ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "SHARE_DEDUPE_HOURS", 0)
+    student, course = make_user("Student"), make_course()
+    services.share(student, "course", course.id, "copy")
+    services.share(student, "course", course.id, "copy")
+    assert _rows("course", course.id) == 2 == services.share_count("course", course.id)
 
 
 def test_unknown_channel_and_signed_out_sharer_are_refused(app, ctx):
@@ -91,6 +109,39 @@ def test_ten_concurrent_shares_are_all_counted(app, committed):
     assert not errors, errors
     with app.app_context():
         assert _rows("course", course_id) == 10 == services.share_count("course", course_id)
+        db.session.remove()
+
+
+def test_concurrent_identical_shares_of_one_user_make_one_row_and_other_channels_count(app, committed):
+    with app.app_context():
+        user_id = make_user("Student").id
+        course_id = make_course().id
+        db.session.remove()
+    channels = ["copy"] * 10 + ["x", "whatsapp", "email", "telegram", "linkedin"]
+    barrier = threading.Barrier(len(channels), timeout=30)
+    errors: list[BaseException] = []
+    new: list[bool] = []
+
+    def worker(channel: str) -> None:
+        try:
+            barrier.wait()
+            with app.app_context():
+                user = db.session.get(LmsUser, user_id)
+                with transaction():
+                    new.append(services.record_share(user, "course", course_id, channel)[1])
+                db.session.remove()
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in channels]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sorted(new) == [False] * 9 + [True] * 6
+    with app.app_context():
+        assert _rows("course", course_id) == 6 == services.share_count("course", course_id)
         db.session.remove()
 
 
@@ -171,6 +222,11 @@ def test_api_refuses_invisible_targets_with_404_and_lists_own_shares(app, client
         API + "/", json={"target_type": "course", "target_id": ids[0], "channel": "copy"}, headers=auth
     )
     assert made.status_code == 201 and made.get_json()["share_count"] == 1
+    repeat = client.post(
+        API + "/", json={"target_type": "course", "target_id": ids[0], "channel": "copy"}, headers=auth
+    )
+    assert repeat.status_code == 200 and repeat.get_json()["share_count"] == 1
+    assert repeat.get_json()["id"] == made.get_json()["id"]
     mine = client.get(API + "/", headers=auth).get_json()["result"]
     assert [(r["target_id"], r["channel"]) for r in mine] == [(ids[0], "copy")]
     theirs = client.get(API + "/", headers=jwt_headers(client, names[1])).get_json()["result"]
@@ -221,3 +277,37 @@ def test_share_screen_is_read_only_and_scoped_to_own_courses(app, client):
     learner = client.application.test_client()
     login(learner, student_name)
     assert learner.get("/sharemodelview/list/").status_code in (302, 403)
+
+
+# ---- the list: full pages, bounded statements -------------------------------------------------------
+def test_my_shares_pages_are_full_and_cost_the_same_statements_whatever_their_length(app, ctx):
+    from app.lookups.services import require_lookup_id
+    from tests.portal.test_player_queries import captured
+
+    student = make_user("Student")
+    courses = [make_course(title=f"C{n}") for n in range(9)]
+    for course in courses:
+        services.share(student, "course", course.id, "copy")
+    private = require_lookup_id("course_visibility", "private")
+    for course in courses[::2]:  # five of nine become invisible (the newest among them)
+        course.visibility_id = private
+    db.session.flush()
+    visible = [c.id for c in reversed(courses) if c.visibility_id != private]
+    pages = [[s.target_id for s in services.my_shares(student, page, 2)] for page in (1, 2, 3)]
+    assert pages == [visible[0:2], visible[2:4], []]  # full pages, nothing skipped
+    user_id = student.id
+    db.session.expunge_all()
+
+    def cost(page_size: int) -> tuple[int, int, int]:
+        user = db.session.get(LmsUser, user_id)
+        _ = [role.name for role in user.roles]
+        with captured(app) as statements:
+            services.my_shares(user, 1, page_size)
+        db.session.expunge_all()
+        shares = [x for x in statements if "FROM share" in x]
+        courses = [x for x in statements if x.startswith("SELECT course.")]
+        return len(shares), len(courses), len(statements)
+
+    # The pairs and the page; the courses in one statement (plus the course rule's own statements
+    # for the hidden ones), whatever the page size: not one load per share.
+    assert cost(1) == cost(20) and cost(20)[:2] == (2, 1)

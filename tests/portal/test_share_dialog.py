@@ -189,3 +189,30 @@ def test_lesson_pages_have_the_dialog_and_name_the_lesson_of_a_visit(app, login_
         touch = db.session.scalar(select(ReferralTouch).order_by(ReferralTouch.id.desc()))
         assert (touch.target_type, touch.target_id) == ("lesson", data["preview"])
         db.session.remove()
+
+
+def test_a_repeated_click_counts_once_and_share_posts_are_rate_limited(app, login_as, monkeypatch):
+    monkeypatch.setitem(app.config, "SHARE_RATE_LIMIT", "4 per minute")
+    data = course_with_lessons(app, title="Clicked")
+    student = login_as("Student")
+    for _n in range(3):  # three clicks on Copy: one share
+        posted = student.post(f"/shares/course/{data['id']}", data={"channel": "copy", "quiet": "1"})
+        assert posted.status_code == 200 and posted.json["count"] == 1
+    with app.app_context():
+        assert len(db.session.scalars(select(Share.id).where(Share.target_id == data["id"])).all()) == 1
+        db.session.remove()
+    answers = [
+        student.post(f"/shares/course/{data['id']}", data={"channel": "x", "quiet": "1"}).status_code
+        for _n in range(2)
+    ]
+    assert answers == [200, 429]  # three posts before, the fourth allowed, the fifth refused
+    other = login_as("Student")  # another user from the same address: the per-IP budget is spent too
+    assert other.post(f"/shares/course/{data['id']}", data={"channel": "x"}).status_code == 429
+    elsewhere = login_as("Student")
+    elsewhere.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert (
+        elsewhere.post(f"/shares/course/{data['id']}", data={"channel": "x", "quiet": "1"}).status_code == 200
+    )
+    with app.app_context():
+        assert services.share_count("course", data["id"]) == 3  # copy, then x twice (two users)
+        db.session.remove()

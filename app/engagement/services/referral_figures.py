@@ -161,11 +161,20 @@ def _label(rows: list[FigureRow], by: str) -> None:
     from app.core.translations import current_language
 
     language = current_language()
+    model: Any
+    try:
+        model = targets.get_target("course").model
+    except NotFound:
+        model = None
+    # All the courses in one statement (soft-deleted ones are not returned: they keep their number).
+    courses = (
+        {c.id: c for c in db.session.scalars(select(model).where(model.id.in_([r.key for r in rows])))}
+        if model is not None
+        else {}
+    )
     for row in rows:
-        try:
-            row.label = targets.target_title("course", targets.load_target("course", row.key), language)
-        except NotFound:
-            row.label = f"#{row.key}"
+        course = courses.get(row.key)
+        row.label = targets.target_title("course", course, language) if course is not None else f"#{row.key}"
 
 
 def headers(by: str) -> list[str]:

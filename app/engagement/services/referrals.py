@@ -4,8 +4,13 @@ enrolments and purchases that follow them (conversions), with their first and la
 A code is 192 random bits (url-safe), made on first need; an unknown or malformed code is ignored
 without a word, so codes cannot be probed. A touch is written when a person (not a bot, not the
 sharer) opens a page with `?ref=<code>`; the same visitor through the same sharer's links within
-TOUCH_DEDUPE_MINUTES is one touch. A conversion looks at the user's touches (and those of their
-browser's visitor id) within REFERRAL_WINDOW_DAYS before it, never the user's own; none means no row.
+TOUCH_DEDUPE_MINUTES is one touch, and so is the same IP address for visitors not signed in (with
+Redis: a client that drops or invents cookies gets no new touch per request). A browser known to be
+the sharer's (one of its touches is bound to them) makes no touch of their links. A conversion looks
+at the user's touches and at the still anonymous touches of their browser's visitor id within
+REFERRAL_WINDOW_DAYS before it, never the user's own; none means no row. At sign-in, the browser's
+anonymous touches of the user's own links are deleted, not bound: a second account signing up in the
+same browser later is not credited to them.
 Conversions are unique per kind and source object: a retried signal records nothing twice.
 Engagement knows no course and no payment: courses and billing connect their signals to small
 receivers that call `record_conversion`.
@@ -23,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from app.core import targets
 from app.core.models import utcnow
@@ -38,6 +43,7 @@ CODE_BYTES = 24  # 192 bits: 32 url-safe characters
 _CODE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 TOUCH_DEDUPE_MINUTES = 30
 DEFAULT_WINDOW_DAYS = 30
+DEFAULT_KEY_PREFIX = "lms:referrals"
 
 # endpoint -> function(view args) returning the (target type, id) its page shows, or None. Modules
 # owning pages register them (courses: the course page), engagement knows none.
@@ -110,7 +116,8 @@ def record_touch(
     target: tuple[str, int] | None = None,
     at: datetime | None = None,
 ) -> ReferralTouch | None:
-    """A visit through the sharer's link; None when it is the sharer's own or a repeat in the window."""
+    """A visit through the sharer's link; None when it is the sharer's own (by user, or by a browser
+    already tied to them) or a repeat in the window."""
     if user_id is not None and user_id == sharer_id:
         return None
     if visitor_id is None and user_id is None:
@@ -121,16 +128,15 @@ def record_touch(
         who.append(ReferralTouch.visitor_id == visitor_id)
     if user_id is not None:
         who.append(ReferralTouch.user_id == user_id)
-    repeat = db.session.scalar(
-        select(ReferralTouch.id)
-        .where(
-            ReferralTouch.sharer_id == sharer_id,
-            or_(*who),
-            ReferralTouch.touched_at > at - timedelta(minutes=TOUCH_DEDUPE_MINUTES),
-            ReferralTouch.touched_at <= at,
-        )
-        .limit(1)
+    skip = and_(
+        ReferralTouch.sharer_id == sharer_id,
+        or_(*who),
+        ReferralTouch.touched_at > at - timedelta(minutes=TOUCH_DEDUPE_MINUTES),
+        ReferralTouch.touched_at <= at,
     )
+    if visitor_id is not None:  # the sharer's own browser: a touch made in it (any link's) is theirs
+        skip = or_(skip, and_(ReferralTouch.visitor_id == visitor_id, ReferralTouch.user_id == sharer_id))
+    repeat = db.session.scalar(select(ReferralTouch.id).where(skip).limit(1))
     if repeat is not None:
         return None
     touch = ReferralTouch(
@@ -147,9 +153,22 @@ def record_touch(
 
 
 def bind_visitor(user_id: int, visitor_id: str | None) -> int:
-    """Give the visitor's anonymous touches to the user (at sign-up and sign-in); how many."""
+    """Give the visitor's anonymous touches to the user (at sign-up and sign-in); how many.
+
+    Anonymous touches of the user's own links (they opened them signed out) are deleted: bound to
+    them they would be self-referrals, left anonymous another account of this browser would inherit
+    them."""
     if not visitor_id:
         return 0
+    db.session.execute(
+        delete(ReferralTouch)
+        .where(
+            ReferralTouch.visitor_id == visitor_id,
+            ReferralTouch.user_id.is_(None),
+            ReferralTouch.sharer_id == user_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
     result: Any = db.session.execute(
         update(ReferralTouch)
         .where(ReferralTouch.visitor_id == visitor_id, ReferralTouch.user_id.is_(None))
@@ -179,6 +198,26 @@ def _landing() -> tuple[str, int] | None:
         return None
 
 
+def _first_from_address(sharer_id: int) -> bool:
+    """Whether this IP address is new to the sharer's links in TOUCH_DEDUPE_MINUTES (Redis `SET NX
+    EX`; always True without Redis). Visitors not signed in are counted once per address, since a
+    client can drop or invent its visitor cookie on every request."""
+    from redis.exceptions import RedisError
+
+    from app.core.tasks import redis_connection
+
+    redis = redis_connection()
+    if redis is None:
+        return True
+    prefix = str(current_app.config.get("REFERRAL_KEY_PREFIX") or DEFAULT_KEY_PREFIX)
+    key = f"{prefix}:touch:{sharer_id}:{request.remote_addr or '-'}"
+    try:
+        return bool(redis.set(key, "1", nx=True, ex=TOUCH_DEDUPE_MINUTES * 60))
+    except RedisError:  # without Redis the visitor id still dedupes
+        log.warning("Referral touch address check skipped: Redis unavailable", exc_info=True)
+        return True
+
+
 def touch_from_request() -> None:
     """before_request: a person's GET page view with `?ref=` is a touch of the code's sharer.
 
@@ -200,6 +239,8 @@ def touch_from_request() -> None:
                 return
             user_id = targets.signed_in_user_id(current_user)
             if user_id == sharer_id:
+                return
+            if user_id is None and not _first_from_address(sharer_id):
                 return
             record_touch(sharer_id, visitor_id=visitor_id(), user_id=user_id, target=_landing())
     except Exception:  # attribution must never break a page
@@ -230,10 +271,12 @@ def on_user_logged_in(_app: Any, user: Any = None, **_extra: Any) -> None:
 
 # ---- conversions ------------------------------------------------------------------------------
 def _touches(user_id: int, visitor_id: str | None, at: datetime) -> tuple[Any, Any]:
-    """The first and last touch of the user (or their browser) in the window before `at`."""
-    who = [ReferralTouch.user_id == user_id]
+    """The first and last touch of the user (or their browser's still anonymous ones) in the window
+    before `at`: a touch bound to someone else (the sharer who opened their link in this browser)
+    is never another account's."""
+    who: list[Any] = [ReferralTouch.user_id == user_id]
     if visitor_id:
-        who.append(ReferralTouch.visitor_id == visitor_id)
+        who.append(and_(ReferralTouch.visitor_id == visitor_id, ReferralTouch.user_id.is_(None)))
     base = select(ReferralTouch.id, ReferralTouch.sharer_id).where(
         or_(*who),
         ReferralTouch.sharer_id != user_id,  # self-referral never counts

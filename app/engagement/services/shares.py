@@ -1,6 +1,9 @@
 """Share rules: share a target one may see through a channel, the counters and the summaries.
 
-Every share is a row; `share_count` holds, per target, the number of shares and of learners who
+A user's share of a target through a channel counts once per SHARE_DEDUPE_HOURS (24): a repeat (a
+second click, a retried beacon) returns the share already made, with no row and no counter move.
+Concurrent identical shares take a transaction-scoped advisory lock on (user, target, channel), so
+they too make one row. `share_count` holds, per target, the number of shares and of learners who
 joined it through a share (`joined_count`, moved by enrolment conversions). Both move with an atomic
 upsert in the sharing transaction, so concurrent shares cannot lose a count. A target the user may
 not see cannot be shared: it is a 404, like one that does not exist.
@@ -8,11 +11,14 @@ not see cannot be shared: it is a 404, like one that does not exist.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from app.core import targets
 from app.core.errors import Forbidden, Invalid, NotFound
@@ -25,6 +31,7 @@ from app.extensions import db
 MAX_SUMMARY_IDS = 500
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 10_000
+DEFAULT_DEDUPE_HOURS = 24
 
 
 def channel_of(code: Any) -> str:
@@ -56,19 +63,58 @@ def bump_share_count(target_type: str, target_id: int, count: int = 0, joined: i
     db.session.execute(stmt)
 
 
-def share(user: Any, target_type: Any, target_id: Any, channel: Any) -> Share:
-    """Record that the user shared a target they can see through a channel; tells its owners once."""
+def dedupe_hours() -> float:
+    """The window in which a user's repeat share of a target through a channel is not counted."""
+    try:
+        return max(float(current_app.config.get("SHARE_DEDUPE_HOURS", DEFAULT_DEDUPE_HOURS)), 0.0)
+    except (TypeError, ValueError):
+        return DEFAULT_DEDUPE_HOURS
+
+
+def _lock(user_id: int, target_type: str, target_id: int, channel: str) -> None:
+    """Serialise identical shares until the transaction ends (PostgreSQL advisory lock)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    key = zlib.crc32(f"share:{user_id}:{target_type}:{target_id}:{channel}".encode())
+    db.session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def record_share(user: Any, target_type: Any, target_id: Any, channel: Any) -> tuple[Share, bool]:
+    """Record that the user shared a target they can see through a channel: (the share, whether it
+    is new). A repeat in the dedupe window is the earlier share, not counted again; a new share
+    moves the counter and tells the target's owners once."""
     user_id = targets.signed_in_user_id(user)
     if user_id is None:
         raise Forbidden(_("Sign in to share."))
     code = channel_of(channel)
     target = visible_target(user, target_type, target_id)
+    _lock(user_id, target_type, target_id, code)
+    since = utcnow() - timedelta(hours=dedupe_hours())
+    earlier = db.session.scalar(
+        select(Share)
+        .where(
+            Share.user_id == user_id,
+            Share.target_type == target_type,
+            Share.target_id == target_id,
+            Share.channel == code,
+            Share.created_at > since,
+        )
+        .order_by(Share.created_at.desc())
+        .limit(1)
+    )
+    if earlier is not None:
+        return earlier, False
     row = Share(user_id=user_id, target_type=target_type, target_id=target_id, channel=code)
     db.session.add(row)
     bump_share_count(target_type, target_id, count=1)
     db.session.flush()
     notices.shared(row, target, user)
-    return row
+    return row, True
+
+
+def share(user: Any, target_type: Any, target_id: Any, channel: Any) -> Share:
+    """`record_share` without saying whether the share is new."""
+    return record_share(user, target_type, target_id, channel)[0]
 
 
 def share_summary(target_type: str, ids: Iterable[int]) -> dict[int, tuple[int, int]]:
@@ -111,27 +157,53 @@ def _page(page: Any, page_size: Any) -> tuple[int, int]:
     return min(max(int(page), 1), MAX_PAGE), min(max(int(page_size), 1), MAX_PAGE_SIZE)
 
 
+def _visible_pairs(user: Any, user_id: int) -> dict[str, list[int]]:
+    """The targets of the user's shares they may still see, by type: one statement for the pairs and
+    one per target type (soft-deleted targets are not returned)."""
+    by_type: dict[str, list[int]] = {}
+    for target_type, target_id in db.session.execute(
+        select(Share.target_type, Share.target_id).where(Share.user_id == user_id).distinct()
+    ):
+        by_type.setdefault(target_type, []).append(target_id)
+    visible: dict[str, list[int]] = {}
+    for code, ids in by_type.items():
+        try:
+            model: Any = targets.get_target(code).model
+        except NotFound:
+            continue
+        for obj in db.session.scalars(select(model).where(model.id.in_(ids))):
+            if targets.can_view(user, code, obj):
+                visible.setdefault(code, []).append(obj.id)
+    return visible
+
+
 def my_shares(user: Any, page: int = 1, page_size: int = 20) -> list[Share]:
-    """One page of the user's own shares, newest first, of targets they can still see."""
+    """One page of the user's own shares, newest first, of targets they can still see (the page is
+    cut after the visibility filter, so pages are full and nothing is skipped)."""
     user_id = targets.signed_in_user_id(user)
     if user_id is None:
         raise Forbidden(_("Sign in to share."))
     page, page_size = _page(page, page_size)
-    rows = db.session.scalars(
-        select(Share)
-        .where(Share.user_id == user_id)
-        .order_by(Share.created_at.desc(), Share.id.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
-    visible = []
-    for row in rows:
-        try:
-            visible_target(user, row.target_type, row.target_id)
-        except NotFound:
-            continue
-        visible.append(row)
-    return visible
+    visible = _visible_pairs(user, user_id)
+    if not visible:
+        return []
+    return list(
+        db.session.scalars(
+            select(Share)
+            .where(
+                Share.user_id == user_id,
+                or_(
+                    *(
+                        and_(Share.target_type == code, Share.target_id.in_(ids))
+                        for code, ids in visible.items()
+                    )
+                ),
+            )
+            .order_by(Share.created_at.desc(), Share.id.desc())
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        )
+    )
 
 
 def moderated_shares(user: Any) -> Any:

@@ -1,11 +1,15 @@
 /* Share dialogs (portal/_share.html): open and close the native dialog (focus goes back to the Share
    button), copy the link, the phone's share sheet, and record each use as a share (a background
-   POST with the page's CSRF token) when the box has a record URL (signed-in users). */
+   POST with the page's CSRF token) when the box has a record URL (signed-in users), once per channel
+   and page (the server counts a repeat within SHARE_DEDUPE_HOURS once anyway). */
 (function () {
   "use strict";
   function record(box, channel) {
     var url = box.dataset.recordUrl;
     if (!url) { return; }
+    var sent = (box.dataset.shareSent || "").split(" ");
+    if (sent.indexOf(channel) !== -1) { return; }
+    box.dataset.shareSent = sent.concat([channel]).join(" ").trim();
     var body = new FormData();
     body.append("csrf_token", box.dataset.csrf || "");
     body.append("channel", channel);
