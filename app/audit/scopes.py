@@ -55,9 +55,9 @@ class FilterAuditScope(BaseFilter):
 
 def viewed_clause() -> ColumnElement[bool]:
     """The "viewed" rows (recorded page views): many, so kept off the main lists by default."""
-    from app.lookups.services import lookup_id
+    from app.lookups.services import lookup_id_subquery
 
-    return AuditLog.action_id == lookup_id("audit_actions", "viewed")
+    return AuditLog.action_id == lookup_id_subquery("audit_actions", "viewed")
 
 
 class FilterViewed(BaseFilter):

@@ -142,6 +142,12 @@ def lookup_id(type_code: str, code: str, connection: Connection | None = None) -
     return _cached((type_code, code), fetch)
 
 
+def lookup_id_subquery(type_code: str, code: str) -> Any:
+    """The id of a lookup value as a scalar subquery: a filter on it costs no statement of its own
+    (`lookup_id` costs one the first time a process asks)."""
+    return _LOOKUP_ID.params(type_code=type_code, code=code).scalar_subquery()
+
+
 def require_lookup_id(type_code: str, code: str) -> int:
     """Like lookup_id, but a missing value is an error."""
     value = lookup_id(type_code, code)
