@@ -27,6 +27,17 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 
 
+def conflict_insert(model: Any) -> Any:
+    """An INSERT for the session's database (PostgreSQL, or SQLite in `make run`) that takes
+    `on_conflict_do_nothing` / `on_conflict_do_update` (counters' atomic upserts, once-only rows)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from app.extensions import db
+
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)

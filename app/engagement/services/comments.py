@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core import targets
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.html import plain_text, sanitize_html
-from app.core.models import utcnow
+from app.core.models import conflict_insert, utcnow
 from app.core.softdelete import soft_delete
 from app.engagement import notices
 from app.engagement.models import Comment, CommentCount, CommentFlag
@@ -116,12 +116,9 @@ def _bump(target_type: str, target_id: int, delta: int) -> None:
     """Move a target's counter by `delta` (one atomic upsert, safe under concurrent writers)."""
     if not delta:
         return
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(CommentCount).values(target_type=target_type, target_id=target_id, count=max(delta, 0))
+    stmt = conflict_insert(CommentCount).values(
+        target_type=target_type, target_id=target_id, count=max(delta, 0)
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=[CommentCount.target_type, CommentCount.target_id],
         set_={"count": CommentCount.count + delta, "updated_at": utcnow()},

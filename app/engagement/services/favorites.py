@@ -19,7 +19,7 @@ from sqlalchemy import delete, false, func, select, update
 
 from app.core import targets
 from app.core.errors import Forbidden, Invalid, NotFound
-from app.core.models import utcnow
+from app.core.models import conflict_insert, utcnow
 from app.core.search_text import normalize_search
 from app.core.softdelete import soft_delete
 from app.core.translations import LANGUAGES
@@ -127,19 +127,13 @@ def _visible_target(user: Any, target_type: str, target_id: Any) -> Any:
     return target
 
 
-def _insert(model: type) -> Any:
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
-
-
 def _bump(target_type: str, target_id: int, delta: int) -> None:
     """Move a target's counter by `delta` (one atomic upsert, safe under concurrent writers)."""
     if not delta:
         return
-    stmt = _insert(FavoriteCount).values(target_type=target_type, target_id=target_id, count=max(delta, 0))
+    stmt = conflict_insert(FavoriteCount).values(
+        target_type=target_type, target_id=target_id, count=max(delta, 0)
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=[FavoriteCount.target_type, FavoriteCount.target_id],
         set_={"count": FavoriteCount.count + delta, "updated_at": utcnow()},
@@ -237,7 +231,7 @@ def favorite(
     collection_id = collection.id if collection is not None else None
     # One statement decides under concurrency: the unique index lets exactly one insert through.
     new_id = db.session.scalar(
-        _insert(Favorite)
+        conflict_insert(Favorite)
         .values(user_id=user_id, target_type=code, target_id=target_id, collection_id=collection_id)
         .on_conflict_do_nothing(index_elements=[Favorite.user_id, Favorite.target_type, Favorite.target_id])
         .returning(Favorite.id)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core import targets
 from app.core.errors import Forbidden, Invalid, NotFound
-from app.core.models import utcnow
+from app.core.models import conflict_insert, utcnow
 from app.core.softdelete import restore, soft_delete
 from app.engagement import notices
 from app.engagement.models import Reaction, ReactionCount
@@ -110,11 +110,7 @@ def _bump(target_type: str, target_id: int, type_id: int, delta: int) -> None:
     """Move one counter by `delta` (one atomic upsert, safe under concurrent writers)."""
     if not delta:
         return
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(ReactionCount).values(
+    stmt = conflict_insert(ReactionCount).values(
         target_type=target_type, target_id=target_id, type_id=type_id, count=max(delta, 0)
     )
     stmt = stmt.on_conflict_do_update(

@@ -31,7 +31,7 @@ from flask import current_app, has_request_context, request
 from sqlalchemy import and_, delete, or_, select, update
 
 from app.core import targets
-from app.core.models import utcnow
+from app.core.models import conflict_insert, utcnow
 from app.engagement.models import CONVERSION_KINDS, ReferralCode, ReferralConversion, ReferralTouch
 from app.engagement.services.shares import bump_share_count
 from app.extensions import db
@@ -65,12 +65,6 @@ def window_days() -> int:
 
 
 # ---- codes ------------------------------------------------------------------------------------
-def _insert(model: type) -> Any:
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
 
 
 def referral_code(user: Any) -> str | None:
@@ -83,7 +77,7 @@ def referral_code(user: Any) -> str | None:
         return code
     # Two first needs at once: one insert wins, the other reads the winner's code.
     db.session.execute(
-        _insert(ReferralCode)
+        conflict_insert(ReferralCode)
         .values(user_id=user_id, code=secrets.token_urlsafe(CODE_BYTES))
         .on_conflict_do_nothing(index_elements=[ReferralCode.user_id])
     )
@@ -334,7 +328,7 @@ def record_conversion(
     }
     joined_before = kind == "enrollment" and _enrolment_attributed(user_id, target_type, target_id)
     new_id = db.session.scalar(
-        _insert(ReferralConversion)
+        conflict_insert(ReferralConversion)
         .values(**values)
         .on_conflict_do_nothing(index_elements=[ReferralConversion.kind, ReferralConversion.source_key])
         .returning(ReferralConversion.id)

@@ -22,7 +22,7 @@ from sqlalchemy import and_, func, or_, select
 
 from app.core import targets
 from app.core.errors import Forbidden, Invalid, NotFound
-from app.core.models import utcnow
+from app.core.models import conflict_insert, utcnow
 from app.engagement import notices
 from app.engagement.models import SHARE_CHANNELS, Share, ShareCount
 from app.engagement.services.reactions import visible_target
@@ -45,11 +45,7 @@ def bump_share_count(target_type: str, target_id: int, count: int = 0, joined: i
     """Move a target's share counters (one atomic upsert, safe under concurrent writers)."""
     if not count and not joined:
         return
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(ShareCount).values(
+    stmt = conflict_insert(ShareCount).values(
         target_type=target_type, target_id=target_id, count=max(count, 0), joined_count=max(joined, 0)
     )
     stmt = stmt.on_conflict_do_update(

@@ -54,7 +54,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from app.audit.services import deferred_row, record_rows
 from app.core import targets
 from app.core.errors import NotFound
-from app.core.models import utcnow
+from app.core.models import conflict_insert, utcnow
 from app.core.tasks import enqueue, redis_connection
 from app.core.transactions import on_commit
 from app.core.visitors import is_bot, visitor_id
@@ -375,20 +375,12 @@ def view_count(target_type: str, target_id: int) -> int:
 
 
 # ---- flushing -----------------------------------------------------------------------------------
-def _insert_for(model: Any) -> Any:
-    """The dialect's INSERT (PostgreSQL, or SQLite in `make run`), which has ON CONFLICT."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model)
-
-
 def _claim(tokens: list[str]) -> set[str]:
     """Record the batches in the ledger; the ones this run may apply (not applied before).
 
     A batch another run is applying waits here for that run's commit, then is not ours.
     """
-    stmt = _insert_for(ViewFlush).values([{"token": token} for token in tokens])
+    stmt = conflict_insert(ViewFlush).values([{"token": token} for token in tokens])
     stmt = stmt.on_conflict_do_nothing(index_elements=[ViewFlush.token]).returning(ViewFlush.token)
     return set(db.session.scalars(stmt))
 
@@ -396,7 +388,7 @@ def _claim(tokens: list[str]) -> set[str]:
 def _apply(totals: dict[tuple[str, int], int]) -> None:
     """One upsert of `view_count`, then one UPDATE per registered counter table."""
     now = utcnow()
-    stmt = _insert_for(ViewCount).values(
+    stmt = conflict_insert(ViewCount).values(
         [{"target_type": code, "target_id": target_id, "count": n} for (code, target_id), n in totals.items()]
     )
     stmt = stmt.on_conflict_do_update(
