@@ -439,7 +439,7 @@ def test_a_reply_in_a_hidden_thread_is_hidden_too(app, client, world):
 
 
 def test_an_error_half_way_through_commenting_leaves_nothing_written(app, world, monkeypatch):
-    real, calls = comment_rules._bump, []
+    real, calls = comment_rules.bump_comment_count, []
 
     def bump_then_fail(*args):
         calls.append(1)
@@ -449,7 +449,7 @@ def test_an_error_half_way_through_commenting_leaves_nothing_written(app, world,
         ):  # the reply: its row and its thread's reply count are written, then the count fails
             raise RuntimeError("half-way")
 
-    monkeypatch.setattr(comment_rules, "_bump", bump_then_fail)
+    monkeypatch.setattr(comment_rules, "bump_comment_count", bump_then_fail)
     with app.app_context():
         student = db.session.get(LmsUser, world.student_id)
         with pytest.raises(RuntimeError), transaction():

@@ -1,6 +1,7 @@
 """Engagement's rules: comments (threads, moderation, flags, counters), reactions, favorites, shares
 and referrals, views."""
 
+from app.engagement.services.comment_counts import comment_count, counts_for, recount_comments
 from app.engagement.services.comments import (
     COMMENT_TARGET,
     MAX_COMMENT_LENGTH,
@@ -15,9 +16,7 @@ from app.engagement.services.comments import (
     can_moderate_comment,
     can_moderate_target,
     can_read_comment,
-    comment_count,
     comments_moderated_by,
-    counts_for,
     delete_comment,
     edit_comment,
     flag_comment,
@@ -28,7 +27,6 @@ from app.engagement.services.comments import (
     moderated_clause,
     moderated_targets,
     moderation_scopes,
-    recount_comments,
     register_moderation_scope,
     unhide_comment,
 )

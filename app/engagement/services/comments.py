@@ -28,11 +28,16 @@ from sqlalchemy.exc import IntegrityError
 from app.core import targets
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.html import plain_text, sanitize_html
-from app.core.models import conflict_insert, utcnow
+from app.core.models import utcnow
 from app.core.softdelete import soft_delete
 from app.engagement import notices
-from app.engagement.models import Comment, CommentCount, CommentFlag
+from app.engagement.models import Comment, CommentFlag
 from app.engagement.services import mentions
+from app.engagement.services.comment_counts import (
+    bump_comment_count,
+    bump_replies,
+    lock_thread,
+)
 from app.extensions import db
 from app.security.services import require_verified_email
 
@@ -112,109 +117,7 @@ def _clean_reason(reason: Any) -> str:
     return text
 
 
-def _bump(target_type: str, target_id: int, delta: int) -> None:
-    """Move a target's counter by `delta` (one atomic upsert, safe under concurrent writers)."""
-    if not delta:
-        return
-    stmt = conflict_insert(CommentCount).values(
-        target_type=target_type, target_id=target_id, count=max(delta, 0)
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[CommentCount.target_type, CommentCount.target_id],
-        set_={"count": CommentCount.count + delta, "updated_at": utcnow()},
-    )
-    db.session.execute(stmt)
-
-
-def _bump_replies(comment_id: int, delta: int) -> None:
-    db.session.execute(
-        update(Comment).where(Comment.id == comment_id).values(reply_count=Comment.reply_count + delta)
-    )
-
-
-class _Tree:
-    """The live (not deleted) comments of one thread, read fresh under the thread's lock."""
-
-    def __init__(self, root_id: int) -> None:
-        rows = db.session.scalars(
-            select(Comment)
-            .where(or_(Comment.id == root_id, Comment.root_id == root_id))
-            .order_by(Comment.created_at, Comment.id)
-            .execution_options(populate_existing=True)
-        ).all()
-        self.by_id = {c.id: c for c in rows}
-        self.children: dict[int, list[Comment]] = {}
-        for c in rows:
-            if c.parent_id is not None:
-                self.children.setdefault(c.parent_id, []).append(c)
-
-    def chain(self, comment: Comment) -> list[Comment] | None:
-        """The comment and its ancestors up to the top-level one; None when one of them is gone."""
-        chain, node = [comment], comment
-        while node.parent_id is not None:
-            parent = self.by_id.get(node.parent_id)
-            if parent is None:
-                return None
-            chain.append(parent)
-            node = parent
-        return chain
-
-    def shown(self, comment: Comment) -> bool:
-        """True when the comment and every comment above it are live and not hidden."""
-        chain = self.chain(comment)
-        return chain is not None and not any(c.is_hidden for c in chain)
-
-    def visible_size(self, comment: Comment) -> int:
-        """The comment and its replies, at any depth, that are not hidden nor under a hidden one."""
-        if comment.is_hidden:
-            return 0
-        return 1 + sum(self.visible_size(child) for child in self.children.get(comment.id, []))
-
-    def subtree(self, comment: Comment) -> list[Comment]:
-        """The comment's replies at any depth."""
-        found: list[Comment] = []
-        for child in self.children.get(comment.id, []):
-            found += [child, *self.subtree(child)]
-        return found
-
-
-def _lock(comment: Comment) -> _Tree:
-    """Lock a thread's top-level comment row (changes of one thread queue up) and read the thread."""
-    root_id = comment.root_id or comment.id
-    db.session.execute(
-        select(Comment.id)
-        .where(Comment.id == root_id)
-        .with_for_update()
-        .execution_options(include_deleted=True)
-    )
-    return _Tree(root_id)
-
-
 # ---- reading ----------------------------------------------------------------------------------
-def comment_count(target_type: str, target_id: int) -> int:
-    """The number of comments others can see on one target (a stored counter)."""
-    value = db.session.scalar(
-        select(CommentCount.count).where(
-            CommentCount.target_type == target_type, CommentCount.target_id == target_id
-        )
-    )
-    return int(value or 0)
-
-
-def counts_for(target_type: str, ids: Iterable[int]) -> dict[int, int]:
-    """Counters of many targets of one type at once (0 for targets without comments)."""
-    wanted = list(dict.fromkeys(ids))
-    counts = dict.fromkeys(wanted, 0)
-    if wanted:
-        rows = db.session.execute(
-            select(CommentCount.target_id, CommentCount.count).where(
-                CommentCount.target_type == target_type, CommentCount.target_id.in_(wanted)
-            )
-        )
-        counts.update({target_id: count for target_id, count in rows})
-    return counts
-
-
 def _readable(user: Any, moderator: bool) -> ColumnElement[bool]:
     """Hidden comments are read by moderators and by their authors only."""
     if moderator:
@@ -371,7 +274,7 @@ def add_comment(
             raise Invalid(
                 _("You can only reply to a comment on the same page."), {"parent_id": [_("Not found.")]}
             )
-        tree = _lock(answered)
+        tree = lock_thread(answered)
         live = tree.by_id.get(answered.id)
         chain = tree.chain(live) if live is not None else None
         if chain is None or any(c.is_hidden for c in chain):
@@ -390,8 +293,8 @@ def add_comment(
     )
     db.session.add(comment)
     if attach_to is not None:
-        _bump_replies(attach_to.id, 1)
-    _bump(target_type, target_id, 1)
+        bump_replies(attach_to.id, 1)
+    bump_comment_count(target_type, target_id, 1)
     db.session.flush()
     notices.commented(comment, target, user, answered)
     replied_to = {answered.author_id} if answered is not None and answered.author_id else set()
@@ -421,18 +324,18 @@ def delete_comment(user: Any, comment: Comment) -> None:
         raise Forbidden(_("Only the author or a moderator can delete a comment."))
     if comment.is_deleted:  # already gone, with its thread
         return
-    tree = _lock(comment)
+    tree = lock_thread(comment)
     live = tree.by_id.get(comment.id)
     if live is None:  # a concurrent delete won the lock: the counters are already right
         return
     weight = tree.visible_size(live) if tree.shown(live) else 0
     parent = tree.by_id.get(live.parent_id) if live.parent_id is not None else None
     if parent is not None and not live.is_hidden:
-        _bump_replies(parent.id, -1)
+        bump_replies(parent.id, -1)
     for reply in tree.subtree(live):
         soft_delete(reply)
     soft_delete(live)
-    _bump(live.target_type, live.target_id, -weight)
+    bump_comment_count(live.target_type, live.target_id, -weight)
     db.session.flush()
 
 
@@ -444,7 +347,7 @@ def hide_comment(user: Any, comment: Comment, reason: str | None = None) -> Comm
     if comment.is_deleted:
         raise NotFound(_("No such comment."))
     clean_reason = _clean_reason(reason)
-    tree = _lock(comment)
+    tree = lock_thread(comment)
     if tree.by_id.get(comment.id) is None:
         raise NotFound(_("No such comment."))
     if comment.is_hidden:
@@ -455,8 +358,8 @@ def hide_comment(user: Any, comment: Comment, reason: str | None = None) -> Comm
     comment.hidden_at = utcnow()
     comment.hidden_reason = clean_reason or None
     if comment.parent_id is not None and comment.parent_id in tree.by_id:
-        _bump_replies(comment.parent_id, -1)
-    _bump(comment.target_type, comment.target_id, -weight)
+        bump_replies(comment.parent_id, -1)
+    bump_comment_count(comment.target_type, comment.target_id, -weight)
     db.session.flush()
     return comment
 
@@ -467,7 +370,7 @@ def unhide_comment(user: Any, comment: Comment) -> Comment:
         raise Forbidden(_("Only moderators can show hidden comments."))
     if comment.is_deleted:
         raise NotFound(_("No such comment."))
-    tree = _lock(comment)
+    tree = lock_thread(comment)
     if tree.by_id.get(comment.id) is None:
         raise NotFound(_("No such comment."))
     if not comment.is_hidden:
@@ -475,8 +378,10 @@ def unhide_comment(user: Any, comment: Comment) -> Comment:
     comment.is_hidden = False
     comment.hidden_by_id = comment.hidden_at = comment.hidden_reason = None
     if comment.parent_id is not None and comment.parent_id in tree.by_id:
-        _bump_replies(comment.parent_id, 1)
-    _bump(comment.target_type, comment.target_id, tree.visible_size(comment) if tree.shown(comment) else 0)
+        bump_replies(comment.parent_id, 1)
+    bump_comment_count(
+        comment.target_type, comment.target_id, tree.visible_size(comment) if tree.shown(comment) else 0
+    )
     db.session.flush()
     return comment
 
@@ -507,32 +412,6 @@ def flag_comment(user: Any, comment: Comment, reason: str | None = None) -> Comm
     db.session.flush()
     db.session.refresh(comment)
     return comment
-
-
-def recount_comments(target_type: str, target_id: int) -> int:
-    """Recompute a target's counters from the rows (after a restore from the Trash, for example)."""
-    rows = db.session.scalars(
-        select(Comment)
-        .where(Comment.target_type == target_type, Comment.target_id == target_id)
-        .order_by(Comment.depth, Comment.id)
-        .execution_options(populate_existing=True)
-    ).all()
-    by_id = {c.id: c for c in rows}
-    replies = dict.fromkeys(by_id, 0)
-    shown: set[int] = set()  # live, not hidden, and every comment above too (depth order: parents first)
-    for c in rows:
-        if c.parent_id in by_id and not c.is_hidden:
-            replies[c.parent_id] += 1
-        if not c.is_hidden and (c.parent_id is None or c.parent_id in shown):
-            shown.add(c.id)
-    for c in rows:
-        if c.reply_count != replies[c.id]:
-            c.reply_count = replies[c.id]
-    total = len(shown)
-    current = comment_count(target_type, target_id)
-    _bump(target_type, target_id, total - current)
-    db.session.flush()
-    return total
 
 
 # ---- row filters for screens --------------------------------------------------------------------
