@@ -282,7 +282,19 @@ class LmsUserDBModelView(UserDBModelView):
         return redirect(self.get_redirect())
 
 
-class LmsUserInfoEditView(UserInfoEditView):
+class _FormColumnsWithoutCsrf:
+    """FAB fixes a form view's columns at its first render: rendered with CSRF on, `csrf_token`
+    became one of them, and every later render without CSRF failed (the field is absent). The token
+    is rendered by the form's `hidden_tag()` anyway."""
+
+    form_columns: list[str]
+
+    def _init_vars(self) -> None:
+        super()._init_vars()  # type: ignore[misc]
+        self.form_columns = [name for name in self.form_columns if name != "csrf_token"]
+
+
+class LmsUserInfoEditView(_FormColumnsWithoutCsrf, UserInfoEditView):
     """Each user edits their own profile, language and timezone."""
 
     form = ProfileForm
@@ -316,7 +328,7 @@ class LmsUserInfoEditView(UserInfoEditView):
                 )
 
 
-class LmsRegisterUserDBView(RegisterUserDBView):
+class LmsRegisterUserDBView(_FormColumnsWithoutCsrf, RegisterUserDBView):
     """Self-registration creates an active Student account at once, with its address unverified."""
 
     form = RegistrationForm

@@ -295,6 +295,26 @@ def registration_form(username, password=PASSWORD):
     }
 
 
+def test_account_forms_render_with_and_without_csrf_whichever_came_first(app, client, login_as, monkeypatch):
+    """FAB fixes a form view's columns at its first render; one made with CSRF on broke every later
+    render without it (and the reverse must hold too)."""
+    from app.extensions import appbuilder as builder
+
+    views = [
+        v for v in builder.baseviews if type(v).__name__ in {"LmsRegisterUserDBView", "LmsUserInfoEditView"}
+    ]
+    assert len(views) == 2
+    for view in views:
+        monkeypatch.setattr(view, "form_columns", [])  # as before its first render
+    user = login_as("Instructor")  # learners edit themselves in the portal
+    for csrf in (True, False, True):
+        monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", csrf)
+        page = client.get("/register/form")
+        assert page.status_code == 200 and 'name="username"' in page.get_data(as_text=True), csrf
+        assert user.get("/lmsuserinfoeditview/form").status_code == 200, csrf
+    assert all("csrf_token" not in view.form_columns for view in views)
+
+
 def test_self_registration_gives_student_role(app, client):
     assert client.get("/register/form").status_code == 200
     response = client.post("/register/form", data=registration_form("newlearner"))
