@@ -109,6 +109,16 @@ def ordered_ids(body: dict[str, Any], key: str) -> list[int]:
     return value
 
 
+def query_number(name: str, default: int) -> int:
+    """A whole number from the query string (`?page=2`), the default when absent, 422 otherwise."""
+    value = request.args.get(name, str(default))
+    if not (value.isascii() and value.isdigit() and len(value) < 10):
+        raise Invalid(
+            gettext("%(name)s must be a number.", name=name), {name: [gettext("Must be a number.")]}
+        )
+    return int(value)
+
+
 def iso(moment: datetime | None) -> str | None:
     """A datetime as ISO 8601 (None stays None)."""
     return moment.isoformat() if moment is not None else None

@@ -38,6 +38,21 @@ def conflict_insert(model: Any) -> Any:
     return dialect.insert(model)
 
 
+def bump_target_counter(model: Any, target_type: str, target_id: int, delta: int) -> None:
+    """Move a per-target counter row (`model` with target_type, target_id, count) by `delta`: one
+    atomic upsert, safe under concurrent writers; nothing for 0."""
+    if not delta:
+        return
+    stmt = conflict_insert(model).values(target_type=target_type, target_id=target_id, count=max(delta, 0))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[model.target_type, model.target_id],
+        set_={"count": model.count + delta, "updated_at": utcnow()},
+    )
+    from app.extensions import db
+
+    db.session.execute(stmt)
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)

@@ -68,24 +68,13 @@ def _listen_for_referrals(appbuilder: AppBuilder) -> None:
     user_logged_in.connect(referrals.on_user_logged_in)
 
 
-def _add_share_screens(appbuilder: AppBuilder) -> None:
-    from app.engagement.views_shares import ReferralConversionModelView, ReferralFiguresView, ShareModelView
-
-    content = {"category": "Content", "category_label": _l("Content"), "category_icon": "fa-folder-open"}
-    appbuilder.add_view(ShareModelView, "Shares", label=_l("Shares"), icon="fa-share-alt", **content)
-    appbuilder.add_view(
-        ReferralConversionModelView, "Referrals", label=_l("Referrals"), icon="fa-user-plus", **content
-    )
-    appbuilder.add_view(
-        ReferralFiguresView, "Referral figures", label=_l("Referral figures"), icon="fa-chart-bar", **content
-    )
-
-
 def register(appbuilder: AppBuilder) -> None:
-    """Add the comment moderation, reaction and favorites screens and their APIs; comments become a target.
+    """Add the comment, favorite, reaction, share and referral screens and their APIs (and view
+    counts'); comments become a target; referral touches and sign-ups are listened to.
 
     The modules owning targets register who moderates them (`services.register_moderation_scope`).
     """
+    from app.core.menus import add_views
     from app.core.softdelete import on_restore
     from app.engagement import notices, services
     from app.engagement.api import CommentApi
@@ -97,6 +86,7 @@ def register(appbuilder: AppBuilder) -> None:
     from app.engagement.views import CommentModelView
     from app.engagement.views_favorites import FavoriteModelView
     from app.engagement.views_reactions import ReactionModelView
+    from app.engagement.views_shares import ReferralConversionModelView, ReferralFiguresView, ShareModelView
 
     _register_comment_target()
     notices.register_messages()
@@ -108,39 +98,28 @@ def register(appbuilder: AppBuilder) -> None:
     services.register_moderation_scope(services.COMMENT_TARGET, services.comments_moderated_by)
     on_restore(Comment, _recount_restored)
     on_restore(Reaction, _recount_restored_reactions)
-    appbuilder.add_view(
-        CommentModelView,
-        "Comments",
-        label=_l("Comments"),
-        icon="fa-comments",
+    add_views(
+        appbuilder,
+        [
+            (CommentModelView, "Comments", _l("Comments"), "fa-comments"),
+            (FavoriteModelView, "Favorites", _l("Favorites"), "fa-star"),
+            (ReactionModelView, "Reactions", _l("Reactions"), "fa-thumbs-up"),
+            (ShareModelView, "Shares", _l("Shares"), "fa-share-alt"),
+            (ReferralConversionModelView, "Referrals", _l("Referrals"), "fa-user-plus"),
+            (ReferralFiguresView, "Referral figures", _l("Referral figures"), "fa-chart-bar"),
+        ],
         category="Content",
         category_label=_l("Content"),
         category_icon="fa-folder-open",
     )
-    appbuilder.add_view(
-        FavoriteModelView,
-        "Favorites",
-        label=_l("Favorites"),
-        icon="fa-star",
-        category="Content",
-        category_label=_l("Content"),
-        category_icon="fa-folder-open",
-    )
-    appbuilder.add_view(
-        ReactionModelView,
-        "Reactions",
-        label=_l("Reactions"),
-        icon="fa-thumbs-up",
-        category="Content",
-        category_label=_l("Content"),
-        category_icon="fa-folder-open",
-    )
-    appbuilder.add_api(CommentApi)
-    appbuilder.add_api(FavoriteApi)
-    appbuilder.add_api(FavoriteCollectionApi)
-    appbuilder.add_api(ReactionApi)
-    _add_share_screens(appbuilder)
-    appbuilder.add_api(ShareApi)
-    appbuilder.add_api(ReferralApi)
+    for api in (
+        CommentApi,
+        FavoriteApi,
+        FavoriteCollectionApi,
+        ReactionApi,
+        ShareApi,
+        ReferralApi,
+        ViewCountApi,
+    ):
+        appbuilder.add_api(api)
     _listen_for_referrals(appbuilder)
-    appbuilder.add_api(ViewCountApi)

@@ -8,10 +8,8 @@ from flask import Response, g, request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import permission_name, protect
-from flask_babel import gettext as _
 
-from app.core.api import ServiceApi, iso, json_object
-from app.core.errors import Invalid
+from app.core.api import ServiceApi, iso, json_object, query_number
 from app.core.interface import SQLAInterface
 from app.core.targets import signed_in_user_id
 from app.engagement import services
@@ -27,13 +25,6 @@ class FilterOwnReactions(BaseFilter):
     def apply(self, query: Any, value: Any) -> Any:
         """The user's rows."""
         return query.filter(self.model.user_id == (signed_in_user_id(g.get("user")) or 0))
-
-
-def _number(name: str, default: int) -> int:
-    value = request.args.get(name, str(default))
-    if not (value.isascii() and value.isdigit()):
-        raise Invalid(_("%(name)s must be a number.", name=name), {name: [_("Must be a number.")]})
-    return int(value)
 
 
 def dump_reaction(reaction: Reaction) -> dict[str, Any]:
@@ -76,7 +67,7 @@ class ReactionApi(ServiceApi):
         """The caller's reactions, newest first (`?page=&page_size=`)."""
 
         def body() -> Response:
-            page, size = _number("page", 1), _number("page_size", 20)
+            page, size = query_number("page", 1), query_number("page_size", 20)
             rows = services.my_reactions(g.user, page, size)
             return self.response(200, page=page, result=[dump_reaction(r) for r in rows])
 
@@ -127,7 +118,7 @@ class ReactionApi(ServiceApi):
 
         def body() -> Response:
             summary = services.summary_for(g.user, target_type, target_id)
-            page, size = _number("page", 1), _number("page_size", 20)
+            page, size = query_number("page", 1), query_number("page_size", 20)
             people = services.who_reacted(
                 g.user, target_type, target_id, request.args.get("type") or None, page, size
             )

@@ -9,12 +9,11 @@ from flask import Response, g, request, url_for
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import permission_name, protect
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from app.core import targets
-from app.core.api import ServiceApi, iso, json_object
-from app.core.errors import Invalid, NotFound
+from app.core.api import ServiceApi, iso, json_object, query_number
+from app.core.errors import NotFound
 from app.core.interface import SQLAInterface
 from app.engagement import services
 from app.engagement.models import ReferralConversion, Share
@@ -49,13 +48,6 @@ class FilterOwnReferrals(BaseFilter):
         return query.filter(or_(self.model.first_sharer_id == me, self.model.last_sharer_id == me))
 
 
-def _number(name: str, default: int) -> int:
-    value = request.args.get(name, str(default))
-    if not (value.isascii() and value.isdigit() and len(value) < 10):
-        raise Invalid(_("%(name)s must be a number.", name=name), {name: [_("Must be a number.")]})
-    return int(value)
-
-
 def dump_share(share: Share) -> dict[str, Any]:
     """One share as JSON."""
     return {
@@ -85,7 +77,7 @@ class ShareApi(ServiceApi):
         """The caller's shares, newest first (`?page=&page_size=`)."""
 
         def body() -> Response:
-            page, size = _number("page", 1), _number("page_size", 20)
+            page, size = query_number("page", 1), query_number("page_size", 20)
             rows = services.my_shares(g.user, page, size)
             return self.response(200, page=page, result=[dump_share(r) for r in rows])
 
@@ -135,7 +127,7 @@ class ShareApi(ServiceApi):
             page = url_for("portal.home", _external=True)
             target_type = request.args.get("target_type")
             if target_type:
-                target_id = _number("target_id", 0)
+                target_id = query_number("target_id", 0)
                 target = services.visible_target(g.user, target_type, target_id)
                 page = targets.target_url(g.user, target_type, target) or page
                 if page.startswith("/"):
@@ -211,7 +203,7 @@ class ReferralApi(ServiceApi):
         """Conversions the caller's links brought, newest first (`?page=&page_size=`)."""
 
         def body() -> Response:
-            page, size = _number("page", 1), min(_number("page_size", 20), 100)
+            page, size = query_number("page", 1), min(query_number("page_size", 20), 100)
             query = self.datamodel.session.query(ReferralConversion)
             query = FilterOwnReferrals("id", self.datamodel).apply(query, None)
             rows = (

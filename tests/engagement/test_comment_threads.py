@@ -13,11 +13,11 @@ from sqlalchemy import event, select
 
 from app.core.errors import Invalid, NotFound
 from app.core.softdelete import restore_ids
-from app.core.transactions import transaction
 from app.engagement import services
 from app.engagement.models import Comment
 from app.extensions import db
 from app.security.models import LmsUser
+from tests.concurrency import run_in_parallel
 from tests.conftest import jwt_headers
 from tests.course_factories import make_course, make_enrollment, make_lesson, make_section
 from tests.factories import make_user
@@ -209,28 +209,6 @@ def test_a_deep_thread_loads_in_as_many_statements_as_a_flat_one(
 
 
 # ---- concurrency ----------------------------------------------------------------------------------
-def _run(app: Any, workers: list[Any]) -> list[BaseException]:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(len(workers), timeout=30)
-
-    def run(work: Any) -> None:
-        try:
-            with app.app_context():
-                barrier.wait()
-                with transaction():
-                    work()
-                db.session.remove()
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return errors
-
-
 def test_concurrent_replies_deletes_and_hides_keep_exact_counters(app: Any, committed: Any) -> None:
     with app.app_context():
         teacher, students, lesson = _people_and_lesson()
@@ -265,7 +243,7 @@ def test_concurrent_replies_deletes_and_hides_keep_exact_counters(app: Any, comm
 
         return act
 
-    assert _run(app, [work(i) for i in range(12)]) == []
+    assert run_in_parallel(app, [work(i) for i in range(12)]) == []
     with app.app_context():
         stored = _stored(ids["lesson"])
         live = db.session.scalars(select(Comment).where(Comment.target_id == ids["lesson"])).all()

@@ -3,7 +3,6 @@ nothing about invisible targets, the API's shapes and errors, the owner told, ne
 
 from __future__ import annotations
 
-import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,6 +17,7 @@ from app.engagement.models import Comment, Reaction, ReactionCount
 from app.extensions import db
 from app.notifications.services import mark_all_read, save_preferences
 from app.security.models import LmsUser
+from tests.concurrency import run_in_parallel
 from tests.conftest import jwt_headers
 from tests.course_factories import make_course, make_enrollment, make_lesson, make_section
 from tests.factories import make_user
@@ -255,7 +255,7 @@ def test_concurrent_reactions_make_one_grouped_notification(app: Any, committed:
     def work(user_id: int) -> Any:
         return lambda: services.react(db.session.get(LmsUser, user_id), "course", course_id, "like")
 
-    assert _run(app, [work(user_id) for user_id in user_ids]) == []
+    assert run_in_parallel(app, [work(user_id) for user_id in user_ids]) == []
     with app.app_context():
         [row] = rows_of(teacher_id, "like")
         assert row.params["others"] == 5 and sorted(row.params["actor_ids"]) == sorted(user_ids)
@@ -263,28 +263,6 @@ def test_concurrent_reactions_make_one_grouped_notification(app: Any, committed:
 
 
 # ---- concurrency --------------------------------------------------------------------------------
-def _run(app: Any, workers: list[Any]) -> list[BaseException]:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(len(workers), timeout=30)
-
-    def run(work: Any) -> None:
-        try:
-            with app.app_context():
-                barrier.wait()
-                with transaction():
-                    work()
-                db.session.remove()
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return errors
-
-
 def test_twenty_concurrent_reactions_of_one_user_make_one_row(app: Any, committed: Any) -> None:
     with app.app_context():
         w = _world()
@@ -303,7 +281,7 @@ def test_twenty_concurrent_reactions_of_one_user_make_one_row(app: Any, committe
 
         return react
 
-    assert _run(app, [work(i) for i in range(20)]) == []
+    assert run_in_parallel(app, [work(i) for i in range(20)]) == []
     with app.app_context():
         rows = db.session.scalars(
             select(Reaction).where(Reaction.user_id == ids[0]).execution_options(include_deleted=True)
@@ -336,7 +314,7 @@ def test_counters_equal_a_recount_after_concurrent_changes(app: Any, committed: 
 
         return react
 
-    assert _run(app, [work(i) for i in range(20)]) == []
+    assert run_in_parallel(app, [work(i) for i in range(20)]) == []
     with app.app_context():
         stored = _stored("course", course_id)
         assert _recounted("course", course_id) == stored

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import or_, select, update
 
-from app.core.models import conflict_insert, utcnow
+from app.core.models import bump_target_counter
 from app.engagement.models import Comment, CommentCount
 from app.extensions import db
 
@@ -38,16 +38,7 @@ def counts_for(target_type: str, ids: Iterable[int]) -> dict[int, int]:
 
 def bump_comment_count(target_type: str, target_id: int, delta: int) -> None:
     """Move a target's counter by `delta` (one atomic upsert, safe under concurrent writers)."""
-    if not delta:
-        return
-    stmt = conflict_insert(CommentCount).values(
-        target_type=target_type, target_id=target_id, count=max(delta, 0)
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[CommentCount.target_type, CommentCount.target_id],
-        set_={"count": CommentCount.count + delta, "updated_at": utcnow()},
-    )
-    db.session.execute(stmt)
+    bump_target_counter(CommentCount, target_type, target_id, delta)
 
 
 def bump_replies(comment_id: int, delta: int) -> None:

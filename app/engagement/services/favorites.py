@@ -19,7 +19,7 @@ from sqlalchemy import delete, false, func, select, update
 
 from app.core import targets
 from app.core.errors import Forbidden, Invalid, NotFound
-from app.core.models import conflict_insert, utcnow
+from app.core.models import bump_target_counter, conflict_insert
 from app.core.search_text import normalize_search
 from app.core.softdelete import soft_delete
 from app.core.translations import LANGUAGES
@@ -129,16 +129,7 @@ def _visible_target(user: Any, target_type: str, target_id: Any) -> Any:
 
 def _bump(target_type: str, target_id: int, delta: int) -> None:
     """Move a target's counter by `delta` (one atomic upsert, safe under concurrent writers)."""
-    if not delta:
-        return
-    stmt = conflict_insert(FavoriteCount).values(
-        target_type=target_type, target_id=target_id, count=max(delta, 0)
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[FavoriteCount.target_type, FavoriteCount.target_id],
-        set_={"count": FavoriteCount.count + delta, "updated_at": utcnow()},
-    )
-    db.session.execute(stmt)
+    bump_target_counter(FavoriteCount, target_type, target_id, delta)
 
 
 def _titles(target_type: str, target: Any) -> dict[str, str]:
