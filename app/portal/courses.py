@@ -45,7 +45,7 @@ from app.engagement.services.views import record_view
 from app.extensions import db
 from app.lookups.services import values_of
 from app.media import services as media_services
-from app.portal.reaction_bar import engagement_data
+from app.portal.engagement_figures import engagement_data
 from app.portal.views import portal
 from app.security.permissions import has_permission, requires_permission
 

@@ -27,7 +27,7 @@ from app.courses.services.catalog import outline
 from app.extensions import db
 from app.lookups.services import values_of
 from app.portal.courses import _course_for
-from app.portal.reaction_bar import engagement_data
+from app.portal.engagement_figures import engagement_data
 from app.portal.views import portal
 from app.security.services import safe_next
 
@@ -54,7 +54,7 @@ def discussion(
     """What portal/_comments.html shows for one target (None when its reader may not see them or the
     engagement module is absent). `here` is the page's address, for paging and coming back.
     `with_target` adds the target's own reaction, favorite and share figures under "target", read
-    in the same statement as the comments' (see `reaction_bar.engagement_data`)."""
+    in the same statement as the comments' (see `engagement_figures.engagement_data`)."""
     try:
         from app.engagement import services as engagement
         from app.engagement.services.mentions import mentioned_names, mentioned_users

@@ -24,7 +24,7 @@ from app.engagement.services.views import record_view
 from app.extensions import db
 from app.portal.courses import _course_for, _flashed, _login_redirect, _media_link, _safe_url, _user
 from app.portal.discussions import discussion, learner_notes
-from app.portal.reaction_bar import engagement_data
+from app.portal.engagement_figures import engagement_data
 from app.portal.views import portal
 from app.security.services import safe_next
 
